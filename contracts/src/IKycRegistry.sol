@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @dev Revocation reason: the holder revoked their own attestation (signed with the wallet).
+uint8 constant REASON_HOLDER = 1;
+/// @dev Revocation reason: the operator revoked it (abuse, error, court order, ...).
+uint8 constant REASON_OPERATOR = 2;
+/// @dev Revocation reason: the card's JPKI certificate was revoked (CRL/OCSP).
+uint8 constant REASON_CERTIFICATE_REVOKED = 3;
+/// @dev Revocation reason: the card's certificate was superseded (renewal); a new record may follow.
+uint8 constant REASON_CERTIFICATE_SUPERSEDED = 4;
+/// @dev Revocation reason: the person's data was erased at their request.
+uint8 constant REASON_ERASURE = 5;
+/// @dev Revocation reason: rotated out by the uniqueness policy (the person verified another wallet).
+uint8 constant REASON_ROTATED = 6;
+
+/// @title IKycRegistry
+/// @notice The honnin KYC registry: one attestation per wallet saying that a live Japanese My Number
+/// card's holder proved control of the wallet. Nothing personal is stored: a level, a claims bitmap,
+/// two timestamps and a revocation reason.
+/// @dev A dApp asks {isVerified}; honnin's chain writer calls {attest} and {revoke} in batches.
+/// Revocation reason codes (the `reason` of {revoke}, {Revoked} and {Attestation.revocationReason}):
+/// 1 = holder, 2 = operator, 3 = certificate revoked, 4 = certificate superseded, 5 = erasure,
+/// 6 = rotated out by the uniqueness policy. 0 means "not revoked" and is refused by {revoke}, as
+/// is any code above 6.
+interface IKycRegistry {
+    /// @notice One attestation to write, as the attester sends it.
+    /// @param wallet The attested wallet (EOA or contract wallet); never the zero address.
+    /// @param level The assurance level, at least 1 (a dApp may require a minimum).
+    /// @param claims A bitmap of claims proven with the attestation (meaning defined off chain).
+    /// @param issuedAt When the service issued the attestation (unix seconds). Supplied by the
+    /// service, not taken from the block, so resending a batch writes the same state; it also
+    /// orders records for one wallet (see {attest}).
+    /// @param expiresAt Unix seconds after which the record no longer verifies; must be later than
+    /// both `issuedAt` and the block's timestamp.
+    struct Record {
+        address wallet;
+        uint8 level;
+        uint32 claims;
+        uint40 issuedAt;
+        uint40 expiresAt;
+    }
+
+    /// @notice What the registry holds for a wallet. All zero when it holds nothing.
+    /// @param level The assurance level.
+    /// @param claims The claims bitmap.
+    /// @param issuedAt When the service issued the attestation (unix seconds).
+    /// @param expiresAt When the attestation expires (unix seconds).
+    /// @param revocationReason Why it was revoked (see the codes above); 0 while not revoked.
+    /// @param revoked Whether it was revoked (`revocationReason != 0`).
+    struct Attestation {
+        uint8 level;
+        uint32 claims;
+        uint40 issuedAt;
+        uint40 expiresAt;
+        uint8 revocationReason;
+        bool revoked;
+    }
+
+    /// @notice A record was written for `wallet`, replacing any earlier one.
+    /// @param wallet The attested wallet.
+    /// @param level The assurance level.
+    /// @param expiresAt When the new record expires (unix seconds).
+    /// @dev Kept to two data words for gas; {attestationOf} has the full record.
+    event Attested(address indexed wallet, uint8 level, uint40 expiresAt);
+
+    /// @notice The record of `wallet` was revoked.
+    /// @param wallet The wallet whose record was revoked.
+    /// @param reason The revocation reason code.
+    event Revoked(address indexed wallet, uint8 reason);
+
+    /// @notice A record names the zero address.
+    error KycRegistryInvalidWallet(address wallet);
+
+    /// @notice A record's level is 0.
+    error KycRegistryInvalidLevel(address wallet, uint8 level);
+
+    /// @notice A record's `expiresAt` is not later than both the block's timestamp and its `issuedAt`.
+    error KycRegistryInvalidExpiry(address wallet, uint40 issuedAt, uint40 expiresAt);
+
+    /// @notice A revocation reason outside 1..6.
+    error KycRegistryInvalidRevocationReason(uint8 reason);
+
+    /// @notice {attest} or {revoke} was called with nothing in it.
+    error KycRegistryEmptyBatch();
+
+    /// @notice A role this registry does not know (it has only admin, attester and revoker).
+    error KycRegistryUnknownRole(bytes32 role);
+
+    /// @notice The zero address was given where an account is needed (the constructor's admin).
+    error KycRegistryInvalidAccount(address account);
+
+    /// @notice Writes a batch of records. Caller needs the attester role; not while paused.
+    /// @dev Each record replaces the wallet's earlier record (renewal, re-verification after a
+    /// revocation) when its `issuedAt` is later; a record whose `issuedAt` is not later than the
+    /// stored one is stale and skipped without an event. Sending the same batch twice therefore
+    /// leaves the same state, even if a revocation landed in between (the revocation stays).
+    /// Emits {Attested} for every record written. Reverts, writing nothing, on a zero wallet,
+    /// a level of 0 or an `expiresAt` that is not later than the block's timestamp and
+    /// `issuedAt` (stale records are skipped before the expiry check, so an old batch can be
+    /// resent after its records expired).
+    /// @param records The records to write.
+    function attest(Record[] calldata records) external;
+
+    /// @notice Revokes the records of `wallets` with `reason`. Caller needs the revoker role; not
+    /// while paused.
+    /// @dev Rule for wallets with no record: they are skipped (no state change, no event), so a
+    /// batch is never blocked by one wallet whose attestation never reached the chain, and no
+    /// "revoked" record is ever invented. A wallet already revoked gets the new reason and a new
+    /// event. Emits {Revoked} for every wallet with a record.
+    /// @param wallets The wallets whose records to revoke.
+    /// @param reason The revocation reason code, 1..6.
+    function revoke(address[] calldata wallets, uint8 reason) external;
+
+    /// @notice Whether `wallet` has a record that is not revoked and not expired at the block's
+    /// timestamp.
+    /// @param wallet The wallet to ask about.
+    /// @return True when verified.
+    function isVerified(address wallet) external view returns (bool);
+
+    /// @notice Like {isVerified(address)}, and the record's level is at least `minLevel`.
+    /// @param wallet The wallet to ask about.
+    /// @param minLevel The lowest acceptable level.
+    /// @return True when verified at `minLevel` or above.
+    function isVerified(address wallet, uint8 minLevel) external view returns (bool);
+
+    /// @notice The record of `wallet` as stored, whatever its state; all zero when none.
+    /// @param wallet The wallet to ask about.
+    /// @return The stored attestation.
+    function attestationOf(address wallet) external view returns (Attestation memory);
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IKycRegistry} from "./IKycRegistry.sol";
+
+/// @title KycGated
+/// @notice Inherit to let only wallets that the honnin registry verifies call a function:
+/// `function claim() external onlyVerified { ... }` or `onlyVerifiedAtLevel(2)`.
+/// @dev The caller checked is `msg.sender`, so a contract wallet (ERC-1271) must itself be the
+/// attested wallet. The registry is fixed at construction; a dApp that wants to follow a new
+/// registry deploys anew.
+abstract contract KycGated {
+    /// @notice The registry asked on every gated call.
+    IKycRegistry public immutable kycRegistry;
+
+    /// @notice `wallet` is not verified by the registry (at `minLevel` or above; 0 = any level).
+    error KycGatedUnverifiedAccount(address wallet, uint8 minLevel);
+
+    /// @notice The registry given to the constructor has no code.
+    error KycGatedInvalidRegistry(address registry);
+
+    /// @notice Reverts with {KycGatedUnverifiedAccount} unless the caller is verified.
+    modifier onlyVerified() {
+        _checkVerified(msg.sender);
+        _;
+    }
+
+    /// @notice Reverts with {KycGatedUnverifiedAccount} unless the caller is verified at
+    /// `minLevel` or above.
+    /// @param minLevel The lowest acceptable level.
+    modifier onlyVerifiedAtLevel(uint8 minLevel) {
+        _checkVerifiedAtLevel(msg.sender, minLevel);
+        _;
+    }
+
+    /// @param registry The honnin registry; must be a deployed contract.
+    constructor(IKycRegistry registry) {
+        if (address(registry).code.length == 0) revert KycGatedInvalidRegistry(address(registry));
+        kycRegistry = registry;
+    }
+
+    /// @dev Reverts with {KycGatedUnverifiedAccount} unless `wallet` is verified.
+    function _checkVerified(address wallet) internal view virtual {
+        if (!kycRegistry.isVerified(wallet)) revert KycGatedUnverifiedAccount(wallet, 0);
+    }
+
+    /// @dev Reverts with {KycGatedUnverifiedAccount} unless `wallet` is verified at `minLevel`+.
+    function _checkVerifiedAtLevel(address wallet, uint8 minLevel) internal view virtual {
+        if (!kycRegistry.isVerified(wallet, minLevel)) revert KycGatedUnverifiedAccount(wallet, minLevel);
+    }
+}
