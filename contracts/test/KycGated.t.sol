@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IKycRegistry, REASON_HOLDER} from "../src/IKycRegistry.sol";
+import {KycGated} from "../src/KycGated.sol";
+import {KycRegistryBase} from "./KycRegistryBase.sol";
+
+contract GatedHarness is KycGated {
+    uint256 public calls;
+
+    constructor(IKycRegistry registry) KycGated(registry) {}
+
+    function gated() external onlyVerified {
+        ++calls;
+    }
+
+    function gatedAtLevel2() external onlyVerifiedAtLevel(2) {
+        ++calls;
+    }
+}
+
+contract KycGatedTest is KycRegistryBase {
+    GatedHarness internal gatedApp;
+
+    function setUp() public override {
+        super.setUp();
+        gatedApp = new GatedHarness(registry);
+    }
+
+    function test_Constructor_KeepsRegistry() public view {
+        assertEq(address(gatedApp.kycRegistry()), address(registry));
+    }
+
+    function test_RevertWhen_RegistryHasNoCode() public {
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedInvalidRegistry.selector, alice));
+        new GatedHarness(IKycRegistry(alice));
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedInvalidRegistry.selector, address(0)));
+        new GatedHarness(IKycRegistry(address(0)));
+    }
+
+    function test_OnlyVerified_LetsVerifiedIn() public {
+        _attest(_rec(alice));
+        vm.prank(alice);
+        gatedApp.gated();
+        assertEq(gatedApp.calls(), 1);
+    }
+
+    function test_RevertWhen_OnlyVerifiedCallerUnknown() public {
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedUnverifiedAccount.selector, bob, uint8(0)));
+        vm.prank(bob);
+        gatedApp.gated();
+    }
+
+    function test_RevertWhen_OnlyVerifiedCallerRevoked() public {
+        _attest(_rec(alice));
+        _revoke(alice, REASON_HOLDER);
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedUnverifiedAccount.selector, alice, uint8(0)));
+        vm.prank(alice);
+        gatedApp.gated();
+    }
+
+    function test_RevertWhen_OnlyVerifiedCallerExpired() public {
+        IKycRegistry.Record memory r = _rec(alice);
+        _attest(r);
+        vm.warp(r.expiresAt);
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedUnverifiedAccount.selector, alice, uint8(0)));
+        vm.prank(alice);
+        gatedApp.gated();
+    }
+
+    function test_OnlyVerifiedAtLevel() public {
+        _attest(_rec(alice, 2, 0, T0, T0 + YEAR));
+        _attest(_rec(bob, 1, 0, T0, T0 + YEAR));
+        vm.prank(alice);
+        gatedApp.gatedAtLevel2();
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedUnverifiedAccount.selector, bob, uint8(2)));
+        vm.prank(bob);
+        gatedApp.gatedAtLevel2();
+        assertEq(gatedApp.calls(), 1);
+    }
+
+    function testFuzz_OnlyVerifiedAtLevel(uint8 level, uint8 minLevel) public {
+        level = uint8(bound(level, 1, type(uint8).max));
+        _attest(_rec(alice, level, 0, T0, T0 + YEAR));
+        GatedLevelHarness app = new GatedLevelHarness(registry, minLevel);
+        if (level < minLevel) {
+            vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedUnverifiedAccount.selector, alice, minLevel));
+        }
+        vm.prank(alice);
+        app.gated();
+    }
+}
+
+contract GatedLevelHarness is KycGated {
+    uint8 internal immutable minLevel;
+
+    constructor(IKycRegistry registry, uint8 minLevel_) KycGated(registry) {
+        minLevel = minLevel_;
+    }
+
+    function gated() external onlyVerifiedAtLevel(minLevel) {}
+}
