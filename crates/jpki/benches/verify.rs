@@ -1,0 +1,124 @@
+//! One full card verification (chain + card signature + revocation lookup), single-threaded,
+//! with ring (honnin's backend) against the same work done with the plain `rsa` crate.
+//!
+//! Run: `cargo bench -p honnin-jpki --all-features --bench verify`.
+
+use std::{hint::black_box, sync::Arc};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use der::{Decode, Encode};
+use honnin_jpki::{
+    Crl, CrlSource, Policy, RevocationReason, Verifier, check_revocation,
+    test_utils::{CardKeyKind, CardSpec, CrlEntry, CrlSpec, SimRoot},
+};
+use rsa::{
+    RsaPublicKey,
+    pkcs1v15::{Signature, VerifyingKey},
+    pkcs8::DecodePublicKey,
+    signature::Verifier as _,
+};
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
+use x509_cert::Certificate;
+
+const MESSAGE: &[u8] = b"honnin.example wants you to prove you hold your card. Nonce: 5c1f0a...";
+
+fn bench(c: &mut Criterion) {
+    let root = SimRoot::new(0);
+    let card = root.issue(&CardSpec::default());
+    let signature = card.sign(MESSAGE);
+    let anchors = Arc::new(root.anchors());
+    let verifier = Verifier::new(anchors.clone(), Policy::default());
+    let now = OffsetDateTime::now_utc();
+
+    // A CRL with 10 000 revoked certificates (not ours): the lookup is a hash probe.
+    let entries = (0u32..10_000)
+        .map(|i| CrlEntry {
+            serial: [&[0x7f][..], &i.to_be_bytes()].concat(),
+            reason: Some(RevocationReason::Superseded),
+            time: now - Duration::days(1),
+        })
+        .collect();
+    let crl = Crl::from_der(&root.crl(&CrlSpec { entries, ..CrlSpec::default() }), &anchors)
+        .expect("crl");
+    let source = CrlSource::from_crls(anchors.clone(), [crl]);
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().build().expect("current-thread runtime");
+
+    // The same full check with the rsa crate: decode, verify chain and card signatures, look up.
+    let root_cert = Certificate::from_der(root.der()).expect("root");
+    let root_key = RsaPublicKey::from_public_key_der(
+        &root_cert.tbs_certificate.subject_public_key_info.to_der().expect("spki"),
+    )
+    .expect("root key");
+    let root_verifier = VerifyingKey::<Sha256>::new(root_key);
+
+    let mut group = c.benchmark_group("full_verification");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("ring_rsa2048", |b| {
+        b.iter(|| {
+            let card = verifier
+                .verify_card(black_box(card.der()), MESSAGE, black_box(&signature), now)
+                .expect("accepted");
+            runtime.block_on(check_revocation(&card, &source, now, false)).expect("good")
+        })
+    });
+    group.bench_function("rsa_crate_rsa2048", |b| {
+        b.iter(|| {
+            let der = black_box(card.der());
+            let cert = Certificate::from_der(der).expect("cert");
+            let tbs = cert.tbs_certificate.to_der().expect("tbs");
+            let chain_sig = Signature::try_from(cert.signature.raw_bytes()).expect("sig");
+            root_verifier.verify(&tbs, &chain_sig).expect("chain");
+            let leaf_key = RsaPublicKey::from_public_key_der(
+                &cert.tbs_certificate.subject_public_key_info.to_der().expect("spki"),
+            )
+            .expect("leaf key");
+            let card_sig = Signature::try_from(black_box(&signature[..])).expect("sig");
+            VerifyingKey::<Sha256>::new(leaf_key).verify(MESSAGE, &card_sig).expect("card");
+            let crl = runtime.block_on(honnin_jpki::RevocationSource::status(
+                &source,
+                &root.cert_ref(cert.tbs_certificate.serial_number.as_bytes()),
+                now,
+            ));
+            crl.expect("good")
+        })
+    });
+    for (name, key) in [("ring_p256", CardKeyKind::P256), ("ring_p384", CardKeyKind::P384)] {
+        let card = root.issue(&CardSpec { key, ..CardSpec::default() });
+        let signature = card.sign(MESSAGE);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let card = verifier
+                    .verify_card(black_box(card.der()), MESSAGE, black_box(&signature), now)
+                    .expect("accepted");
+                runtime.block_on(check_revocation(&card, &source, now, false)).expect("good")
+            })
+        });
+    }
+    group.finish();
+
+    // One RSA-2048 PKCS#1 v1.5 SHA-256 verification, each backend.
+    let leaf_cert = Certificate::from_der(card.der()).expect("cert");
+    let spki = &leaf_cert.tbs_certificate.subject_public_key_info;
+    let ring_key = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        spki.subject_public_key.raw_bytes().to_vec(),
+    );
+    let rsa_key = VerifyingKey::<Sha256>::new(
+        RsaPublicKey::from_public_key_der(&spki.to_der().expect("spki")).expect("key"),
+    );
+    let rsa_sig = Signature::try_from(&signature[..]).expect("sig");
+    let mut group = c.benchmark_group("one_rsa2048_verify");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("ring", |b| {
+        b.iter(|| ring_key.verify(black_box(MESSAGE), black_box(&signature)).expect("ok"))
+    });
+    group.bench_function("rsa_crate", |b| {
+        b.iter(|| rsa_key.verify(black_box(MESSAGE), black_box(&rsa_sig)).expect("ok"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

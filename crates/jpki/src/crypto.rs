@@ -1,0 +1,234 @@
+//! Public keys and signature checks (ring), plus the diagnostic that tells a weak-hash signature
+//! from a merely bad one.
+
+use der::{
+    Decode, Sequence,
+    asn1::{ObjectIdentifier, UintRef},
+};
+use ring::signature as rs;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use crate::{
+    KeyAlgorithm, Refusal, Signed,
+    oids::{self, ECDSA_WITH_SHA256, ECDSA_WITH_SHA384},
+};
+
+/// Minimum and maximum RSA modulus sizes honnin accepts, in bits.
+pub(crate) const RSA_MIN_BITS: usize = 2048;
+pub(crate) const RSA_MAX_BITS: usize = 4096;
+const RSA_F4: &[u8] = &[0x01, 0x00, 0x01];
+
+#[derive(Sequence)]
+struct RsaPublicKeyDer<'a> {
+    modulus: UintRef<'a>,
+    public_exponent: UintRef<'a>,
+}
+
+/// A subject or root public key, checked against honnin's limits.
+#[derive(Clone)]
+pub(crate) struct PublicKey {
+    pub(crate) algorithm: KeyAlgorithm,
+    /// What ring takes: the DER RSAPublicKey, or the uncompressed EC point.
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl PublicKey {
+    /// Parses and checks a SubjectPublicKeyInfo: RSA 2048–4096 bits with e = 65537, or an
+    /// uncompressed P-256 / P-384 point. Anything else is [`Refusal::UnsupportedKey`].
+    pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, Refusal> {
+        let key_bytes = spki.subject_public_key.as_bytes().ok_or(Refusal::UnsupportedKey)?;
+        let alg = &spki.algorithm;
+        if alg.oid == oids::RSA_ENCRYPTION {
+            if !params_null_or_absent(alg) {
+                return Err(Refusal::UnsupportedKey);
+            }
+            let key = RsaPublicKeyDer::from_der(key_bytes).map_err(|_| Refusal::UnsupportedKey)?;
+            let n = key.modulus.as_bytes();
+            let n_bits = bit_len(n);
+            if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&n_bits)
+                || key.public_exponent.as_bytes() != RSA_F4
+            {
+                return Err(Refusal::UnsupportedKey);
+            }
+            let bits = u16::try_from(n_bits).map_err(|_| Refusal::UnsupportedKey)?;
+            return Ok(Self { algorithm: KeyAlgorithm::Rsa { bits }, bytes: key_bytes.to_vec() });
+        }
+        if alg.oid == oids::EC_PUBLIC_KEY {
+            let curve: ObjectIdentifier = alg
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as().ok())
+                .ok_or(Refusal::UnsupportedKey)?;
+            let (algorithm, len) = if curve == oids::SECP256R1 {
+                (KeyAlgorithm::EcdsaP256, 65)
+            } else if curve == oids::SECP384R1 {
+                (KeyAlgorithm::EcdsaP384, 97)
+            } else {
+                return Err(Refusal::UnsupportedKey);
+            };
+            if key_bytes.len() != len || key_bytes[0] != 0x04 {
+                return Err(Refusal::UnsupportedKey);
+            }
+            return Ok(Self { algorithm, bytes: key_bytes.to_vec() });
+        }
+        Err(Refusal::UnsupportedKey)
+    }
+
+    /// The RSA modulus length in bytes (= signature length), for RSA keys.
+    pub(crate) fn rsa_modulus_len(&self) -> Option<usize> {
+        match self.algorithm {
+            KeyAlgorithm::Rsa { bits } => Some(usize::from(bits).div_ceil(8)),
+            _ => None,
+        }
+    }
+
+    /// Verifies an X.509 signature (certificate, CRL, OCSP response) made by this key.
+    ///
+    /// Accepted: sha256/384/512WithRSAEncryption for RSA keys, ecdsa-with-SHA256 for P-256 and
+    /// ecdsa-with-SHA384 for P-384. SHA-1 algorithms are [`Refusal::WeakHash`].
+    pub(crate) fn verify_x509(
+        &self,
+        alg: &AlgorithmIdentifierOwned,
+        tbs: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Refusal> {
+        if alg.oid == oids::SHA1_WITH_RSA || alg.oid == oids::ECDSA_WITH_SHA1 {
+            return Err(Refusal::WeakHash);
+        }
+        let ring_alg: &dyn rs::VerificationAlgorithm = match self.algorithm {
+            KeyAlgorithm::Rsa { .. } if params_null_or_absent(alg) => {
+                if alg.oid == oids::SHA256_WITH_RSA {
+                    &rs::RSA_PKCS1_2048_8192_SHA256
+                } else if alg.oid == oids::SHA384_WITH_RSA {
+                    &rs::RSA_PKCS1_2048_8192_SHA384
+                } else if alg.oid == oids::SHA512_WITH_RSA {
+                    &rs::RSA_PKCS1_2048_8192_SHA512
+                } else {
+                    return Err(Refusal::UnsupportedSignatureAlgorithm);
+                }
+            }
+            KeyAlgorithm::EcdsaP256 if alg.oid == ECDSA_WITH_SHA256 && alg.parameters.is_none() => {
+                &rs::ECDSA_P256_SHA256_ASN1
+            }
+            KeyAlgorithm::EcdsaP384 if alg.oid == ECDSA_WITH_SHA384 && alg.parameters.is_none() => {
+                &rs::ECDSA_P384_SHA384_ASN1
+            }
+            _ => return Err(Refusal::UnsupportedSignatureAlgorithm),
+        };
+        rs::UnparsedPublicKey::new(ring_alg, &self.bytes)
+            .verify(tbs, signature)
+            .map_err(|_| Refusal::BadSignature(Signed::Certificate))
+    }
+
+    /// Verifies the card's signature over `message`, as the card makes it: RSASSA-PKCS1-v1_5
+    /// with SHA-256 for RSA keys, ECDSA with SHA-256 (P-256) or SHA-384 (P-384).
+    ///
+    /// Security: the hash is pinned by the key type, never taken from the signature. A card will
+    /// sign any DigestInfo it is handed, including SHA-1; such signatures are refused, and after
+    /// ring has refused one the RSA signature is opened (public operation only) to report
+    /// [`Refusal::WeakHash`] instead of a bare [`Refusal::BadSignature`].
+    pub(crate) fn verify_card(&self, message: &[u8], signature: &[u8]) -> Result<(), Refusal> {
+        match self.algorithm {
+            KeyAlgorithm::Rsa { .. } => {
+                if Some(signature.len()) != self.rsa_modulus_len() {
+                    return Err(Refusal::MalformedSignature);
+                }
+                let key = rs::UnparsedPublicKey::new(&rs::RSA_PKCS1_2048_8192_SHA256, &self.bytes);
+                if key.verify(message, signature).is_ok() {
+                    return Ok(());
+                }
+                if rsa_signed_other_hash(&self.bytes, message, signature) {
+                    return Err(Refusal::WeakHash);
+                }
+                Err(Refusal::BadSignature(Signed::Message))
+            }
+            KeyAlgorithm::EcdsaP256 => {
+                rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_ASN1, &self.bytes)
+                    .verify(message, signature)
+                    .map_err(|_| Refusal::BadSignature(Signed::Message))
+            }
+            KeyAlgorithm::EcdsaP384 => {
+                let key = rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_ASN1, &self.bytes);
+                if key.verify(message, signature).is_ok() {
+                    return Ok(());
+                }
+                let weak = rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA256_ASN1, &self.bytes);
+                if weak.verify(message, signature).is_ok() {
+                    return Err(Refusal::WeakHash);
+                }
+                Err(Refusal::BadSignature(Signed::Message))
+            }
+        }
+    }
+}
+
+pub(crate) fn params_null_or_absent(alg: &AlgorithmIdentifierOwned) -> bool {
+    match &alg.parameters {
+        None => true,
+        Some(p) => der::Tagged::tag(p) == der::Tag::Null && p.value().is_empty(),
+    }
+}
+
+fn bit_len(n: &[u8]) -> usize {
+    match n.iter().position(|&b| b != 0) {
+        None => 0,
+        Some(i) => (n.len() - i) * 8 - n[i].leading_zeros() as usize,
+    }
+}
+
+/// DigestInfo prefixes (RFC 8017 §9.2 note 1) of hashes other than SHA-256 that ring can compute.
+const OTHER_DIGEST_INFOS: &[(&[u8], &ring::digest::Algorithm)] = &[
+    (
+        &[0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14],
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+    ),
+    (
+        &[
+            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x02, 0x05, 0x00, 0x04, 0x30,
+        ],
+        &ring::digest::SHA384,
+    ),
+    (
+        &[
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x03, 0x05, 0x00, 0x04, 0x40,
+        ],
+        &ring::digest::SHA512,
+    ),
+];
+
+/// Diagnostic only, run after ring refused the signature: opens it with the RSA public operation
+/// and says whether it is a valid PKCS#1 v1.5 signature of `message` under another hash than
+/// SHA-256 (typically a SHA-1 DigestInfo the card was handed). Never used to accept anything.
+fn rsa_signed_other_hash(rsa_public_key_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    use rsa::BigUint;
+    let Ok(key) = RsaPublicKeyDer::from_der(rsa_public_key_der) else {
+        return false;
+    };
+    let n = BigUint::from_bytes_be(key.modulus.as_bytes());
+    let e = BigUint::from_bytes_be(key.public_exponent.as_bytes());
+    let s = BigUint::from_bytes_be(signature);
+    if s >= n {
+        return false;
+    }
+    let em = s.modpow(&e, &n).to_bytes_be();
+    // `em` lost its leading 0x00: it must be 0x01, 0xff.., 0x00, DigestInfo, k - 1 bytes long.
+    if em.len() + 1 != signature.len() || em.first() != Some(&0x01) {
+        return false;
+    }
+    let Some(sep) = em.iter().skip(1).position(|&b| b != 0xff) else {
+        return false;
+    };
+    let (ff_len, rest) = (sep, &em[1 + sep..]);
+    if ff_len < 8 || rest.first() != Some(&0x00) {
+        return false;
+    }
+    let digest_info = &rest[1..];
+    OTHER_DIGEST_INFOS.iter().any(|(prefix, alg)| {
+        // Public data only (message and signature): no need for a constant-time comparison.
+        digest_info
+            .strip_prefix(*prefix)
+            .is_some_and(|hash| hash == ring::digest::digest(alg, message).as_ref())
+    })
+}

@@ -1,0 +1,28 @@
+#![doc = include_str!("../README.md")]
+
+mod anchors;
+mod crypto;
+mod error;
+pub mod oids;
+mod refusal;
+pub mod revocation;
+mod util;
+mod verify;
+
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
+
+pub use anchors::{TrustAnchor, TrustAnchors};
+pub use error::{Error, Result};
+pub use refusal::{Refusal, Signed};
+pub use revocation::{
+    RevocationReason, RevocationSource, RevocationStatus,
+    cache::CachedSource,
+    check_revocation,
+    crl::{Crl, CrlOrigin, CrlSource},
+    ocsp::{OcspChecker, OcspSource},
+};
+pub use verify::{
+    CertRef, CertificateSummary, KeyAlgorithm, Policy, VerifiedCard, Verifier, certificate_der,
+    inspect,
+};

@@ -1,0 +1,448 @@
+//! Certificate chain, profile and card-signature checks.
+
+use std::{fmt, sync::Arc};
+
+use der::{Decode, asn1::ObjectIdentifier};
+use time::OffsetDateTime;
+use x509_cert::{
+    Certificate,
+    certificate::Version,
+    ext::pkix::{
+        AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
+        ExtendedKeyUsage, KeyUsage, name::GeneralName,
+    },
+};
+
+use crate::{
+    Refusal, TrustAnchor, TrustAnchors,
+    crypto::PublicKey,
+    oids,
+    util::{sha256, tbs_bytes, to_offset},
+};
+
+/// The key algorithm of a card certificate, which fixes how the card signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyAlgorithm {
+    /// RSA (2048–4096 bits, e = 65537); the card signs RSASSA-PKCS1-v1_5 with SHA-256.
+    Rsa {
+        /// Modulus size in bits.
+        bits: u16,
+    },
+    /// ECDSA on P-256; signatures are ASN.1 DER over SHA-256.
+    EcdsaP256,
+    /// ECDSA on P-384; signatures are ASN.1 DER over SHA-384.
+    EcdsaP384,
+}
+
+impl fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rsa { bits } => write!(f, "rsa-{bits}"),
+            Self::EcdsaP256 => f.write_str("ecdsa-p256"),
+            Self::EcdsaP384 => f.write_str("ecdsa-p384"),
+        }
+    }
+}
+
+/// What a certificate must satisfy beyond the chain and key checks.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Certificate policy OIDs of which the certificate must carry at least one.
+    /// Default: the JPKI user-authentication policy `1.2.392.200149.8.5.1.3.30` only.
+    pub accepted_policies: Vec<ObjectIdentifier>,
+    /// Whether extended key usage must include clientAuth (default: yes, as JPKI issues it).
+    pub require_client_auth: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { accepted_policies: vec![oids::JPKI_USER_AUTH_POLICY], require_client_auth: true }
+    }
+}
+
+/// Identifies a certificate to a revocation source: its root and its serial number.
+///
+/// Holds the serial (personal data): keep it in memory, never log it. `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CertRef {
+    root_key_id: Vec<u8>,
+    issuer_name_der: Vec<u8>,
+    issuer_key_bits: Vec<u8>,
+    serial: Vec<u8>,
+}
+
+impl CertRef {
+    /// A reference to the certificate with `serial` issued by `root`.
+    pub fn new(root: &TrustAnchor, serial: &[u8]) -> Self {
+        Self {
+            root_key_id: root.key_id.clone(),
+            issuer_name_der: root.subject_der.clone(),
+            issuer_key_bits: root.key_bits.clone(),
+            serial: serial.to_vec(),
+        }
+    }
+
+    /// The issuing root's subject key identifier.
+    pub fn root_key_id(&self) -> &[u8] {
+        &self.root_key_id
+    }
+
+    /// The issuer's name, DER (hashed into an OCSP CertID).
+    pub fn issuer_name_der(&self) -> &[u8] {
+        &self.issuer_name_der
+    }
+
+    /// The issuer's subjectPublicKey bits (hashed into an OCSP CertID).
+    pub fn issuer_key_bits(&self) -> &[u8] {
+        &self.issuer_key_bits
+    }
+
+    /// The certificate's serial number (unsigned big-endian bytes, no leading zero).
+    pub fn serial(&self) -> &[u8] {
+        &self.serial
+    }
+}
+
+impl fmt::Debug for CertRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertRef")
+            .field("root_key_id", &hex::encode(&self.root_key_id))
+            .field("serial", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A certificate that chains to a configured root, fits the profile, and whose key signed the
+/// message. Revocation is checked separately ([`crate::check_revocation`]).
+///
+/// Holds personal data (serial, subject id, certificate hash): `Debug` redacts them; never log or
+/// publish them, store them only as keyed hashes.
+#[derive(Clone)]
+pub struct VerifiedCard {
+    cert_ref: CertRef,
+    subject_id: String,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    key_algorithm: KeyAlgorithm,
+    issuer: String,
+    certificate_sha256: [u8; 32],
+}
+
+impl VerifiedCard {
+    /// The issuing root's subject key identifier (which J-LIS root generation).
+    pub fn root_key_id(&self) -> &[u8] {
+        self.cert_ref.root_key_id()
+    }
+
+    /// The certificate serial number (personal data).
+    pub fn serial(&self) -> &[u8] {
+        self.cert_ref.serial()
+    }
+
+    /// What a revocation source needs to look the certificate up.
+    pub fn cert_ref(&self) -> &CertRef {
+        &self.cert_ref
+    }
+
+    /// The subject's common name, JPKI's 23-character opaque id (personal data: it embeds a
+    /// municipality code).
+    pub fn subject_id(&self) -> &str {
+        &self.subject_id
+    }
+
+    /// Start of the certificate's validity.
+    pub fn not_before(&self) -> OffsetDateTime {
+        self.not_before
+    }
+
+    /// End of the certificate's validity: an attestation must not outlive it.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_after
+    }
+
+    /// The card key's algorithm.
+    pub fn key_algorithm(&self) -> KeyAlgorithm {
+        self.key_algorithm
+    }
+
+    /// The issuing root's subject name (public).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// SHA-256 of the certificate DER (personal data: key it with HMAC before storing).
+    pub fn certificate_sha256(&self) -> &[u8; 32] {
+        &self.certificate_sha256
+    }
+}
+
+impl fmt::Debug for VerifiedCard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedCard")
+            .field("root_key_id", &hex::encode(self.root_key_id()))
+            .field("serial", &"<redacted>")
+            .field("subject_id", &"<redacted>")
+            .field("not_after", &self.not_after)
+            .field("key_algorithm", &self.key_algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks card evidence against configured roots and a [`Policy`]. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    anchors: Arc<TrustAnchors>,
+    policy: Policy,
+}
+
+const KNOWN_EXTENSIONS: &[ObjectIdentifier] = &[
+    oids::KEY_USAGE,
+    oids::EXT_KEY_USAGE,
+    oids::CERT_POLICIES,
+    oids::BASIC_CONSTRAINTS,
+    oids::SUBJECT_ALT_NAME,
+    oids::AUTHORITY_KEY_ID,
+    oids::SUBJECT_KEY_ID,
+    oids::CRL_DISTRIBUTION_POINTS,
+    oids::AUTHORITY_INFO_ACCESS,
+];
+
+impl Verifier {
+    /// A verifier trusting `anchors` and enforcing `policy`.
+    pub fn new(anchors: impl Into<Arc<TrustAnchors>>, policy: Policy) -> Self {
+        Self { anchors: anchors.into(), policy }
+    }
+
+    /// The configured roots.
+    pub fn anchors(&self) -> &Arc<TrustAnchors> {
+        &self.anchors
+    }
+
+    /// Verifies a card's evidence at instant `at`: the certificate (DER) chains to a configured
+    /// root, fits the JPKI user-authentication profile, and its key signed `message`.
+    ///
+    /// Order of checks (the first failure is returned): DER → root chosen by the authority key
+    /// identifier, valid at `at`, issuer name equal to its subject → certificate signature →
+    /// validity at `at` → critical extensions → key usage → extended key usage → policy → key
+    /// algorithm and size → card signature (SHA-256 pinned; P-384 uses SHA-384).
+    ///
+    /// CPU only (two signature verifications): call it from `spawn_blocking` in async code.
+    /// Does **not** check revocation: follow it with [`crate::check_revocation`].
+    /// Security precondition: `message` must be the exact bytes the service issued (the
+    /// challenge); `at` should be the service's clock, not a client-supplied time.
+    pub fn verify_card(
+        &self,
+        cert_der: &[u8],
+        message: &[u8],
+        signature: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<VerifiedCard, Refusal> {
+        let (card, key) = self.verify_certificate(cert_der, at)?;
+        key.verify_card(message, signature)?;
+        Ok(card)
+    }
+
+    fn verify_certificate(
+        &self,
+        der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(VerifiedCard, PublicKey), Refusal> {
+        let cert = Certificate::from_der(der).map_err(|_| Refusal::MalformedCertificate)?;
+        let tbs_raw = tbs_bytes(der).map_err(|_| Refusal::MalformedCertificate)?;
+        let tbs = &cert.tbs_certificate;
+        if tbs.version != Version::V3 || tbs.signature != cert.signature_algorithm {
+            return Err(Refusal::MalformedCertificate);
+        }
+        let signature = cert.signature.as_bytes().ok_or(Refusal::MalformedCertificate)?;
+
+        // The root: by authority key id only, then the name must agree.
+        let aki = match tbs.get::<AuthorityKeyIdentifier>() {
+            Ok(Some((_, aki))) => aki,
+            Ok(None) => return Err(Refusal::UntrustedIssuer),
+            Err(_) => return Err(Refusal::MalformedCertificate),
+        };
+        let key_id = aki.key_identifier.as_ref().ok_or(Refusal::UntrustedIssuer)?;
+        let root = self.anchors.get(key_id.as_bytes()).ok_or(Refusal::UntrustedIssuer)?;
+        if !root.valid_at(at) || tbs.issuer != root.subject {
+            return Err(Refusal::UntrustedIssuer);
+        }
+        if let Some(serial) = &aki.authority_cert_serial_number
+            && serial.as_bytes() != root.serial.as_slice()
+        {
+            return Err(Refusal::UntrustedIssuer);
+        }
+        root.key.verify_x509(&cert.signature_algorithm, tbs_raw, signature)?;
+
+        // From here on the content is the root's word.
+        let not_before = to_offset(tbs.validity.not_before);
+        let not_after = to_offset(tbs.validity.not_after);
+        if at < not_before {
+            return Err(Refusal::NotYetValid);
+        }
+        if at > not_after {
+            return Err(Refusal::Expired);
+        }
+        for ext in tbs.extensions.as_deref().unwrap_or(&[]) {
+            if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.extn_id) {
+                return Err(Refusal::UnsupportedCriticalExtension);
+            }
+        }
+        match tbs.get::<BasicConstraints>() {
+            Ok(Some((_, bc))) if bc.ca => return Err(Refusal::WrongKeyUsage),
+            Ok(_) => {}
+            Err(_) => return Err(Refusal::MalformedCertificate),
+        }
+        match tbs.get::<KeyUsage>() {
+            Ok(Some((_, ku))) if ku.digital_signature() => {}
+            Ok(_) => return Err(Refusal::WrongKeyUsage),
+            Err(_) => return Err(Refusal::MalformedCertificate),
+        }
+        if self.policy.require_client_auth {
+            match tbs.get::<ExtendedKeyUsage>() {
+                Ok(Some((_, eku))) if eku.0.contains(&oids::KP_CLIENT_AUTH) => {}
+                Ok(_) => return Err(Refusal::WrongExtendedKeyUsage),
+                Err(_) => return Err(Refusal::MalformedCertificate),
+            }
+        }
+        match tbs.get::<CertificatePolicies>() {
+            Ok(Some((_, policies)))
+                if policies
+                    .0
+                    .iter()
+                    .any(|p| self.policy.accepted_policies.contains(&p.policy_identifier)) => {}
+            Ok(_) => return Err(Refusal::WrongPolicy),
+            Err(_) => return Err(Refusal::MalformedCertificate),
+        }
+        let key = PublicKey::from_spki(&tbs.subject_public_key_info)?;
+
+        let card = VerifiedCard {
+            cert_ref: CertRef::new(root, tbs.serial_number.as_bytes()),
+            subject_id: common_name(&tbs.subject).unwrap_or_default(),
+            not_before,
+            not_after,
+            key_algorithm: key.algorithm,
+            issuer: root.subject(),
+            certificate_sha256: sha256(der),
+        };
+        Ok((card, key))
+    }
+}
+
+fn common_name(name: &x509_cert::name::Name) -> Option<String> {
+    const CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+    name.0.iter().flat_map(|rdn| rdn.0.iter()).find(|atv| atv.oid == CN).and_then(|atv| {
+        let value = &atv.value;
+        der::asn1::Utf8StringRef::try_from(value)
+            .map(|s| s.as_str().to_owned())
+            .or_else(|_| {
+                der::asn1::PrintableStringRef::try_from(value).map(|s| s.as_str().to_owned())
+            })
+            .ok()
+    })
+}
+
+/// A profile summary of a certificate, for `honnin jpki inspect`. No trust decision is made.
+#[derive(Clone)]
+pub struct CertificateSummary {
+    /// The issuer name (RFC 4514).
+    pub issuer: String,
+    /// The subject's common name (personal data: show only on explicit request).
+    pub subject_id: Option<String>,
+    /// The serial number, big-endian bytes (personal data).
+    pub serial: Vec<u8>,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The key algorithm, or `None` when honnin would refuse the key.
+    pub key_algorithm: Option<KeyAlgorithm>,
+    /// The certificate's signature algorithm OID.
+    pub signature_algorithm: String,
+    /// Certificate policy OIDs.
+    pub policies: Vec<String>,
+    /// Whether key usage allows digitalSignature.
+    pub digital_signature: bool,
+    /// Whether extended key usage includes clientAuth.
+    pub client_auth: bool,
+    /// The authority key identifier's key id (names the root).
+    pub authority_key_id: Option<Vec<u8>>,
+    /// OCSP responder URLs from authority information access.
+    pub ocsp_urls: Vec<String>,
+}
+
+impl fmt::Debug for CertificateSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateSummary")
+            .field("issuer", &self.issuer)
+            .field("not_after", &self.not_after)
+            .field("key_algorithm", &self.key_algorithm)
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes a certificate (DER) into a [`CertificateSummary`] without any trust decision.
+/// Never panics; any decoding failure is [`Refusal::MalformedCertificate`].
+pub fn inspect(der: &[u8]) -> Result<CertificateSummary, Refusal> {
+    let cert = Certificate::from_der(der).map_err(|_| Refusal::MalformedCertificate)?;
+    let tbs = &cert.tbs_certificate;
+    let bad = |_| Refusal::MalformedCertificate;
+    let policies = tbs
+        .get::<CertificatePolicies>()
+        .map_err(bad)?
+        .map(|(_, p)| p.0.iter().map(|p| p.policy_identifier.to_string()).collect())
+        .unwrap_or_default();
+    let digital_signature =
+        tbs.get::<KeyUsage>().map_err(bad)?.is_some_and(|(_, ku)| ku.digital_signature());
+    let client_auth = tbs
+        .get::<ExtendedKeyUsage>()
+        .map_err(bad)?
+        .is_some_and(|(_, eku)| eku.0.contains(&oids::KP_CLIENT_AUTH));
+    let authority_key_id = tbs
+        .get::<AuthorityKeyIdentifier>()
+        .map_err(bad)?
+        .and_then(|(_, aki)| aki.key_identifier.map(|k| k.as_bytes().to_vec()));
+    let ocsp_urls = tbs
+        .get::<AuthorityInfoAccessSyntax>()
+        .map_err(bad)?
+        .map(|(_, aia)| {
+            aia.0
+                .iter()
+                .filter(|ad| ad.access_method == oids::AD_OCSP)
+                .filter_map(|ad| match &ad.access_location {
+                    GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CertificateSummary {
+        issuer: tbs.issuer.to_string(),
+        subject_id: common_name(&tbs.subject),
+        serial: tbs.serial_number.as_bytes().to_vec(),
+        not_before: to_offset(tbs.validity.not_before),
+        not_after: to_offset(tbs.validity.not_after),
+        key_algorithm: PublicKey::from_spki(&tbs.subject_public_key_info).ok().map(|k| k.algorithm),
+        signature_algorithm: cert.signature_algorithm.oid.to_string(),
+        policies,
+        digital_signature,
+        client_auth,
+        authority_key_id,
+        ocsp_urls,
+    })
+}
+
+/// Reads a certificate given as DER or PEM and returns its DER.
+pub fn certificate_der(bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
+    if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        let text = std::str::from_utf8(bytes).map_err(|_| Refusal::MalformedCertificate)?;
+        let (label, der) = der::pem::decode_vec(text.trim().as_bytes())
+            .map_err(|_| Refusal::MalformedCertificate)?;
+        if label != "CERTIFICATE" {
+            return Err(Refusal::MalformedCertificate);
+        }
+        Ok(der)
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
