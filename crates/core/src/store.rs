@@ -70,10 +70,7 @@ pub enum StoreError {
     },
     /// The wallet already has a live attestation.
     #[error("wallet already has a live attestation")]
-    WalletAlreadyAttested {
-        /// The live attestation.
-        existing: AttestationId,
-    },
+    WalletAlreadyAttested,
     /// The certificate's hash is marked revoked.
     #[error("certificate revoked")]
     CertificateRevoked,
@@ -230,11 +227,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
-    /// Records that sent items were included in `block_number`: `attest` items make their
-    /// attestation active (unless it was revoked meanwhile).
+    /// Records that claimed or sent items were included in `block_number` by transaction
+    /// `tx_hash`: `attest` items make their attestation active (unless it was revoked or
+    /// expired meanwhile).
     async fn mark_confirmed(
         &self,
         ids: &[OutboxId],
+        tx_hash: B256,
         block_number: u64,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
