@@ -1,0 +1,5 @@
+//! End-to-end tests of the `honnin` binary (the built executable, real files).
+
+#![allow(clippy::unwrap_used)]
+
+mod jpki;
