@@ -1,0 +1,109 @@
+//! Helpers shared by the tests.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, U256, aliases::U40};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use anyhow::{Context, Result, ensure};
+use honnin_chain::bindings::{IKycRegistry, KycRegistry};
+use honnin_chain::test_utils::{AnvilInstance, spawn_anvil};
+
+/// A running anvil, a provider that signs for all its accounts, and a deployed registry whose
+/// admin (account 0) granted the attester role to account 1 and the revoker role to account 2.
+pub(crate) struct Chain {
+    pub(crate) anvil: AnvilInstance,
+    pub(crate) provider: DynProvider,
+    pub(crate) registry: KycRegistry::KycRegistryInstance<DynProvider>,
+    pub(crate) admin: Address,
+    pub(crate) attester: Address,
+    pub(crate) revoker: Address,
+}
+
+impl Chain {
+    pub(crate) async fn start() -> Result<Self> {
+        let anvil = spawn_anvil()?;
+        let wallet: EthereumWallet = anvil.wallet().context("anvil has no keys")?;
+        let provider =
+            ProviderBuilder::new().wallet(wallet).connect_http(anvil.endpoint_url()).erased();
+        let [admin, attester, revoker] = [0, 1, 2].map(|i| anvil.addresses()[i]);
+
+        let deploy = KycRegistry::deploy_builder(&provider, admin).into_transaction_request();
+        let receipt = send(&provider, deploy.from(admin)).await?;
+        let address = receipt.contract_address.context("no contract address")?;
+        let registry = KycRegistry::new(address, provider.clone());
+
+        let attester_role = registry.ATTESTER_ROLE().call().await?;
+        let revoker_role = registry.REVOKER_ROLE().call().await?;
+        send(
+            &provider,
+            registry.grantRole(attester_role, attester).from(admin).into_transaction_request(),
+        )
+        .await?;
+        send(
+            &provider,
+            registry.grantRole(revoker_role, revoker).from(admin).into_transaction_request(),
+        )
+        .await?;
+        Ok(Self { anvil, provider, registry, admin, attester, revoker })
+    }
+
+    /// Sends `records` as the attester and returns the receipt.
+    pub(crate) async fn attest(
+        &self,
+        records: Vec<IKycRegistry::Record>,
+    ) -> Result<TransactionReceipt> {
+        let tx = self.registry.attest(records).from(self.attester).into_transaction_request();
+        send(&self.provider, tx).await
+    }
+
+    /// Revokes `wallets` with `reason` as the revoker and returns the receipt.
+    pub(crate) async fn revoke(
+        &self,
+        wallets: Vec<Address>,
+        reason: u8,
+    ) -> Result<TransactionReceipt> {
+        let tx =
+            self.registry.revoke(wallets, reason).from(self.revoker).into_transaction_request();
+        send(&self.provider, tx).await
+    }
+}
+
+/// Sends `tx` with `eth_sendRawTransactionSync` (no receipt polling) and checks it succeeded.
+pub(crate) async fn send(
+    provider: &DynProvider,
+    tx: TransactionRequest,
+) -> Result<TransactionReceipt> {
+    let receipt = provider.send_transaction_sync(tx).await?;
+    ensure!(receipt.status(), "transaction {} reverted", receipt.transaction_hash);
+    Ok(receipt)
+}
+
+/// Unix seconds now.
+pub(crate) fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// A record for `wallet` at `level`, issued now, expiring in a year.
+pub(crate) fn record(wallet: Address, level: u8) -> IKycRegistry::Record {
+    let now = now();
+    IKycRegistry::Record {
+        wallet,
+        level,
+        claims: 1,
+        issuedAt: U40::from(now),
+        expiresAt: U40::from(now + 365 * 24 * 3600),
+    }
+}
+
+/// A wallet address with realistic, mostly non-zero bytes.
+pub(crate) fn wallet(i: u64) -> Address {
+    let digest = alloy::primitives::keccak256(U256::from(i).to_be_bytes::<32>());
+    Address::from_slice(&digest[12..])
+}
+
+/// What calldata costs in intrinsic gas: 4 per zero byte, 16 per other byte.
+pub(crate) fn calldata_gas(data: &[u8]) -> u64 {
+    data.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum()
+}
