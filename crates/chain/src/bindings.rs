@@ -9,12 +9,16 @@
 //! - an instance type with one method per function (`KycRegistry::new(address, provider)`);
 //! - `deploy` / `deploy_builder` and `BYTECODE` from the artifact.
 //!
+//! The ABI structs are declared by the interface, so they are `IKycRegistry::Record` and
+//! `IKycRegistry::Attestation`. Overloads get a suffix in ABI order:
+//! `isVerified_0(wallet, minLevel)` and `isVerified_1(wallet)`.
+//!
 //! ```no_run
 //! # async fn f(provider: alloy::providers::DynProvider, admin: alloy::primitives::Address) -> Result<(), Box<dyn std::error::Error>> {
 //! use honnin_chain::bindings::KycRegistry;
 //!
 //! let registry = KycRegistry::deploy(provider, admin).await?;
-//! let verified: bool = registry.isVerified_0(admin).call().await?;
+//! let verified: bool = registry.isVerified_1(admin).call().await?;
 //! # let _ = verified; Ok(()) }
 //! ```
 
