@@ -18,6 +18,19 @@ pub enum Error {
         /// The paths tried, in order.
         searched: Vec<PathBuf>,
     },
+    /// A JSON-RPC request failed (transport, or an error answer from the node).
+    #[error("rpc request failed")]
+    Rpc(#[from] alloy::transports::TransportError),
+    /// A contract call failed: encoding, decoding, a revert in `eth_call`, or the RPC under it.
+    /// Decode a revert with `as_decoded_interface_error::<KycRegistry::KycRegistryErrors>()`.
+    #[error("contract call failed")]
+    Contract(#[from] alloy::contract::Error),
+    /// A mined transaction reverted.
+    #[error("transaction {tx_hash} reverted")]
+    Reverted {
+        /// The transaction.
+        tx_hash: alloy::primitives::TxHash,
+    },
     /// A test anvil did not start.
     #[cfg(feature = "test-utils")]
     #[error("anvil did not start")]

@@ -6,9 +6,11 @@ use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256, aliases::U40};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use honnin_chain::bindings::{IKycRegistry, KycRegistry};
-use honnin_chain::test_utils::{AnvilInstance, spawn_anvil};
+use honnin_chain::test_utils::{
+    AnvilInstance, TestRegistry, deploy_registry, send_sync, spawn_anvil,
+};
 
 /// A running anvil, a provider that signs for all its accounts, and a deployed registry whose
 /// admin (account 0) granted the attester role to account 1 and the revoker role to account 2.
@@ -27,25 +29,9 @@ impl Chain {
         let wallet: EthereumWallet = anvil.wallet().context("anvil has no keys")?;
         let provider =
             ProviderBuilder::new().wallet(wallet).connect_http(anvil.endpoint_url()).erased();
-        let [admin, attester, revoker] = [0, 1, 2].map(|i| anvil.addresses()[i]);
-
-        let deploy = KycRegistry::deploy_builder(&provider, admin).into_transaction_request();
-        let receipt = send(&provider, deploy.from(admin)).await?;
-        let address = receipt.contract_address.context("no contract address")?;
+        let TestRegistry { address, admin, attester, revoker } =
+            deploy_registry(&provider, &anvil).await?;
         let registry = KycRegistry::new(address, provider.clone());
-
-        let attester_role = registry.ATTESTER_ROLE().call().await?;
-        let revoker_role = registry.REVOKER_ROLE().call().await?;
-        send(
-            &provider,
-            registry.grantRole(attester_role, attester).from(admin).into_transaction_request(),
-        )
-        .await?;
-        send(
-            &provider,
-            registry.grantRole(revoker_role, revoker).from(admin).into_transaction_request(),
-        )
-        .await?;
         Ok(Self { anvil, provider, registry, admin, attester, revoker })
     }
 
@@ -70,14 +56,12 @@ impl Chain {
     }
 }
 
-/// Sends `tx` with `eth_sendRawTransactionSync` (no receipt polling) and checks it succeeded.
+/// Sends `tx` and checks it succeeded (see [`send_sync`]).
 pub(crate) async fn send(
     provider: &DynProvider,
     tx: TransactionRequest,
 ) -> Result<TransactionReceipt> {
-    let receipt = provider.send_transaction_sync(tx).await?;
-    ensure!(receipt.status(), "transaction {} reverted", receipt.transaction_hash);
-    Ok(receipt)
+    Ok(send_sync(provider, tx).await?)
 }
 
 /// Unix seconds now.
