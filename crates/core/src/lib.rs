@@ -65,6 +65,7 @@
 //! It is object safe (through `async-trait`): services hold an `Arc<dyn Store>`.
 
 pub mod attestation;
+pub mod chain;
 pub mod challenge;
 mod error;
 mod id;
@@ -81,6 +82,7 @@ pub use attestation::{
     Attestation, AttestationId, AttestationReceipt, AttestationStatus, Claims, Level,
     NewAttestation, RevocationReason, VerifiedRequest,
 };
+pub use chain::{ContractWalletError, ContractWallets, ERC1271_MAGIC_VALUE};
 pub use challenge::{
     Audience, Challenge, ChallengeId, ChallengeSettings, Nonce, Purpose, ServiceDomain,
 };
