@@ -49,9 +49,7 @@ contract RegistryHandler is Test {
         return model[wallet];
     }
 
-    function attest(uint256 walletSeed, uint8 level, uint32 claims, uint256 issuedOffset, uint256 lifetime)
-        external
-    {
+    function attest(uint256 walletSeed, uint8 level, uint32 claims, uint256 issuedOffset, uint256 lifetime) external {
         vm.warp(now_);
         address wallet = wallets[walletSeed % wallets.length];
         level = uint8(bound(level, 1, type(uint8).max));

@@ -190,9 +190,7 @@ contract KycRegistryTest is KycRegistryBase {
     }
 
     function test_RevertWhen_AttestExpiresInThePast() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(IKycRegistry.KycRegistryInvalidExpiry.selector, alice, T0 - 10, T0 - 1)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IKycRegistry.KycRegistryInvalidExpiry.selector, alice, T0 - 10, T0 - 1));
         _attest(_rec(alice, 1, 1, T0 - 10, T0 - 1));
     }
 
