@@ -88,14 +88,20 @@ contract KycRegistry is IKycRegistry, AccessControl, Pausable {
                 let slot := keccak256(0x00, 0x40)
                 let stored := sload(slot)
                 // Stale (not newer than the stored record): skip, keeping any revocation.
-                if and(iszero(iszero(stored)), iszero(lt(and(shr(40, stored), 0xffffffffff), issuedAt))) {
+                if and(iszero(iszero(stored)), iszero(lt(and(shr(_SHIFT_ISSUED, stored), 0xffffffffff), issuedAt))) {
                     continue
                 }
                 if or(iszero(gt(expiresAt, timestamp())), iszero(gt(expiresAt, issuedAt))) {
                     failed := add(i, 1)
                     break
                 }
-                sstore(slot, or(or(level, shl(8, claims)), or(shl(40, issuedAt), shl(80, expiresAt))))
+                sstore(
+                    slot,
+                    or(
+                        or(level, shl(_SHIFT_CLAIMS, claims)),
+                        or(shl(_SHIFT_ISSUED, issuedAt), shl(_SHIFT_EXPIRES, expiresAt))
+                    )
+                )
                 mstore(buf, level)
                 mstore(add(buf, 0x20), expiresAt)
                 log2(buf, 0x40, topic, wallet)

@@ -1,0 +1,972 @@
+//! # honnin-store-postgres
+//!
+//! [`PgStore`]: honnin's [`Store`] on Postgres, the production backend shared by many service
+//! instances. Use it through the `honnin-store` facade (`honnin_store::connect`), which picks
+//! the backend from the database URL.
+//!
+//! - Queries are compile-checked (`sqlx::query!`) against the migrations in `migrations/`; the
+//!   offline data is committed in `.sqlx/`. This crate's `sqlx.toml` points the macros and
+//!   `sqlx-cli` at `HONNIN_PG_DATABASE_URL`, so it can be prepared independently of the SQLite
+//!   crate (`cargo sqlx prepare` in this folder).
+//! - Challenges are consumed with one conditional `UPDATE … RETURNING`: exactly one of any
+//!   number of racing consumers wins.
+//! - [`Store::record_attestation`] locks the person row (`SELECT … FOR UPDATE`) so concurrent
+//!   submissions for one person are serialised; a partial unique index keeps one live
+//!   attestation per wallet even across persons.
+//! - The outbox is claimed with `FOR UPDATE SKIP LOCKED`.
+//! - Leases are session advisory locks on a dedicated connection outside the pool.
+
+use std::{collections::BTreeSet, time::Duration as StdDuration};
+
+use async_trait::async_trait;
+use honnin_core::{
+    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus, B256,
+    Challenge, ChallengeId, Claims, Lease, LeaseName, Level, NewAttestation, Nonce, OutboxAction,
+    OutboxId, OutboxItem, Policy, Purpose, Recorded, RequestDigest, RevocationReason, Rotated,
+    Store, StoreError,
+    challenge::{Audience, ServiceDomain},
+};
+use sha2::{Digest, Sha256};
+use sqlx::{
+    Connection, PgConnection, PgPool, Postgres, Transaction,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use time::{Duration, OffsetDateTime};
+
+/// The migrations, embedded at compile time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Pool limits for [`PgStore::connect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgOptions {
+    /// Most connections the pool opens (default 16).
+    pub max_connections: u32,
+    /// Connections kept open when idle (default 1).
+    pub min_connections: u32,
+    /// How long a caller waits for a free connection before [`StoreError::PoolTimedOut`]
+    /// (default 5 s).
+    pub acquire_timeout: StdDuration,
+    /// Idle connections above the minimum close after this (default 10 min).
+    pub idle_timeout: StdDuration,
+    /// Per-statement timeout set on every connection (default 30 s).
+    pub statement_timeout: StdDuration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            min_connections: 1,
+            acquire_timeout: StdDuration::from_secs(5),
+            idle_timeout: StdDuration::from_secs(600),
+            statement_timeout: StdDuration::from_secs(30),
+        }
+    }
+}
+
+/// honnin's [`Store`] on Postgres.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    connect_options: PgConnectOptions,
+}
+
+impl PgStore {
+    /// Connects a pool to `url` (`postgres://…`) with `options`. Does not migrate.
+    pub async fn connect(url: &str, options: &PgOptions) -> Result<Self, StoreError> {
+        let connect_options: PgConnectOptions = url.parse().map_err(db)?;
+        let connect_options = connect_options
+            .application_name("honnin")
+            .options([("statement_timeout", format!("{}", options.statement_timeout.as_millis()))]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .min_connections(options.min_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(options.idle_timeout)
+            .connect_with(connect_options.clone())
+            .await
+            .map_err(db)?;
+        Ok(Self { pool, connect_options })
+    }
+
+    /// The underlying pool (for tests and tools; the service should use the [`Store`] methods).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Maps a sqlx error to the store's error, keeping the source for the log.
+fn db(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut => StoreError::PoolTimedOut,
+        e => StoreError::Database(Box::new(e)),
+    }
+}
+
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Corrupt { what }
+}
+
+fn address(bytes: &[u8]) -> Result<Address, StoreError> {
+    <[u8; 20]>::try_from(bytes).map(Address::from).map_err(|_| corrupt("wallet address"))
+}
+
+fn b256(bytes: &[u8]) -> Result<B256, StoreError> {
+    <[u8; 32]>::try_from(bytes).map(B256::from).map_err(|_| corrupt("32-byte hash"))
+}
+
+fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
+    <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
+}
+
+fn u64_to_i64(v: u64, what: &'static str) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt { what })
+}
+
+fn reason(code: Option<i16>) -> Result<Option<RevocationReason>, StoreError> {
+    code.map(|c| {
+        u8::try_from(c)
+            .ok()
+            .and_then(|c| RevocationReason::try_from(c).ok())
+            .ok_or_else(|| corrupt("revocation reason"))
+    })
+    .transpose()
+}
+
+/// A row of `challenges`.
+struct ChallengeRow {
+    id: Vec<u8>,
+    purpose: String,
+    wallet: Vec<u8>,
+    audience: Option<String>,
+    nonce: Vec<u8>,
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    chain_id: i64,
+    registry: Vec<u8>,
+    domain: String,
+}
+
+impl ChallengeRow {
+    fn into_challenge(self) -> Result<Challenge, StoreError> {
+        Ok(Challenge {
+            id: ChallengeId::from_bytes(id16(&self.id, "challenge id")?),
+            purpose: self.purpose.parse().map_err(|_| corrupt("challenge purpose"))?,
+            wallet: address(&self.wallet)?,
+            audience: self
+                .audience
+                .map(Audience::new)
+                .transpose()
+                .map_err(|_| corrupt("challenge audience"))?,
+            nonce: Nonce::from_bytes(
+                <[u8; 32]>::try_from(self.nonce.as_slice()).map_err(|_| corrupt("nonce"))?,
+            ),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            chain_id: u64::try_from(self.chain_id).map_err(|_| corrupt("chain id"))?,
+            registry: address(&self.registry)?,
+            domain: ServiceDomain::new(self.domain).map_err(|_| corrupt("service domain"))?,
+        })
+    }
+}
+
+/// A row of `attestations` as the API sees it.
+struct AttestationRow {
+    id: Vec<u8>,
+    wallet: Vec<u8>,
+    status: String,
+    level: i16,
+    claims: i64,
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    tx_hash: Option<Vec<u8>>,
+    block_number: Option<i64>,
+    revocation_reason: Option<i16>,
+    revoked_at: Option<OffsetDateTime>,
+}
+
+impl AttestationRow {
+    fn into_attestation(self) -> Result<Attestation, StoreError> {
+        Ok(Attestation {
+            id: AttestationId::from_bytes(id16(&self.id, "attestation id")?),
+            wallet: address(&self.wallet)?,
+            status: self.status.parse().map_err(|_| corrupt("attestation status"))?,
+            level: Level(u8::try_from(self.level).map_err(|_| corrupt("level"))?),
+            claims: Claims(u32::try_from(self.claims).map_err(|_| corrupt("claims"))?),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
+            block_number: self
+                .block_number
+                .map(|b| u64::try_from(b).map_err(|_| corrupt("block number")))
+                .transpose()?,
+            revocation_reason: reason(self.revocation_reason)?,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+/// A row of `outbox`.
+struct OutboxRow {
+    id: i64,
+    kind: String,
+    attestation_id: Vec<u8>,
+    wallet: Vec<u8>,
+    level: Option<i16>,
+    claims: Option<i64>,
+    issued_at: Option<OffsetDateTime>,
+    expires_at: Option<OffsetDateTime>,
+    reason: Option<i16>,
+    state: String,
+    attempts: i32,
+    tx_hash: Option<Vec<u8>>,
+    created_at: OffsetDateTime,
+}
+
+impl OutboxRow {
+    fn into_item(self) -> Result<OutboxItem, StoreError> {
+        let attestation = AttestationId::from_bytes(id16(&self.attestation_id, "attestation id")?);
+        let wallet = address(&self.wallet)?;
+        let action = match self.kind.as_str() {
+            "attest" => OutboxAction::Attest {
+                attestation,
+                wallet,
+                level: Level(
+                    self.level
+                        .and_then(|l| u8::try_from(l).ok())
+                        .ok_or_else(|| corrupt("level"))?,
+                ),
+                claims: Claims(
+                    self.claims
+                        .and_then(|c| u32::try_from(c).ok())
+                        .ok_or_else(|| corrupt("claims"))?,
+                ),
+                issued_at: self.issued_at.ok_or_else(|| corrupt("outbox issued_at"))?,
+                expires_at: self.expires_at.ok_or_else(|| corrupt("outbox expires_at"))?,
+            },
+            "revoke" => OutboxAction::Revoke {
+                attestation,
+                wallet,
+                reason: reason(self.reason)?.ok_or_else(|| corrupt("outbox reason"))?,
+            },
+            _ => return Err(corrupt("outbox kind")),
+        };
+        Ok(OutboxItem {
+            id: OutboxId(self.id),
+            action,
+            state: self.state.parse().map_err(|_| corrupt("outbox state"))?,
+            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
+            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+fn sorted_items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut items = rows.into_iter().map(OutboxRow::into_item).collect::<Result<Vec<_>, _>>()?;
+    items.sort_by_key(|i| i.id);
+    Ok(items)
+}
+
+/// Checks that an update touched every id asked for.
+fn all_updated(
+    asked: &[OutboxId],
+    updated: &[i64],
+    expected: &'static str,
+) -> Result<(), StoreError> {
+    let updated: BTreeSet<i64> = updated.iter().copied().collect();
+    match asked.iter().find(|id| !updated.contains(&id.0)) {
+        Some(&id) => Err(StoreError::OutboxItemNotFound { id, expected }),
+        None => Ok(()),
+    }
+}
+
+/// The advisory-lock key for a lease name: the first 8 bytes of SHA-256("honnin lease " ‖ name).
+fn lease_key(name: LeaseName) -> i64 {
+    let digest = Sha256::digest(format!("honnin lease {name}").as_bytes());
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(key)
+}
+
+/// Marks lapsed live attestations of a wallet or a person expired and cancels their unsent
+/// `attest` items (the registry would refuse an already expired record).
+async fn expire_lapsed(
+    tx: &mut Transaction<'static, Postgres>,
+    wallet: &[u8],
+    person_id: i64,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let expired = sqlx::query_scalar!(
+        r#"UPDATE attestations SET status = 'expired', updated_at = $3
+           WHERE status IN ('pending', 'active') AND expires_at <= $3
+             AND (wallet = $1 OR person_id = $2)
+           RETURNING id"#,
+        wallet,
+        person_id,
+        now,
+    )
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    if !expired.is_empty() {
+        sqlx::query!(
+            r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
+               WHERE kind = 'attest' AND state = 'pending' AND attestation_id = ANY($1)"#,
+            &expired,
+            now,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The receipt for the attestation answering a challenge, if its digest matches.
+async fn receipt_for_challenge(
+    conn: &mut PgConnection,
+    challenge: &ChallengeId,
+    digest: &RequestDigest,
+    now: OffsetDateTime,
+) -> Result<Option<Result<AttestationReceipt, ()>>, StoreError> {
+    let row = sqlx::query!(
+        r#"SELECT id, wallet, status, expires_at, request_digest
+           FROM attestations WHERE challenge_id = $1"#,
+        challenge.as_bytes().as_slice(),
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    let Some(row) = row else { return Ok(None) };
+    if row.request_digest.as_deref() != Some(digest.as_bytes().as_slice()) {
+        return Ok(Some(Err(())));
+    }
+    let status: AttestationStatus =
+        row.status.parse().map_err(|_| corrupt("attestation status"))?;
+    let status =
+        if status.is_live() && row.expires_at <= now { AttestationStatus::Expired } else { status };
+    Ok(Some(Ok(AttestationReceipt {
+        attestation_id: AttestationId::from_bytes(id16(&row.id, "attestation id")?),
+        wallet: address(&row.wallet)?,
+        status,
+        expires_at: row.expires_at,
+    })))
+}
+
+impl PgStore {
+    async fn record_in_tx(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        new: &NewAttestation,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<Recorded, StoreError> {
+        let wallet = new.wallet.as_slice();
+
+        // 1. A re-sent request answers with the original attestation.
+        match receipt_for_challenge(tx, &new.challenge_id, &new.request_digest, now).await? {
+            Some(Ok(receipt)) => return Ok(Recorded { receipt, replayed: true, rotated: vec![] }),
+            Some(Err(())) => return Err(StoreError::ChallengeAlreadyAnswered),
+            None => {}
+        }
+
+        // 2. The person: through the certificate if it is known (renewal links point a new
+        // certificate at an old person), else by pseudonym. Then lock the person.
+        let cert = sqlx::query!(
+            r#"SELECT id, person_id, revoked_at FROM certificates WHERE cert_hash = $1"#,
+            new.cert.as_bytes().as_slice(),
+        )
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+        let (person_id, certificate_id) = match cert {
+            Some(c) if c.revoked_at.is_some() => return Err(StoreError::CertificateRevoked),
+            Some(c) => (c.person_id, c.id),
+            None => {
+                let person_id = sqlx::query_scalar!(
+                    r#"INSERT INTO persons (pseudonym, created_at) VALUES ($1, $2)
+                       ON CONFLICT (pseudonym) DO UPDATE SET pseudonym = EXCLUDED.pseudonym
+                       RETURNING id"#,
+                    new.person.as_bytes().as_slice(),
+                    now,
+                )
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db)?;
+                sqlx::query!(
+                    r#"INSERT INTO certificates (cert_hash, person_id, not_after, created_at)
+                       VALUES ($1, $2, $3, $4) ON CONFLICT (cert_hash) DO NOTHING"#,
+                    new.cert.as_bytes().as_slice(),
+                    person_id,
+                    new.cert_not_after,
+                    now,
+                )
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+                let c = sqlx::query!(
+                    r#"SELECT id, person_id, revoked_at FROM certificates WHERE cert_hash = $1"#,
+                    new.cert.as_bytes().as_slice(),
+                )
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db)?;
+                if c.revoked_at.is_some() {
+                    return Err(StoreError::CertificateRevoked);
+                }
+                (c.person_id, c.id)
+            }
+        };
+        sqlx::query_scalar!(r#"SELECT id FROM persons WHERE id = $1 FOR UPDATE"#, person_id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db)?;
+
+        // 3. Lapsed attestations stop counting; the wallet must not have a live one.
+        expire_lapsed(tx, wallet, person_id, now).await?;
+        let existing = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE wallet = $1 AND status IN ('pending', 'active')"#,
+            wallet,
+        )
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+        if existing.is_some() {
+            return Err(StoreError::WalletAlreadyAttested);
+        }
+
+        // 4. The policy.
+        let live = sqlx::query!(
+            r#"SELECT id, wallet FROM attestations
+               WHERE person_id = $1 AND status IN ('pending', 'active')
+               ORDER BY issued_at, seq"#,
+            person_id,
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+        let limit = policy.max_active_wallets.get() as usize;
+        let mut rotated = Vec::new();
+        if live.len() >= limit {
+            match policy.at_limit {
+                AtLimit::Refuse => {
+                    return Err(StoreError::WalletLimitReached {
+                        limit: policy.max_active_wallets.get(),
+                    });
+                }
+                AtLimit::Rotate => {
+                    for old in &live[..live.len() + 1 - limit] {
+                        rotate_out(tx, &old.id, &old.wallet, now).await?;
+                        rotated.push(Rotated {
+                            attestation_id: AttestationId::from_bytes(id16(
+                                &old.id,
+                                "attestation id",
+                            )?),
+                            wallet: address(&old.wallet)?,
+                        });
+                    }
+                }
+            }
+        }
+
+        // 5. The attestation and its outbox item.
+        sqlx::query!(
+            r#"INSERT INTO attestations
+                 (id, challenge_id, request_digest, wallet, wallet_proof, person_id, certificate_id,
+                  level, claims, status, issued_at, expires_at, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $12)"#,
+            new.id.as_bytes().as_slice(),
+            new.challenge_id.as_bytes().as_slice(),
+            new.request_digest.as_bytes().as_slice(),
+            wallet,
+            new.wallet_proof.as_str(),
+            person_id,
+            certificate_id,
+            i16::from(new.level.0),
+            i64::from(new.claims.0),
+            new.issued_at,
+            new.expires_at,
+            now,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(unique_violation)?;
+        sqlx::query!(
+            r#"INSERT INTO outbox
+                 (kind, attestation_id, wallet, level, claims, issued_at, expires_at, state,
+                  next_attempt_at, created_at, updated_at)
+               VALUES ('attest', $1, $2, $3, $4, $5, $6, 'pending', $7, $7, $7)"#,
+            new.id.as_bytes().as_slice(),
+            wallet,
+            i16::from(new.level.0),
+            i64::from(new.claims.0),
+            new.issued_at,
+            new.expires_at,
+            now,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+
+        Ok(Recorded {
+            receipt: AttestationReceipt {
+                attestation_id: new.id,
+                wallet: new.wallet,
+                status: AttestationStatus::Pending,
+                expires_at: new.expires_at,
+            },
+            replayed: false,
+            rotated,
+        })
+    }
+}
+
+/// Unique violations while inserting an attestation, as domain errors: another submission
+/// (for another person, so not serialised by the person lock) won the wallet or the challenge.
+fn unique_violation(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_unique_violation()
+    {
+        match d.constraint() {
+            Some("attestations_challenge_id_key") => return StoreError::ChallengeAlreadyAnswered,
+            Some("attestations_live_wallet") => return StoreError::WalletAlreadyAttested,
+            _ => {}
+        }
+    }
+    db(e)
+}
+
+/// Revokes one attestation by rotation: cancels its `attest` if never claimed, else queues a
+/// `revoke` (which waits behind the `attest` in the queue; see `claim_outbox`).
+async fn rotate_out(
+    tx: &mut Transaction<'static, Postgres>,
+    id: &[u8],
+    wallet: &[u8],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let code = i16::from(RevocationReason::Rotated.code());
+    sqlx::query!(
+        r#"UPDATE attestations SET status = 'revoked', revocation_reason = $2, revoked_at = $3,
+                  updated_at = $3
+           WHERE id = $1"#,
+        id,
+        code,
+        now,
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    let cancelled = sqlx::query!(
+        r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
+           WHERE attestation_id = $1 AND kind = 'attest' AND state = 'pending'"#,
+        id,
+        now,
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    if cancelled == 0 {
+        sqlx::query!(
+            r#"INSERT INTO outbox
+                 (kind, attestation_id, wallet, reason, state, next_attempt_at, created_at,
+                  updated_at)
+               VALUES ('revoke', $1, $2, $3, 'pending', $4, $4, $4)"#,
+            id,
+            wallet,
+            code,
+            now,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Migrate(Box::new(e)))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(&self.pool).await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_challenge(&self, c: &Challenge) -> Result<(), StoreError> {
+        let result = sqlx::query!(
+            r#"INSERT INTO challenges
+                 (id, purpose, wallet, audience, nonce, issued_at, expires_at, chain_id, registry,
+                  domain)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
+            c.id.as_bytes().as_slice(),
+            c.purpose.as_str(),
+            c.wallet.as_slice(),
+            c.audience.as_ref().map(Audience::as_str),
+            c.nonce.as_bytes().as_slice(),
+            c.issued_at,
+            c.expires_at,
+            u64_to_i64(c.chain_id, "chain id above 2^63")?,
+            c.registry.as_slice(),
+            c.domain.as_str(),
+        )
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                Err(StoreError::DuplicateChallenge)
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    async fn consume_challenge(
+        &self,
+        id: &ChallengeId,
+        purpose: Purpose,
+        now: OffsetDateTime,
+    ) -> Result<Challenge, StoreError> {
+        let consumed = sqlx::query_as!(
+            ChallengeRow,
+            r#"UPDATE challenges SET consumed_at = $3
+               WHERE id = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3
+               RETURNING id, purpose, wallet, audience, nonce, issued_at, expires_at, chain_id,
+                         registry, domain"#,
+            id.as_bytes().as_slice(),
+            purpose.as_str(),
+            now,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        if let Some(row) = consumed {
+            return row.into_challenge();
+        }
+        // Lost: say why.
+        let row = sqlx::query!(
+            r#"SELECT purpose, consumed_at, expires_at FROM challenges WHERE id = $1"#,
+            id.as_bytes().as_slice(),
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Err(match row {
+            None => StoreError::ChallengeNotFound,
+            Some(r) if r.purpose != purpose.as_str() => StoreError::ChallengePurposeMismatch,
+            Some(r) if r.consumed_at.is_some() => StoreError::ChallengeUsed,
+            Some(_) => StoreError::ChallengeExpired,
+        })
+    }
+
+    async fn record_attestation(
+        &self,
+        new: &NewAttestation,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // On error the transaction rolls back when dropped.
+        let recorded = self.record_in_tx(&mut tx, new, policy, now).await?;
+        tx.commit().await.map_err(unique_violation)?;
+        Ok(recorded)
+    }
+
+    async fn replay(
+        &self,
+        challenge: &ChallengeId,
+        digest: &RequestDigest,
+        now: OffsetDateTime,
+    ) -> Result<Option<AttestationReceipt>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        Ok(receipt_for_challenge(&mut conn, challenge, digest, now).await?.and_then(Result::ok))
+    }
+
+    async fn attestation(&self, id: &AttestationId) -> Result<Option<Attestation>, StoreError> {
+        sqlx::query_as!(
+            AttestationRow,
+            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at, tx_hash,
+                      block_number, revocation_reason, revoked_at
+               FROM attestations WHERE id = $1"#,
+            id.as_bytes().as_slice(),
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(AttestationRow::into_attestation)
+        .transpose()
+    }
+
+    async fn attestation_by_wallet(
+        &self,
+        wallet: Address,
+    ) -> Result<Option<Attestation>, StoreError> {
+        sqlx::query_as!(
+            AttestationRow,
+            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at, tx_hash,
+                      block_number, revocation_reason, revoked_at
+               FROM attestations WHERE wallet = $1
+               ORDER BY (status IN ('pending', 'active')) DESC, seq DESC
+               LIMIT 1"#,
+            wallet.as_slice(),
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(AttestationRow::into_attestation)
+        .transpose()
+    }
+
+    async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: Duration,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        // An item waits while an earlier item for the same attestation is still open, so a
+        // revoke never overtakes the attest it undoes.
+        let rows = sqlx::query_as!(
+            OutboxRow,
+            r#"UPDATE outbox o
+               SET state = 'claimed', claimed_until = $3, attempts = o.attempts + 1, updated_at = $2
+               FROM (SELECT id FROM outbox c
+                     WHERE ((c.state = 'pending' AND c.next_attempt_at <= $2)
+                            OR (c.state = 'claimed' AND c.claimed_until <= $2))
+                       AND NOT EXISTS (SELECT 1 FROM outbox p
+                                       WHERE p.attestation_id = c.attestation_id AND p.id < c.id
+                                         AND p.state IN ('pending', 'claimed', 'sent'))
+                     ORDER BY id
+                     LIMIT $1
+                     FOR UPDATE SKIP LOCKED) picked
+               WHERE o.id = picked.id
+               RETURNING o.id, o.kind, o.attestation_id, o.wallet, o.level, o.claims, o.issued_at,
+                         o.expires_at, o.reason, o.state, o.attempts, o.tx_hash, o.created_at"#,
+            i64::from(limit),
+            now,
+            now + lease,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        sorted_items(rows)
+    }
+
+    async fn outbox_in_flight(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query_as!(
+            OutboxRow,
+            r#"SELECT id, kind, attestation_id, wallet, level, claims, issued_at, expires_at, reason,
+                      state, attempts, tx_hash, created_at
+               FROM outbox WHERE state = 'sent' ORDER BY id"#,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        sorted_items(rows)
+    }
+
+    async fn mark_sent(
+        &self,
+        ids: &[OutboxId],
+        tx_hash: B256,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'sent', tx_hash = $2, claimed_until = NULL, updated_at = $3
+               WHERE id = ANY($1) AND state = 'claimed'
+               RETURNING id"#,
+            &ids,
+            tx_hash.as_slice(),
+            now,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        all_updated(&ids.iter().map(|&i| OutboxId(i)).collect::<Vec<_>>(), &updated, "claimed")?;
+        sqlx::query!(
+            r#"UPDATE attestations a SET tx_hash = $2, updated_at = $3
+               FROM outbox o
+               WHERE o.id = ANY($1) AND o.kind = 'attest' AND a.id = o.attestation_id
+                 AND a.status = 'pending'"#,
+            &ids,
+            tx_hash.as_slice(),
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn mark_confirmed(
+        &self,
+        ids: &[OutboxId],
+        tx_hash: B256,
+        block_number: u64,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let asked = ids;
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        let block = u64_to_i64(block_number, "block number above 2^63")?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'confirmed', tx_hash = $2, block_number = $3,
+                      claimed_until = NULL, updated_at = $4
+               WHERE id = ANY($1) AND state IN ('claimed', 'sent')
+               RETURNING id"#,
+            &ids,
+            tx_hash.as_slice(),
+            block,
+            now,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        all_updated(asked, &updated, "claimed or sent")?;
+        sqlx::query!(
+            r#"UPDATE attestations a
+               SET status = 'active', tx_hash = $2, block_number = $3, updated_at = $4
+               FROM outbox o
+               WHERE o.id = ANY($1) AND o.kind = 'attest' AND a.id = o.attestation_id
+                 AND a.status = 'pending'"#,
+            &ids,
+            tx_hash.as_slice(),
+            block,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn mark_retry(
+        &self,
+        ids: &[OutboxId],
+        error: &str,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let asked = ids;
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'pending', next_attempt_at = $2, claimed_until = NULL,
+                      tx_hash = NULL, last_error = $3, updated_at = now()
+               WHERE id = ANY($1) AND state IN ('claimed', 'sent')
+               RETURNING id"#,
+            &ids,
+            retry_at,
+            error,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        all_updated(asked, &updated, "claimed or sent")?;
+        sqlx::query!(
+            r#"UPDATE attestations a SET tx_hash = NULL, updated_at = now()
+               FROM outbox o
+               WHERE o.id = ANY($1) AND o.kind = 'attest' AND a.id = o.attestation_id
+                 AND a.status = 'pending'"#,
+            &ids,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn mark_failed(&self, ids: &[OutboxId], error: &str) -> Result<(), StoreError> {
+        let asked = ids;
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $2,
+                      updated_at = now()
+               WHERE id = ANY($1) AND state IN ('pending', 'claimed', 'sent')
+               RETURNING id"#,
+            &ids,
+            error,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        all_updated(asked, &updated, "pending, claimed or sent")
+    }
+
+    async fn try_lease(&self, name: LeaseName) -> Result<Option<Box<dyn Lease>>, StoreError> {
+        // A dedicated connection: the lock lives as long as this session, never in the pool.
+        let mut conn = PgConnection::connect_with(&self.connect_options).await.map_err(db)?;
+        let key = lease_key(name);
+        let got = sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "got!""#, key)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(db)?;
+        if got {
+            tracing::info!(target: "honnin::store", lease = %name, "lease acquired");
+            Ok(Some(Box::new(PgLease { name, key, conn: Some(conn) })))
+        } else {
+            conn.close().await.map_err(db)?;
+            Ok(None)
+        }
+    }
+
+    async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(sqlx::query!(r#"DELETE FROM challenges WHERE expires_at < $1"#, before)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?
+            .rows_affected())
+    }
+}
+
+/// A Postgres session advisory lock on a dedicated connection.
+#[derive(Debug)]
+struct PgLease {
+    name: LeaseName,
+    key: i64,
+    conn: Option<PgConnection>,
+}
+
+#[async_trait]
+impl Lease for PgLease {
+    fn name(&self) -> LeaseName {
+        self.name
+    }
+
+    async fn is_held(&mut self) -> Result<bool, StoreError> {
+        let Some(conn) = self.conn.as_mut() else { return Ok(false) };
+        // The lock lives exactly as long as the session: a live session still holds it.
+        let held = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM pg_locks
+                              WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                                AND ((classid::bigint << 32) | objid::bigint) = $1) AS "held!""#,
+            self.key,
+        )
+        .fetch_one(conn)
+        .await;
+        match held {
+            Ok(held) => Ok(held),
+            Err(e) => {
+                tracing::warn!(target: "honnin::store", lease = %self.name, error = %e, "lease connection lost");
+                self.conn = None;
+                Ok(false)
+            }
+        }
+    }
+
+    async fn release(mut self: Box<Self>) -> Result<(), StoreError> {
+        if let Some(mut conn) = self.conn.take() {
+            sqlx::query_scalar!(r#"SELECT pg_advisory_unlock($1) AS "released!""#, self.key)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(db)?;
+            conn.close().await.map_err(db)?;
+            tracing::info!(target: "honnin::store", lease = %self.name, "lease released");
+        }
+        Ok(())
+    }
+}

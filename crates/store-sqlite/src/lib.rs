@@ -1,0 +1,1051 @@
+//! # honnin-store-sqlite
+//!
+//! [`SqliteStore`]: honnin's [`Store`] on SQLite, the embedded default (one service instance,
+//! a file in a data folder). Use it through the `honnin-store` facade (`honnin_store::connect`),
+//! which picks the backend from the database URL.
+//!
+//! - Queries are compile-checked (`sqlx::query!`) against the migrations in `migrations/`; the
+//!   offline data is committed in `.sqlx/`. This crate's `sqlx.toml` points the macros and
+//!   `sqlx-cli` at `HONNIN_SQLITE_DATABASE_URL`, so it can be prepared independently of the
+//!   Postgres crate (`cargo sqlx prepare` in this folder).
+//! - The database runs in WAL mode with a busy timeout; every write transaction starts with
+//!   `BEGIN IMMEDIATE`, which takes the database's single write lock up front. That is what
+//!   serialises concurrent submissions for one person (SQLite has no row locks), and it avoids
+//!   the `SQLITE_BUSY` a deferred transaction gets when it upgrades from read to write.
+//! - Times are stored as Unix seconds.
+//! - Leases are rows with a holder token and an expiry that [`Lease::is_held`] extends.
+//! - `sqlite::memory:` works (one connection, so one database); data is lost with the process.
+
+use std::{collections::BTreeSet, str::FromStr, time::Duration as StdDuration};
+
+use async_trait::async_trait;
+use honnin_core::{
+    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus, B256,
+    Challenge, ChallengeId, Claims, Lease, LeaseName, Level, NewAttestation, Nonce, OutboxAction,
+    OutboxId, OutboxItem, Policy, Purpose, Recorded, RequestDigest, RevocationReason, Rotated,
+    Store, StoreError,
+    challenge::{Audience, ServiceDomain},
+};
+use sqlx::{
+    Sqlite, SqliteConnection, SqlitePool, Transaction,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use time::{Duration, OffsetDateTime};
+
+/// The migrations, embedded at compile time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a SQLite lease lasts without [`Lease::is_held`] extending it.
+pub const LEASE_TTL: Duration = Duration::seconds(30);
+
+/// Pool limits for [`SqliteStore::connect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Most connections the pool opens (default 8; always 1 for an in-memory database).
+    /// Readers run in parallel in WAL mode; writers take turns.
+    pub max_connections: u32,
+    /// How long a caller waits for a free connection before [`StoreError::PoolTimedOut`]
+    /// (default 5 s).
+    pub acquire_timeout: StdDuration,
+    /// How long a writer waits for the write lock before failing (default 10 s).
+    pub busy_timeout: StdDuration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: StdDuration::from_secs(5),
+            busy_timeout: StdDuration::from_secs(10),
+        }
+    }
+}
+
+/// honnin's [`Store`] on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path/to/honnin.db`,
+    /// `sqlite:honnin.db`, or `sqlite::memory:`) with `options`. Does not migrate.
+    pub async fn connect(url: &str, options: &SqliteOptions) -> Result<Self, StoreError> {
+        let connect_options = SqliteConnectOptions::from_str(url)
+            .map_err(db)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(options.busy_timeout);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut pool = SqlitePoolOptions::new()
+            .max_connections(if in_memory { 1 } else { options.max_connections })
+            .acquire_timeout(options.acquire_timeout);
+        if in_memory {
+            // Each connection to :memory: is its own database: keep the one connection forever.
+            pool = pool.min_connections(1).idle_timeout(None).max_lifetime(None);
+        }
+        let pool = pool.connect_with(connect_options).await.map_err(db)?;
+        Ok(Self { pool })
+    }
+
+    /// The underlying pool (for tests and tools; the service should use the [`Store`] methods).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A write transaction holding SQLite's write lock from the start.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+}
+
+/// Maps a sqlx error to the store's error, keeping the source for the log.
+fn db(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::PoolTimedOut => StoreError::PoolTimedOut,
+        e => StoreError::Database(Box::new(e)),
+    }
+}
+
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Corrupt { what }
+}
+
+fn secs(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+fn time_of(s: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(s).map_err(|_| corrupt("timestamp"))
+}
+
+fn address(bytes: &[u8]) -> Result<Address, StoreError> {
+    <[u8; 20]>::try_from(bytes).map(Address::from).map_err(|_| corrupt("wallet address"))
+}
+
+fn b256(bytes: &[u8]) -> Result<B256, StoreError> {
+    <[u8; 32]>::try_from(bytes).map(B256::from).map_err(|_| corrupt("32-byte hash"))
+}
+
+fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
+    <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
+}
+
+fn reason(code: Option<i64>) -> Result<Option<RevocationReason>, StoreError> {
+    code.map(|c| {
+        u8::try_from(c)
+            .ok()
+            .and_then(|c| RevocationReason::try_from(c).ok())
+            .ok_or_else(|| corrupt("revocation reason"))
+    })
+    .transpose()
+}
+
+/// Outbox ids as the JSON array `json_each` reads.
+fn id_list(ids: &[OutboxId]) -> String {
+    serde_json::Value::from(ids.iter().map(|i| i.0).collect::<Vec<_>>()).to_string()
+}
+
+/// A row of `challenges`.
+struct ChallengeRow {
+    id: Vec<u8>,
+    purpose: String,
+    wallet: Vec<u8>,
+    audience: Option<String>,
+    nonce: Vec<u8>,
+    issued_at: i64,
+    expires_at: i64,
+    chain_id: i64,
+    registry: Vec<u8>,
+    domain: String,
+}
+
+impl ChallengeRow {
+    fn into_challenge(self) -> Result<Challenge, StoreError> {
+        Ok(Challenge {
+            id: ChallengeId::from_bytes(id16(&self.id, "challenge id")?),
+            purpose: self.purpose.parse().map_err(|_| corrupt("challenge purpose"))?,
+            wallet: address(&self.wallet)?,
+            audience: self
+                .audience
+                .map(Audience::new)
+                .transpose()
+                .map_err(|_| corrupt("challenge audience"))?,
+            nonce: Nonce::from_bytes(
+                <[u8; 32]>::try_from(self.nonce.as_slice()).map_err(|_| corrupt("nonce"))?,
+            ),
+            issued_at: time_of(self.issued_at)?,
+            expires_at: time_of(self.expires_at)?,
+            chain_id: u64::try_from(self.chain_id).map_err(|_| corrupt("chain id"))?,
+            registry: address(&self.registry)?,
+            domain: ServiceDomain::new(self.domain).map_err(|_| corrupt("service domain"))?,
+        })
+    }
+}
+
+/// A row of `attestations` as the API sees it.
+struct AttestationRow {
+    id: Vec<u8>,
+    wallet: Vec<u8>,
+    status: String,
+    level: i64,
+    claims: i64,
+    issued_at: i64,
+    expires_at: i64,
+    tx_hash: Option<Vec<u8>>,
+    block_number: Option<i64>,
+    revocation_reason: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl AttestationRow {
+    fn into_attestation(self) -> Result<Attestation, StoreError> {
+        Ok(Attestation {
+            id: AttestationId::from_bytes(id16(&self.id, "attestation id")?),
+            wallet: address(&self.wallet)?,
+            status: self.status.parse().map_err(|_| corrupt("attestation status"))?,
+            level: Level(u8::try_from(self.level).map_err(|_| corrupt("level"))?),
+            claims: Claims(u32::try_from(self.claims).map_err(|_| corrupt("claims"))?),
+            issued_at: time_of(self.issued_at)?,
+            expires_at: time_of(self.expires_at)?,
+            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
+            block_number: self
+                .block_number
+                .map(|b| u64::try_from(b).map_err(|_| corrupt("block number")))
+                .transpose()?,
+            revocation_reason: reason(self.revocation_reason)?,
+            revoked_at: self.revoked_at.map(time_of).transpose()?,
+        })
+    }
+}
+
+/// A row of `outbox`.
+struct OutboxRow {
+    id: i64,
+    kind: String,
+    attestation_id: Vec<u8>,
+    wallet: Vec<u8>,
+    level: Option<i64>,
+    claims: Option<i64>,
+    issued_at: Option<i64>,
+    expires_at: Option<i64>,
+    reason: Option<i64>,
+    state: String,
+    attempts: i64,
+    tx_hash: Option<Vec<u8>>,
+    created_at: i64,
+}
+
+impl OutboxRow {
+    fn into_item(self) -> Result<OutboxItem, StoreError> {
+        let attestation = AttestationId::from_bytes(id16(&self.attestation_id, "attestation id")?);
+        let wallet = address(&self.wallet)?;
+        let action = match self.kind.as_str() {
+            "attest" => OutboxAction::Attest {
+                attestation,
+                wallet,
+                level: Level(
+                    self.level
+                        .and_then(|l| u8::try_from(l).ok())
+                        .ok_or_else(|| corrupt("level"))?,
+                ),
+                claims: Claims(
+                    self.claims
+                        .and_then(|c| u32::try_from(c).ok())
+                        .ok_or_else(|| corrupt("claims"))?,
+                ),
+                issued_at: time_of(self.issued_at.ok_or_else(|| corrupt("outbox issued_at"))?)?,
+                expires_at: time_of(self.expires_at.ok_or_else(|| corrupt("outbox expires_at"))?)?,
+            },
+            "revoke" => OutboxAction::Revoke {
+                attestation,
+                wallet,
+                reason: reason(self.reason)?.ok_or_else(|| corrupt("outbox reason"))?,
+            },
+            _ => return Err(corrupt("outbox kind")),
+        };
+        Ok(OutboxItem {
+            id: OutboxId(self.id),
+            action,
+            state: self.state.parse().map_err(|_| corrupt("outbox state"))?,
+            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
+            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
+            created_at: time_of(self.created_at)?,
+        })
+    }
+}
+
+fn sorted_items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut items = rows.into_iter().map(OutboxRow::into_item).collect::<Result<Vec<_>, _>>()?;
+    items.sort_by_key(|i| i.id);
+    Ok(items)
+}
+
+/// Checks that an update touched every id asked for.
+fn all_updated(
+    asked: &[OutboxId],
+    updated: &[i64],
+    expected: &'static str,
+) -> Result<(), StoreError> {
+    let updated: BTreeSet<i64> = updated.iter().copied().collect();
+    match asked.iter().find(|id| !updated.contains(&id.0)) {
+        Some(&id) => Err(StoreError::OutboxItemNotFound { id, expected }),
+        None => Ok(()),
+    }
+}
+
+/// Unique violations while inserting an attestation, as domain errors.
+fn unique_violation(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_unique_violation()
+    {
+        // SQLite names the columns, not the index: "UNIQUE constraint failed: attestations.wallet".
+        let message = d.message();
+        if message.contains("attestations.challenge_id") {
+            return StoreError::ChallengeAlreadyAnswered;
+        }
+        if message.contains("attestations.wallet") {
+            return StoreError::WalletAlreadyAttested;
+        }
+    }
+    db(e)
+}
+
+/// The receipt for the attestation answering a challenge, if its digest matches.
+async fn receipt_for_challenge(
+    conn: &mut SqliteConnection,
+    challenge: &ChallengeId,
+    digest: &RequestDigest,
+    now: OffsetDateTime,
+) -> Result<Option<Result<AttestationReceipt, ()>>, StoreError> {
+    let challenge = challenge.as_bytes().as_slice();
+    let row = sqlx::query!(
+        r#"SELECT id, wallet, status, expires_at, request_digest
+           FROM attestations WHERE challenge_id = ?1"#,
+        challenge,
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    let Some(row) = row else { return Ok(None) };
+    if row.request_digest.as_deref() != Some(digest.as_bytes().as_slice()) {
+        return Ok(Some(Err(())));
+    }
+    let status: AttestationStatus =
+        row.status.parse().map_err(|_| corrupt("attestation status"))?;
+    let expires_at = time_of(row.expires_at)?;
+    let status =
+        if status.is_live() && expires_at <= now { AttestationStatus::Expired } else { status };
+    Ok(Some(Ok(AttestationReceipt {
+        attestation_id: AttestationId::from_bytes(id16(&row.id, "attestation id")?),
+        wallet: address(&row.wallet)?,
+        status,
+        expires_at,
+    })))
+}
+
+/// Marks lapsed live attestations of a wallet or a person expired and cancels their unsent
+/// `attest` items (the registry would refuse an already expired record).
+async fn expire_lapsed(
+    tx: &mut SqliteConnection,
+    wallet: &[u8],
+    person_id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"UPDATE outbox SET state = 'cancelled', updated_at = ?3
+           WHERE kind = 'attest' AND state = 'pending'
+             AND attestation_id IN (SELECT id FROM attestations
+                                    WHERE status IN ('pending', 'active') AND expires_at <= ?3
+                                      AND (wallet = ?1 OR person_id = ?2))"#,
+        wallet,
+        person_id,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    sqlx::query!(
+        r#"UPDATE attestations SET status = 'expired', updated_at = ?3
+           WHERE status IN ('pending', 'active') AND expires_at <= ?3
+             AND (wallet = ?1 OR person_id = ?2)"#,
+        wallet,
+        person_id,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Revokes one attestation by rotation: cancels its `attest` if never claimed, else queues a
+/// `revoke` (which waits behind the `attest` in the queue; see `claim_outbox`).
+async fn rotate_out(
+    tx: &mut SqliteConnection,
+    id: &[u8],
+    wallet: &[u8],
+    now: i64,
+) -> Result<(), StoreError> {
+    let code = i64::from(RevocationReason::Rotated.code());
+    sqlx::query!(
+        r#"UPDATE attestations SET status = 'revoked', revocation_reason = ?2, revoked_at = ?3,
+                  updated_at = ?3
+           WHERE id = ?1"#,
+        id,
+        code,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let cancelled = sqlx::query!(
+        r#"UPDATE outbox SET state = 'cancelled', updated_at = ?2
+           WHERE attestation_id = ?1 AND kind = 'attest' AND state = 'pending'"#,
+        id,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    if cancelled == 0 {
+        sqlx::query!(
+            r#"INSERT INTO outbox
+                 (kind, attestation_id, wallet, reason, state, next_attempt_at, created_at,
+                  updated_at)
+               VALUES ('revoke', ?1, ?2, ?3, 'pending', ?4, ?4, ?4)"#,
+            id,
+            wallet,
+            code,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+async fn record_in_tx(
+    tx: &mut SqliteConnection,
+    new: &NewAttestation,
+    policy: &Policy,
+    now_t: OffsetDateTime,
+) -> Result<Recorded, StoreError> {
+    let now = secs(now_t);
+    let wallet = new.wallet.as_slice();
+    let cert_hash = new.cert.as_bytes().as_slice();
+
+    // 1. A re-sent request answers with the original attestation.
+    match receipt_for_challenge(&mut *tx, &new.challenge_id, &new.request_digest, now_t).await? {
+        Some(Ok(receipt)) => return Ok(Recorded { receipt, replayed: true, rotated: vec![] }),
+        Some(Err(())) => return Err(StoreError::ChallengeAlreadyAnswered),
+        None => {}
+    }
+
+    // 2. The person: through the certificate if it is known (renewal links point a new
+    // certificate at an old person), else by pseudonym. `BEGIN IMMEDIATE` already holds the
+    // write lock, so nobody else changes this person until commit.
+    let cert = sqlx::query!(
+        r#"SELECT id AS "id!", person_id, revoked_at FROM certificates WHERE cert_hash = ?1"#,
+        cert_hash,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let (person_id, certificate_id) = match cert {
+        Some(c) if c.revoked_at.is_some() => return Err(StoreError::CertificateRevoked),
+        Some(c) => (c.person_id, c.id),
+        None => {
+            let pseudonym = new.person.as_bytes().as_slice();
+            let person_id = sqlx::query_scalar!(
+                r#"INSERT INTO persons (pseudonym, created_at) VALUES (?1, ?2)
+                   ON CONFLICT (pseudonym) DO UPDATE SET pseudonym = excluded.pseudonym
+                   RETURNING id AS "id!""#,
+                pseudonym,
+                now,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            let not_after = secs(new.cert_not_after);
+            let certificate_id = sqlx::query_scalar!(
+                r#"INSERT INTO certificates (cert_hash, person_id, not_after, created_at)
+                   VALUES (?1, ?2, ?3, ?4)
+                   RETURNING id AS "id!""#,
+                cert_hash,
+                person_id,
+                not_after,
+                now,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            (person_id, certificate_id)
+        }
+    };
+
+    // 3. Lapsed attestations stop counting; the wallet must not have a live one.
+    expire_lapsed(&mut *tx, wallet, person_id, now).await?;
+    let existing = sqlx::query_scalar!(
+        r#"SELECT id FROM attestations WHERE wallet = ?1 AND status IN ('pending', 'active')"#,
+        wallet,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    if existing.is_some() {
+        return Err(StoreError::WalletAlreadyAttested);
+    }
+
+    // 4. The policy.
+    let live = sqlx::query!(
+        r#"SELECT id, wallet FROM attestations
+           WHERE person_id = ?1 AND status IN ('pending', 'active')
+           ORDER BY issued_at, rowid"#,
+        person_id,
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let limit = policy.max_active_wallets.get() as usize;
+    let mut rotated = Vec::new();
+    if live.len() >= limit {
+        match policy.at_limit {
+            AtLimit::Refuse => {
+                return Err(StoreError::WalletLimitReached {
+                    limit: policy.max_active_wallets.get(),
+                });
+            }
+            AtLimit::Rotate => {
+                for old in &live[..live.len() + 1 - limit] {
+                    rotate_out(&mut *tx, &old.id, &old.wallet, now).await?;
+                    rotated.push(Rotated {
+                        attestation_id: AttestationId::from_bytes(id16(&old.id, "attestation id")?),
+                        wallet: address(&old.wallet)?,
+                    });
+                }
+            }
+        }
+    }
+
+    // 5. The attestation and its outbox item.
+    let id = new.id.as_bytes().as_slice();
+    let challenge_id = new.challenge_id.as_bytes().as_slice();
+    let digest = new.request_digest.as_bytes().as_slice();
+    let proof = new.wallet_proof.as_str();
+    let level = i64::from(new.level.0);
+    let claims = i64::from(new.claims.0);
+    let issued_at = secs(new.issued_at);
+    let expires_at = secs(new.expires_at);
+    sqlx::query!(
+        r#"INSERT INTO attestations
+             (id, challenge_id, request_digest, wallet, wallet_proof, person_id, certificate_id,
+              level, claims, status, issued_at, expires_at, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12, ?12)"#,
+        id,
+        challenge_id,
+        digest,
+        wallet,
+        proof,
+        person_id,
+        certificate_id,
+        level,
+        claims,
+        issued_at,
+        expires_at,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(unique_violation)?;
+    sqlx::query!(
+        r#"INSERT INTO outbox
+             (kind, attestation_id, wallet, level, claims, issued_at, expires_at, state,
+              next_attempt_at, created_at, updated_at)
+           VALUES ('attest', ?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, ?7)"#,
+        id,
+        wallet,
+        level,
+        claims,
+        issued_at,
+        expires_at,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+
+    Ok(Recorded {
+        receipt: AttestationReceipt {
+            attestation_id: new.id,
+            wallet: new.wallet,
+            status: AttestationStatus::Pending,
+            expires_at: new.expires_at,
+        },
+        replayed: false,
+        rotated,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Migrate(Box::new(e)))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query_scalar!(r#"SELECT 1 AS "one!: i64""#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_challenge(&self, c: &Challenge) -> Result<(), StoreError> {
+        let id = c.id.as_bytes().as_slice();
+        let purpose = c.purpose.as_str();
+        let wallet = c.wallet.as_slice();
+        let audience = c.audience.as_ref().map(Audience::as_str);
+        let nonce = c.nonce.as_bytes().as_slice();
+        let issued_at = secs(c.issued_at);
+        let expires_at = secs(c.expires_at);
+        let chain_id = i64::try_from(c.chain_id).map_err(|_| corrupt("chain id above 2^63"))?;
+        let registry = c.registry.as_slice();
+        let domain = c.domain.as_str();
+        let result = sqlx::query!(
+            r#"INSERT INTO challenges
+                 (id, purpose, wallet, audience, nonce, issued_at, expires_at, chain_id, registry,
+                  domain)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
+            id,
+            purpose,
+            wallet,
+            audience,
+            nonce,
+            issued_at,
+            expires_at,
+            chain_id,
+            registry,
+            domain,
+        )
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                Err(StoreError::DuplicateChallenge)
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    async fn consume_challenge(
+        &self,
+        id: &ChallengeId,
+        purpose: Purpose,
+        now: OffsetDateTime,
+    ) -> Result<Challenge, StoreError> {
+        let id = id.as_bytes().as_slice();
+        let purpose = purpose.as_str();
+        let now = secs(now);
+        // One statement, so one atomic write: exactly one of any number of racers matches.
+        let consumed = sqlx::query_as!(
+            ChallengeRow,
+            r#"UPDATE challenges SET consumed_at = ?3
+               WHERE id = ?1 AND purpose = ?2 AND consumed_at IS NULL AND expires_at > ?3
+               RETURNING id AS "id!", purpose AS "purpose!", wallet AS "wallet!", audience,
+                         nonce AS "nonce!", issued_at AS "issued_at!", expires_at AS "expires_at!",
+                         chain_id AS "chain_id!", registry AS "registry!", domain AS "domain!""#,
+            id,
+            purpose,
+            now,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        if let Some(row) = consumed {
+            return row.into_challenge();
+        }
+        let row = sqlx::query!(
+            r#"SELECT purpose, consumed_at, expires_at FROM challenges WHERE id = ?1"#,
+            id,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Err(match row {
+            None => StoreError::ChallengeNotFound,
+            Some(r) if r.purpose != purpose => StoreError::ChallengePurposeMismatch,
+            Some(r) if r.consumed_at.is_some() => StoreError::ChallengeUsed,
+            Some(_) => StoreError::ChallengeExpired,
+        })
+    }
+
+    async fn record_attestation(
+        &self,
+        new: &NewAttestation,
+        policy: &Policy,
+        now: OffsetDateTime,
+    ) -> Result<Recorded, StoreError> {
+        let mut tx = self.begin_write().await?;
+        // On error the transaction rolls back when dropped.
+        let recorded = record_in_tx(&mut tx, new, policy, now).await?;
+        tx.commit().await.map_err(unique_violation)?;
+        Ok(recorded)
+    }
+
+    async fn replay(
+        &self,
+        challenge: &ChallengeId,
+        digest: &RequestDigest,
+        now: OffsetDateTime,
+    ) -> Result<Option<AttestationReceipt>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        Ok(receipt_for_challenge(&mut conn, challenge, digest, now).await?.and_then(Result::ok))
+    }
+
+    async fn attestation(&self, id: &AttestationId) -> Result<Option<Attestation>, StoreError> {
+        let id = id.as_bytes().as_slice();
+        sqlx::query_as!(
+            AttestationRow,
+            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at, tx_hash,
+                      block_number, revocation_reason, revoked_at
+               FROM attestations WHERE id = ?1"#,
+            id,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(AttestationRow::into_attestation)
+        .transpose()
+    }
+
+    async fn attestation_by_wallet(
+        &self,
+        wallet: Address,
+    ) -> Result<Option<Attestation>, StoreError> {
+        let wallet = wallet.as_slice();
+        sqlx::query_as!(
+            AttestationRow,
+            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at, tx_hash,
+                      block_number, revocation_reason, revoked_at
+               FROM attestations WHERE wallet = ?1
+               ORDER BY (status IN ('pending', 'active')) DESC, rowid DESC
+               LIMIT 1"#,
+            wallet,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(AttestationRow::into_attestation)
+        .transpose()
+    }
+
+    async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: Duration,
+        now: OffsetDateTime,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let limit = i64::from(limit);
+        let until = secs(now + lease);
+        let now = secs(now);
+        // One statement under SQLite's single write lock: no two claimers get the same item.
+        // An item waits while an earlier item for the same attestation is still open, so a
+        // revoke never overtakes the attest it undoes.
+        let rows = sqlx::query_as!(
+            OutboxRow,
+            r#"UPDATE outbox
+               SET state = 'claimed', claimed_until = ?3, attempts = attempts + 1, updated_at = ?2
+               WHERE id IN (SELECT c.id FROM outbox c
+                            WHERE ((c.state = 'pending' AND c.next_attempt_at <= ?2)
+                                   OR (c.state = 'claimed' AND c.claimed_until <= ?2))
+                              AND NOT EXISTS (SELECT 1 FROM outbox p
+                                              WHERE p.attestation_id = c.attestation_id
+                                                AND p.id < c.id
+                                                AND p.state IN ('pending', 'claimed', 'sent'))
+                            ORDER BY c.id
+                            LIMIT ?1)
+               RETURNING id AS "id!", kind AS "kind!", attestation_id AS "attestation_id!",
+                         wallet AS "wallet!", level, claims, issued_at, expires_at, reason,
+                         state AS "state!", attempts AS "attempts!", tx_hash,
+                         created_at AS "created_at!""#,
+            limit,
+            now,
+            until,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        sorted_items(rows)
+    }
+
+    async fn outbox_in_flight(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query_as!(
+            OutboxRow,
+            r#"SELECT id, kind, attestation_id, wallet, level, claims, issued_at, expires_at, reason,
+                      state, attempts, tx_hash, created_at
+               FROM outbox WHERE state = 'sent' ORDER BY id"#,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        sorted_items(rows)
+    }
+
+    async fn mark_sent(
+        &self,
+        ids: &[OutboxId],
+        tx_hash: B256,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let list = id_list(ids);
+        let hash = tx_hash.as_slice();
+        let now = secs(now);
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'sent', tx_hash = ?2, claimed_until = NULL, updated_at = ?3
+               WHERE id IN (SELECT value FROM json_each(?1)) AND state = 'claimed'
+               RETURNING id AS "id!""#,
+            list,
+            hash,
+            now,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        all_updated(ids, &updated, "claimed")?;
+        sqlx::query!(
+            r#"UPDATE attestations SET tx_hash = ?2, updated_at = ?3
+               WHERE status = 'pending'
+                 AND id IN (SELECT attestation_id FROM outbox
+                            WHERE id IN (SELECT value FROM json_each(?1)) AND kind = 'attest')"#,
+            list,
+            hash,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn mark_confirmed(
+        &self,
+        ids: &[OutboxId],
+        tx_hash: B256,
+        block_number: u64,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let list = id_list(ids);
+        let hash = tx_hash.as_slice();
+        let block = i64::try_from(block_number).map_err(|_| corrupt("block number above 2^63"))?;
+        let now = secs(now);
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'confirmed', tx_hash = ?2, block_number = ?3,
+                      claimed_until = NULL, updated_at = ?4
+               WHERE id IN (SELECT value FROM json_each(?1)) AND state IN ('claimed', 'sent')
+               RETURNING id AS "id!""#,
+            list,
+            hash,
+            block,
+            now,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        all_updated(ids, &updated, "claimed or sent")?;
+        sqlx::query!(
+            r#"UPDATE attestations
+               SET status = 'active', tx_hash = ?2, block_number = ?3, updated_at = ?4
+               WHERE status = 'pending'
+                 AND id IN (SELECT attestation_id FROM outbox
+                            WHERE id IN (SELECT value FROM json_each(?1)) AND kind = 'attest')"#,
+            list,
+            hash,
+            block,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn mark_retry(
+        &self,
+        ids: &[OutboxId],
+        error: &str,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let list = id_list(ids);
+        let retry_at = secs(retry_at);
+        let now = secs(OffsetDateTime::now_utc());
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'pending', next_attempt_at = ?2, claimed_until = NULL,
+                      tx_hash = NULL, last_error = ?3, updated_at = ?4
+               WHERE id IN (SELECT value FROM json_each(?1)) AND state IN ('claimed', 'sent')
+               RETURNING id AS "id!""#,
+            list,
+            retry_at,
+            error,
+            now,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        all_updated(ids, &updated, "claimed or sent")?;
+        sqlx::query!(
+            r#"UPDATE attestations SET tx_hash = NULL, updated_at = ?2
+               WHERE status = 'pending'
+                 AND id IN (SELECT attestation_id FROM outbox
+                            WHERE id IN (SELECT value FROM json_each(?1)) AND kind = 'attest')"#,
+            list,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn mark_failed(&self, ids: &[OutboxId], error: &str) -> Result<(), StoreError> {
+        let list = id_list(ids);
+        let now = secs(OffsetDateTime::now_utc());
+        let updated = sqlx::query_scalar!(
+            r#"UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ?2,
+                      updated_at = ?3
+               WHERE id IN (SELECT value FROM json_each(?1))
+                 AND state IN ('pending', 'claimed', 'sent')
+               RETURNING id AS "id!""#,
+            list,
+            error,
+            now,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        all_updated(ids, &updated, "pending, claimed or sent")
+    }
+
+    async fn try_lease(&self, name: LeaseName) -> Result<Option<Box<dyn Lease>>, StoreError> {
+        let mut holder = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut holder);
+        let lease = SqliteLease { name, holder, pool: self.pool.clone(), released: false };
+        if lease.take_or_extend(true).await? {
+            tracing::info!(target: "honnin::store", lease = %name, "lease acquired");
+            Ok(Some(Box::new(lease)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let before = secs(before);
+        Ok(sqlx::query!(r#"DELETE FROM challenges WHERE expires_at < ?1"#, before)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?
+            .rows_affected())
+    }
+}
+
+/// A lease row: held while `expires_at` is in the future and `holder` is ours.
+#[derive(Debug)]
+struct SqliteLease {
+    name: LeaseName,
+    holder: [u8; 16],
+    pool: SqlitePool,
+    released: bool,
+}
+
+impl SqliteLease {
+    /// Takes the lease (if free or lapsed, when `take`) or extends it (if ours).
+    async fn take_or_extend(&self, take: bool) -> Result<bool, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let until = secs(now + LEASE_TTL);
+        let now = secs(now);
+        let name = self.name.0;
+        let holder = self.holder.as_slice();
+        let affected = if take {
+            sqlx::query!(
+                r#"INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3)
+                   ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,
+                                                    expires_at = excluded.expires_at
+                   WHERE leases.expires_at <= ?4 OR leases.holder = excluded.holder"#,
+                name,
+                holder,
+                until,
+                now,
+            )
+            .execute(&self.pool)
+            .await
+        } else {
+            sqlx::query!(
+                r#"UPDATE leases SET expires_at = ?3
+                   WHERE name = ?1 AND holder = ?2 AND expires_at > ?4"#,
+                name,
+                holder,
+                until,
+                now,
+            )
+            .execute(&self.pool)
+            .await
+        }
+        .map_err(db)?
+        .rows_affected();
+        Ok(affected == 1)
+    }
+
+    async fn delete(pool: &SqlitePool, name: &str, holder: &[u8]) -> Result<(), StoreError> {
+        sqlx::query!(r#"DELETE FROM leases WHERE name = ?1 AND holder = ?2"#, name, holder)
+            .execute(pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Lease for SqliteLease {
+    fn name(&self) -> LeaseName {
+        self.name
+    }
+
+    async fn is_held(&mut self) -> Result<bool, StoreError> {
+        if self.released {
+            return Ok(false);
+        }
+        self.take_or_extend(false).await
+    }
+
+    async fn release(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.released = true;
+        Self::delete(&self.pool, self.name.0, &self.holder).await?;
+        tracing::info!(target: "honnin::store", lease = %self.name, "lease released");
+        Ok(())
+    }
+}
+
+impl Drop for SqliteLease {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        // Free the lease now rather than after its TTL, when a runtime is there to do it.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let (pool, name, holder) = (self.pool.clone(), self.name.0, self.holder);
+            handle.spawn(async move {
+                if let Err(e) = Self::delete(&pool, name, &holder).await {
+                    tracing::warn!(target: "honnin::store", lease = name, error = %e, "could not free lease");
+                }
+            });
+        }
+    }
+}

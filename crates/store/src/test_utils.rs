@@ -1,0 +1,239 @@
+//! A throwaway Postgres for tests (feature `test-utils`).
+//!
+//! [`PgCluster::start`] runs `initdb` and `pg_ctl start -w` from the PostgreSQL binaries
+//! (`HONNIN_PG_BIN`, default `/usr/lib/postgresql/15/bin`) into a fresh temporary directory,
+//! listening on 127.0.0.1 on a free port and on a Unix socket inside that directory, with
+//! durability switched off (`fsync=off`: a test cluster never survives a crash anyway). When the
+//! process runs as root the cluster runs as the `postgres` system user (Postgres refuses root):
+//! the directory is handed to that user and the binaries run through `runuser`. Dropping the
+//! cluster stops the server (`pg_ctl stop -m immediate`) and deletes the directory.
+//!
+//! [`PgCluster::create_database`] hands out a fresh, empty database per test.
+//!
+//! [`test_server`] is what tests should call: it reuses the server named by
+//! `HONNIN_TEST_DATABASE_URL` (`scripts/test` starts one for the whole run with
+//! `scripts/test-postgres`), or else starts a cluster owned by the caller.
+
+use std::{
+    io,
+    net::TcpListener,
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use tempfile::TempDir;
+
+/// The environment variable naming a Postgres server tests may create databases on.
+pub const TEST_DATABASE_URL_VAR: &str = "HONNIN_TEST_DATABASE_URL";
+
+/// A running throwaway Postgres cluster, stopped and deleted on drop.
+#[derive(Debug)]
+pub struct PgCluster {
+    dir: TempDir,
+    bin: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+impl PgCluster {
+    /// Initialises and starts a cluster. Blocking (a second or two): call it from
+    /// `spawn_blocking` inside async code.
+    pub fn start() -> io::Result<Self> {
+        let bin = std::env::var_os("HONNIN_PG_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"));
+        let as_postgres = std::fs::metadata("/proc/self")?.uid() == 0;
+        let dir = tempfile::Builder::new().prefix("honnin-pg.").tempdir()?;
+        if as_postgres {
+            let (uid, gid) = postgres_user()?;
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
+        }
+        let mut cluster = Self { dir, bin, port: 0, as_postgres };
+        let data = cluster.data_dir();
+        cluster.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "--auth=trust".as_ref(),
+                "-E".as_ref(),
+                "UTF8".as_ref(),
+                "--locale=C".as_ref(),
+                "--no-sync".as_ref(),
+            ],
+        )?;
+        // A port picked by the OS may be taken again before Postgres binds it: retry a few times.
+        let mut last_error = None;
+        for _ in 0..5 {
+            cluster.port = free_port()?;
+            let options = format!(
+                "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off \
+                 -c full_page_writes=off -c max_connections=500",
+                cluster.port,
+                cluster.dir.path().display()
+            );
+            let log = cluster.dir.path().join("server.log");
+            match cluster.run(
+                "pg_ctl",
+                &[
+                    "start".as_ref(),
+                    "-w".as_ref(),
+                    "-t".as_ref(),
+                    "60".as_ref(),
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "-l".as_ref(),
+                    log.as_os_str(),
+                    "-o".as_ref(),
+                    options.as_ref(),
+                ],
+            ) {
+                Ok(_) => {
+                    tracing::debug!(target: "honnin::store::test", port = cluster.port, "postgres started");
+                    return Ok(cluster);
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("postgres did not start")))
+    }
+
+    /// The superuser URL of the `postgres` database (for creating databases).
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The TCP port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The directory holding the data, the socket and `server.log`.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Creates a fresh, empty database and returns its URL. Blocking.
+    pub fn create_database(&self) -> io::Result<String> {
+        create_database_on(&self.admin_url())
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn run(&self, tool: &str, args: &[&std::ffi::OsStr]) -> io::Result<Output> {
+        let program = self.bin.join(tool);
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let output = command.args(args).current_dir(self.dir.path()).output()?;
+        if output.status.success() {
+            Ok(output)
+        } else {
+            Err(io::Error::other(format!(
+                "{tool} failed ({}): {}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )))
+        }
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let data = self.data_dir();
+        let stopped = self.run(
+            "pg_ctl",
+            &[
+                "stop".as_ref(),
+                "-w".as_ref(),
+                "-m".as_ref(),
+                "immediate".as_ref(),
+                "-D".as_ref(),
+                data.as_os_str(),
+            ],
+        );
+        if let Err(e) = stopped {
+            tracing::warn!(target: "honnin::store::test", error = %e, "could not stop postgres");
+        }
+    }
+}
+
+/// A Postgres server for tests: the one `HONNIN_TEST_DATABASE_URL` names, or a fresh cluster.
+#[derive(Debug)]
+pub enum TestServer {
+    /// A server started outside the test (its admin URL).
+    External(String),
+    /// A cluster owned by the test, stopped on drop.
+    Owned(PgCluster),
+}
+
+impl TestServer {
+    /// Creates a fresh, empty database on the server and returns its URL. Blocking.
+    pub fn create_database(&self) -> io::Result<String> {
+        match self {
+            Self::External(url) => create_database_on(url),
+            Self::Owned(cluster) => cluster.create_database(),
+        }
+    }
+}
+
+/// The server named by `HONNIN_TEST_DATABASE_URL`, or a freshly started [`PgCluster`]. Blocking.
+pub fn test_server() -> io::Result<TestServer> {
+    match std::env::var(TEST_DATABASE_URL_VAR) {
+        Ok(url) if !url.is_empty() => Ok(TestServer::External(url)),
+        _ => PgCluster::start().map(TestServer::Owned),
+    }
+}
+
+/// Creates a database with a random name on the server `admin_url` names; returns its URL.
+fn create_database_on(admin_url: &str) -> io::Result<String> {
+    let name = format!(
+        "honnin_test_{}",
+        honnin_core::ChallengeId::random().to_string().trim_start_matches("ch_")
+    );
+    // psql ships with the server binaries; one statement, no shell.
+    let bin = std::env::var_os("HONNIN_PG_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"));
+    let output = Command::new(bin.join("psql"))
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-d", admin_url, "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()?;
+    if !output.status.success() {
+        return Err(io::Error::other(format!(
+            "CREATE DATABASE failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    let (base, _) =
+        admin_url.rsplit_once('/').ok_or_else(|| io::Error::other("admin URL has no database"))?;
+    Ok(format!("{base}/{name}"))
+}
+
+/// The uid and gid of the `postgres` system user, from `/etc/passwd`.
+fn postgres_user() -> io::Result<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.first() == Some(&"postgres") && fields.len() > 3)
+                .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
+                .flatten()
+        })
+        .ok_or_else(|| io::Error::other("no `postgres` user: Postgres cannot run as root"))
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
