@@ -103,6 +103,16 @@ fn db(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Whether Postgres aborted the transaction to break a deadlock or a serialization conflict.
+fn is_deadlock(e: &StoreError) -> bool {
+    let StoreError::Database(source) = e else { return false };
+    source
+        .downcast_ref::<sqlx::Error>()
+        .and_then(sqlx::Error::as_database_error)
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "40P01" || code == "40001")
+}
+
 fn corrupt(what: &'static str) -> StoreError {
     StoreError::Corrupt { what }
 }
@@ -669,11 +679,24 @@ impl Store for PgStore {
         policy: &Policy,
         now: OffsetDateTime,
     ) -> Result<Recorded, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // On error the transaction rolls back when dropped.
-        let recorded = self.record_in_tx(&mut tx, new, policy, now).await?;
-        tx.commit().await.map_err(unique_violation)?;
-        Ok(recorded)
+        // A deadlock is possible in a rare corner (two persons' transactions expiring each
+        // other's lapsed rows by wallet); Postgres aborts one of them, which simply runs again.
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.pool.begin().await.map_err(db)?;
+            // On error the transaction rolls back when dropped.
+            let result = match self.record_in_tx(&mut tx, new, policy, now).await {
+                Ok(recorded) => tx.commit().await.map(|()| recorded).map_err(unique_violation),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if attempt < 3 && is_deadlock(&e) => {
+                    tracing::debug!(target: "honnin::store", attempt, "deadlock recording an attestation; retrying");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn replay(

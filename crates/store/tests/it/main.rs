@@ -8,6 +8,7 @@ mod harness;
 
 mod attestations;
 mod challenges;
+mod connect;
 mod lease;
 mod outbox;
 mod privacy;
