@@ -43,6 +43,15 @@ impl PgCluster {
         let bin = std::env::var_os("HONNIN_PG_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"));
+        if !bin.join("initdb").exists() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "no PostgreSQL server binaries in {} (install postgresql-15, or set HONNIN_PG_BIN)",
+                    bin.display()
+                ),
+            ));
+        }
         let as_postgres = std::fs::metadata("/proc/self")?.uid() == 0;
         let dir = tempfile::Builder::new().prefix("honnin-pg.").tempdir()?;
         if as_postgres {
