@@ -1,0 +1,183 @@
+//! The attestation pipeline, in the order DESIGN.md fixes: consume the challenge → card
+//! evidence → revocation → wallet → pseudonym → record under the policy.
+
+use base64::{
+    Engine as _,
+    engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+};
+use honnin_core::{
+    AttestationReceipt, AttestationStatus, ChallengeId, EoaCheck, NewAttestation, Purpose,
+    StoreError, VerifiedRequest, WalletProof, WalletSignature, time, wallet::eip191_hash,
+};
+use honnin_jpki::{Refusal, VerifiedCard, check_revocation};
+
+use crate::{Error, Result, Revocation, Shared};
+
+/// Standard base64, padding optional.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A parsed attestation request.
+pub(crate) struct Submission {
+    pub(crate) challenge_id: ChallengeId,
+    pub(crate) certificate: Vec<u8>,
+    pub(crate) card_signature: Vec<u8>,
+    pub(crate) wallet_signature: WalletSignature,
+}
+
+impl Submission {
+    /// Parses the request's fields; errors name the field, never its value.
+    pub(crate) fn parse(
+        challenge_id: &str,
+        certificate: &str,
+        card_signature: &str,
+        wallet_signature: &str,
+    ) -> Result<Self> {
+        Ok(Self {
+            challenge_id: challenge_id.parse().map_err(|_| {
+                Error::malformed("`challenge_id` must be `ch_` followed by 32 lowercase hex digits")
+            })?,
+            certificate: decode_base64(certificate, "certificate")?,
+            card_signature: decode_base64(card_signature, "card_signature")?,
+            wallet_signature: wallet_signature.parse().map_err(|_| {
+                Error::malformed(format!(
+                    "`wallet_signature` must be 0x-prefixed hex of 1 to {} bytes",
+                    WalletSignature::MAX_LEN
+                ))
+            })?,
+        })
+    }
+}
+
+fn decode_base64(text: &str, field: &'static str) -> Result<Vec<u8>> {
+    match BASE64.decode(text.trim()) {
+        Ok(bytes) if !bytes.is_empty() => Ok(bytes),
+        _ => Err(Error::malformed(format!("`{field}` must be non-empty standard base64"))),
+    }
+}
+
+/// The answer: the receipt, and whether it answers a re-sent request.
+pub(crate) struct Answer {
+    pub(crate) receipt: AttestationReceipt,
+    pub(crate) replayed: bool,
+}
+
+/// Runs the pipeline and counts its outcome.
+pub(crate) async fn submit(shared: &Shared, submission: Submission) -> Result<Answer> {
+    let outcome = run(shared, submission).await;
+    let metrics = &shared.state.metrics;
+    match &outcome {
+        Ok(answer) if answer.replayed => metrics.verification("replayed"),
+        Ok(_) => metrics.verification("verified"),
+        Err(error) => metrics.verification(error.code()),
+    }
+    outcome
+}
+
+async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
+    let state = &shared.state;
+    let digest = state.pepper.request_digest(
+        &submission.challenge_id,
+        &submission.certificate,
+        &submission.card_signature,
+        submission.wallet_signature.as_bytes(),
+    );
+    let now = time::now();
+
+    // 1. Consume the challenge: one caller of any number racing gets it. A re-sent identical
+    //    request finds it used and gets the original answer.
+    let challenge =
+        match state.store.consume_challenge(&submission.challenge_id, Purpose::Attest, now).await {
+            Ok(challenge) => challenge,
+            Err(StoreError::ChallengeUsed) => {
+                return match state.store.replay(&submission.challenge_id, &digest, now).await? {
+                    Some(receipt) => Ok(Answer { receipt, replayed: true }),
+                    None => Err(Error::ChallengeUsed),
+                };
+            }
+            Err(other) => return Err(other.into()),
+        };
+    let message = challenge.message();
+
+    // 2. Card evidence: CPU work, off the async workers and bounded.
+    let card =
+        verify_card(shared, submission.certificate, submission.card_signature, &message, now)
+            .await?;
+
+    // 3. Revocation.
+    match &state.revocation {
+        Revocation::Check { source, allow_unknown } => {
+            check_revocation(&card, source.as_ref(), now, *allow_unknown)
+                .await
+                .map_err(Error::from_refusal)?;
+        }
+        Revocation::Disabled => {
+            tracing::debug!(target: "honnin_api::attest", "revocation check disabled (dev mode)");
+        }
+    }
+
+    // 4. The wallet: EIP-191 first, ERC-1271 when the signature does not recover to it.
+    let wallet_proof = match submission.wallet_signature.check_eoa(&message, challenge.wallet) {
+        EoaCheck::Verified => WalletProof::Eoa,
+        EoaCheck::Mismatch { .. } | EoaCheck::NotEoa => match &state.contract_wallets {
+            Some(checker) => {
+                let accepted = checker
+                    .is_valid_signature(
+                        challenge.wallet,
+                        eip191_hash(&message),
+                        submission.wallet_signature.as_bytes(),
+                    )
+                    .await
+                    .map_err(Error::ContractWalletUnavailable)?;
+                if !accepted {
+                    return Err(Error::WalletMismatch);
+                }
+                WalletProof::Erc1271
+            }
+            None => return Err(Error::WalletMismatch),
+        },
+    };
+
+    // 5. Keyed hashes only from here on.
+    let request = VerifiedRequest {
+        challenge_id: challenge.id,
+        request_digest: digest,
+        wallet: challenge.wallet,
+        wallet_proof,
+        person: state.pepper.pseudonym(card.root_key_id(), card.serial()),
+        cert: state.pepper.cert_hash(card.root_key_id(), card.serial()),
+        cert_not_after: card.not_after(),
+    };
+    drop(card);
+    let attestation = NewAttestation::new(request, &state.policy, now);
+
+    // 6. Record under the policy (one transaction) and queue it for the chain.
+    let recorded = state.store.record_attestation(&attestation, &state.policy, now).await?;
+    if !recorded.replayed {
+        state.metrics.attestations(AttestationStatus::Pending, 1);
+    }
+    if !recorded.rotated.is_empty() {
+        state.metrics.attestations(AttestationStatus::Revoked, recorded.rotated.len() as u64);
+    }
+    Ok(Answer { receipt: recorded.receipt, replayed: recorded.replayed })
+}
+
+async fn verify_card(
+    shared: &Shared,
+    certificate: Vec<u8>,
+    card_signature: Vec<u8>,
+    message: &str,
+    now: ::time::OffsetDateTime,
+) -> Result<VerifiedCard> {
+    let _permit = shared.verify_permits.acquire().await.map_err(Error::internal)?;
+    let verifier = shared.state.verifier.clone();
+    let message = message.to_owned();
+    let verified: Result<VerifiedCard, Refusal> = tokio::task::spawn_blocking(move || {
+        verifier.verify_card(&certificate, message.as_bytes(), &card_signature, now)
+    })
+    .await
+    .map_err(Error::internal)?;
+    verified.map_err(Error::from_refusal)
+}

@@ -1,0 +1,217 @@
+#![doc = include_str!("../README.md")]
+
+mod attest;
+mod error;
+mod extract;
+mod metrics;
+mod openapi;
+mod routes;
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    http::HeaderName,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use honnin_core::{ChallengeSettings, ContractWallets, Pepper, Policy, Store};
+use honnin_jpki::{RevocationSource, Verifier};
+use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+pub use error::{Error, PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem, Result};
+pub use metrics::Metrics;
+pub use openapi::openapi;
+pub use routes::{
+    AttestationAccepted, AttestationRequest, AttestationView, ChallengeRequest, ChallengeResponse,
+    Health,
+};
+
+/// The request-id header: taken from the request when the client sent one, else a fresh UUID;
+/// echoed on the response and recorded on the request's tracing span.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Where revocation status comes from.
+#[derive(Clone)]
+pub enum Revocation {
+    /// Ask `source` for every certificate.
+    Check {
+        /// The source (CRL, OCSP, cached, or a fake in tests).
+        source: Arc<dyn RevocationSource>,
+        /// Accept an `Unknown` answer (dev mode only; said loudly at start-up).
+        allow_unknown: bool,
+    },
+    /// No revocation check at all. Dev mode only: `honnin serve` refuses it otherwise.
+    Disabled,
+}
+
+impl fmt::Debug for Revocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Check { allow_unknown, .. } => f
+                .debug_struct("Check")
+                .field("allow_unknown", allow_unknown)
+                .finish_non_exhaustive(),
+            Self::Disabled => f.write_str("Disabled"),
+        }
+    }
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest request body accepted, in bytes (default 64 KiB: a certificate and two
+    /// signatures in base64 need about 3 KiB).
+    pub body_bytes: usize,
+    /// How long a request may take before it is answered 503 `timeout` (default 10 s).
+    pub request_timeout: Duration,
+    /// How many card verifications run at once on the blocking pool (default: the number of
+    /// CPUs). Further requests wait for a slot.
+    pub verify_concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            verify_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Everything the handlers need.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Card evidence: trust anchors and the JPKI profile.
+    pub verifier: Verifier,
+    /// Revocation checking.
+    pub revocation: Revocation,
+    /// The operator's secret for keyed hashes.
+    pub pepper: Arc<Pepper>,
+    /// Wallets per person, behaviour at the limit, attestation lifetime.
+    pub policy: Policy,
+    /// Domain, chain id, registry and lifetime of challenges.
+    pub challenges: ChallengeSettings,
+    /// ERC-1271 checks for contract wallets; without it only EOA signatures are accepted.
+    pub contract_wallets: Option<Arc<dyn ContractWallets>>,
+    /// The metrics registry.
+    pub metrics: Metrics,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+/// What the handlers share: the state and what `app` derives from it.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) state: AppState,
+    pub(crate) verify_permits: Semaphore,
+    pub(crate) openapi: Bytes,
+}
+
+/// The API as an axum [`Router`], with its middleware: request ids, tracing spans, latency
+/// metrics, the body limit and the request timeout.
+pub fn app(state: AppState) -> Router {
+    let limits = state.limits;
+    let openapi = serde_json::to_vec(&openapi()).map(Bytes::from).unwrap_or_default();
+    let shared = Arc::new(Shared {
+        verify_permits: Semaphore::new(limits.verify_concurrency.max(1)),
+        state,
+        openapi,
+    });
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    Router::new()
+        .route("/v1/challenges", post(routes::create_challenge))
+        .route("/v1/attestations", post(routes::submit_attestation))
+        .route("/v1/attestations/{wallet}", get(routes::get_attestation))
+        .route("/health", get(routes::health))
+        .route("/ready", get(routes::ready))
+        .route("/metrics", get(routes::metrics))
+        .route("/openapi.json", get(routes::openapi))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(
+            // Top to bottom is outermost to innermost.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(span).on_response(on_response))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::from_fn_with_state(shared.clone(), observe))
+                .layer(middleware::from_fn_with_state(limits, timeout))
+                .layer(DefaultBodyLimit::max(limits.body_bytes))
+                .layer(middleware::from_fn_with_state(limits, body_limit_extension)),
+        )
+        .with_state(shared)
+}
+
+/// The route template, never the raw path (which may carry anything a client typed).
+fn route_of(request: &Request) -> &str {
+    request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str)
+}
+
+/// The request's span: method, route template, request id; the status is recorded later.
+fn span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        target: "honnin_api::http",
+        "request",
+        method = %request.method(),
+        path = route_of(request),
+        request_id,
+        status = tracing::field::Empty,
+    )
+}
+
+fn on_response(response: &Response, latency: Duration, span: &tracing::Span) {
+    span.record("status", response.status().as_u16());
+    tracing::info!(
+        target: "honnin_api::http",
+        status = response.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "response"
+    );
+}
+
+async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let route = route_of(&request).to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    shared.state.metrics.http_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+async fn timeout(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Error::Timeout.into_response(),
+    }
+}
+
+async fn body_limit_extension(
+    State(limits): State<Limits>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(extract::BodyLimit(limits.body_bytes));
+    next.run(request).await
+}

@@ -1,0 +1,12 @@
+//! honnin-api integration tests: the real app, in process (`oneshot`) and on a real socket,
+//! over real SQLite and Postgres stores, simulated JPKI cards and real EOA keys.
+
+// Helpers and async test bodies (outside what clippy sees as #[test]) unwrap too.
+#![allow(clippy::unwrap_used)]
+
+mod concurrency;
+mod flow;
+mod operations;
+mod privacy;
+mod refusals;
+mod support;

@@ -1,0 +1,109 @@
+//! Health, readiness, metrics, OpenAPI, request ids, and one test on a real socket.
+
+use axum::http::{StatusCode, header};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::support::Harness;
+
+#[tokio::test]
+async fn health_ready_and_request_ids() {
+    let h = Harness::new().await;
+    let reply = h.get("/health").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["status"], "ok");
+    let generated = reply.headers.get("x-request-id").expect("a request id is generated");
+    assert_eq!(generated.len(), 36, "a UUID");
+
+    let reply = h
+        .send(
+            axum::http::Request::get("/ready")
+                .header("x-request-id", "client-chosen-id")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["status"], "ready");
+    assert_eq!(reply.headers.get("x-request-id").unwrap(), "client-chosen-id");
+}
+
+#[tokio::test]
+async fn metrics_are_openmetrics_text() {
+    let h = Harness::new().await;
+    h.get("/health").await;
+    h.challenge(crate::support::address(&crate::support::wallet_key(50))).await;
+    let reply = h.get("/metrics").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = String::from_utf8(reply.raw).unwrap();
+    assert!(text.contains("honnin_challenges_issued_total 1"), "{text}");
+    assert!(
+        text.contains(r#"honnin_http_request_duration_seconds_count{method="GET",route="/health",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="/v1/challenges",status="201""#), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"));
+}
+
+#[tokio::test]
+async fn openapi_describes_every_route_and_the_problem_shape() {
+    let h = Harness::new().await;
+    let reply = h.get("/openapi.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let doc = reply.body;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/v1/challenges",
+        "/v1/attestations",
+        "/v1/attestations/{wallet}",
+        "/health",
+        "/ready",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    for field in ["type", "title", "status", "detail", "code"] {
+        assert!(problem[field].is_object(), "Problem.{field} missing");
+    }
+    let responses = &doc["paths"]["/v1/attestations"]["post"]["responses"];
+    assert!(responses["202"].is_object() && responses["409"].is_object());
+    assert!(responses["422"]["description"].as_str().unwrap().contains("weak_hash"));
+}
+
+/// The app served on a real socket (port 0), spoken to with plain HTTP/1.1.
+#[tokio::test]
+async fn serves_on_a_real_socket() {
+    let h = Harness::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        axum::serve(listener, h.app.clone())
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = r#"{"wallet":"0x0000000000000000000000000000000000000001"}"#;
+    let request = format!(
+        "POST /v1/challenges HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.to_ascii_lowercase().contains("x-request-id: "), "{response}");
+    assert!(response.contains("\"message\":"), "{response}");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

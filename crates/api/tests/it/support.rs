@@ -1,0 +1,295 @@
+//! The test harness: the real app over a real store (SQLite file or throwaway Postgres), a
+//! simulated JPKI root and cards, real EOA keys, and a log capture.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex, OnceLock},
+};
+
+use alloy_primitives::Signature;
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Request, StatusCode, header},
+};
+use base64::Engine as _;
+use honnin_api::{
+    AppState, AttestationRequest, ChallengeResponse, Limits, Metrics, Revocation, app,
+};
+use honnin_core::{
+    Address, Challenge, ChallengeSettings, Pepper, Policy, Purpose, ServiceDomain, Store,
+    wallet::eip191_hash,
+};
+use honnin_jpki::{
+    Verifier,
+    test_utils::{CardSpec, FakeAnswer, FakeRevocation, SimCard, SimRoot},
+};
+use honnin_store::{StoreOptions, test_utils::TestServer};
+use http_body_util::BodyExt as _;
+use k256::ecdsa::SigningKey;
+use serde_json::Value;
+use tempfile::TempDir;
+use tower::ServiceExt as _;
+
+/// Which database a harness runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The simulated J-LIS root every harness trusts (RSA key generation is slow: one per process).
+pub(crate) fn root() -> &'static SimRoot {
+    static ROOT: OnceLock<SimRoot> = OnceLock::new();
+    ROOT.get_or_init(|| SimRoot::new(0))
+}
+
+/// One throwaway Postgres server per test process; each harness gets a fresh database on it.
+fn pg_server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| honnin_store::test_utils::test_server().expect("start postgres"))
+}
+
+/// The app over a fresh database, with a fake revocation source answering `Good`.
+pub(crate) struct Harness {
+    pub(crate) app: Router,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) revocation: Arc<FakeRevocation>,
+    pub(crate) settings: ChallengeSettings,
+    pub(crate) metrics: Metrics,
+    _dir: Option<TempDir>,
+}
+
+/// Options for [`Harness::with`].
+pub(crate) struct Options {
+    pub(crate) db: Db,
+    pub(crate) policy: Policy,
+    pub(crate) contract_wallets: Option<Arc<dyn honnin_core::ContractWallets>>,
+    pub(crate) limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            db: Db::Sqlite,
+            policy: Policy::default(),
+            contract_wallets: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Harness {
+    pub(crate) async fn new() -> Self {
+        Self::with(Options::default()).await
+    }
+
+    pub(crate) async fn with(options: Options) -> Self {
+        init_log_capture();
+        let (url, dir) = match options.db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite://{}/honnin.db?mode=rwc", dir.path().display());
+                (url, Some(dir))
+            }
+            Db::Postgres => {
+                let url = tokio::task::spawn_blocking(|| pg_server().create_database())
+                    .await
+                    .expect("join")
+                    .expect("create database");
+                (url, None)
+            }
+        };
+        let store = honnin_store::migrate(&url, &StoreOptions::default()).await.expect("store");
+        let revocation =
+            Arc::new(FakeRevocation::new(FakeAnswer::Status(honnin_jpki::RevocationStatus::Good)));
+        let settings = ChallengeSettings::new(
+            ServiceDomain::new("honnin.test").expect("domain"),
+            31337,
+            Address::repeat_byte(0x42),
+        );
+        let metrics = Metrics::new();
+        let state = AppState {
+            store: store.clone(),
+            verifier: Verifier::new(root().anchors(), honnin_jpki::Policy::default()),
+            revocation: Revocation::Check { source: revocation.clone(), allow_unknown: false },
+            pepper: Arc::new(Pepper::generate()),
+            policy: options.policy,
+            challenges: settings.clone(),
+            contract_wallets: options.contract_wallets,
+            metrics: metrics.clone(),
+            limits: options.limits,
+        };
+        Self { app: app(state), store, revocation, settings, metrics, _dir: dir }
+    }
+
+    /// Sends a request through the app in-process.
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body, raw: bytes.to_vec() }
+    }
+
+    /// POSTs a raw body as JSON.
+    pub(crate) async fn post_raw(&self, path: &str, body: impl Into<Body>) -> Reply {
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.into())
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// POSTs a JSON value.
+    pub(crate) async fn post(&self, path: &str, body: &impl serde::Serialize) -> Reply {
+        self.post_raw(path, serde_json::to_vec(body).expect("json")).await
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Reply {
+        self.send(Request::get(path).body(Body::empty()).expect("request")).await
+    }
+
+    /// Asks the API for a challenge for `wallet`.
+    pub(crate) async fn challenge(&self, wallet: Address) -> ChallengeResponse {
+        let reply =
+            self.post("/v1/challenges", &serde_json::json!({ "wallet": wallet.to_string() })).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        serde_json::from_value(reply.body).expect("challenge response")
+    }
+
+    /// Stores a challenge issued at `issued_at` directly (expired or other-purpose challenges).
+    pub(crate) async fn stored_challenge(
+        &self,
+        purpose: Purpose,
+        wallet: Address,
+        issued_at: time::OffsetDateTime,
+    ) -> Challenge {
+        let challenge = self.settings.issue(purpose, wallet, None, issued_at);
+        self.store.insert_challenge(&challenge).await.expect("insert challenge");
+        challenge
+    }
+}
+
+/// A response, its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) raw: Vec<u8>,
+}
+
+impl Reply {
+    /// Asserts a problem+json answer with `status` and `code`; returns the body.
+    #[track_caller]
+    pub(crate) fn assert_problem(&self, status: StatusCode, code: &str) -> &Value {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(
+            self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+        );
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status.as_u16());
+        assert_eq!(self.body["type"], format!("https://honnin.dev/problems/{code}"));
+        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        &self.body
+    }
+}
+
+/// A wallet key from a seed byte.
+pub(crate) fn wallet_key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32].into()).expect("key")
+}
+
+/// The wallet address of a key.
+pub(crate) fn address(key: &SigningKey) -> Address {
+    Address::from_private_key(key)
+}
+
+/// EIP-191 `personal_sign`: 65 bytes r ‖ s ‖ v (27/28), as `0x` hex.
+pub(crate) fn personal_sign(key: &SigningKey, message: &str) -> String {
+    let (sig, recid) = key.sign_prehash_recoverable(eip191_hash(message).as_slice()).expect("sign");
+    let sig = Signature::from_signature_and_parity(sig, recid.is_y_odd());
+    format!("0x{}", hex::encode(sig.as_bytes()))
+}
+
+/// A card from the shared root with `serial` (the default profile otherwise).
+pub(crate) fn card(serial: &[u8]) -> SimCard {
+    root().issue(&CardSpec { serial: serial.to_vec(), ..CardSpec::default() })
+}
+
+pub(crate) fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The attestation request a client sends: card and wallet both sign the message.
+pub(crate) fn attestation_request(
+    challenge: &ChallengeResponse,
+    card: &SimCard,
+    wallet: &SigningKey,
+) -> AttestationRequest {
+    AttestationRequest {
+        challenge_id: challenge.id.clone(),
+        certificate: b64(card.der()),
+        card_signature: b64(&card.sign(challenge.message.as_bytes())),
+        wallet_signature: personal_sign(wallet, &challenge.message),
+    }
+}
+
+/// The same for a challenge read from the store.
+pub(crate) fn request_for(
+    challenge: &Challenge,
+    card: &SimCard,
+    wallet: &SigningKey,
+) -> AttestationRequest {
+    let response = ChallengeResponse {
+        id: challenge.id.to_string(),
+        message: challenge.message(),
+        expires_at: honnin_core::time::rfc3339(challenge.expires_at),
+    };
+    attestation_request(&response, card, wallet)
+}
+
+/// Everything every test in this process logged, at every level, from every thread.
+pub(crate) fn captured_logs() -> String {
+    let buffer = LOGS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    String::from_utf8_lossy(&buffer).into_owned()
+}
+
+static LOGS: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+
+#[derive(Clone, Copy)]
+struct Capture;
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOGS.get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs, once per process, a global subscriber writing every event and span field at
+/// TRACE level (all crates: honnin, sqlx, hyper, tower-http) to an in-memory buffer.
+pub(crate) fn init_log_capture() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+            .with_writer(|| Capture)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+    });
+}
