@@ -6,7 +6,9 @@
 //! durability switched off (`fsync=off`: a test cluster never survives a crash anyway). When the
 //! process runs as root the cluster runs as the `postgres` system user (Postgres refuses root):
 //! the directory is handed to that user and the binaries run through `runuser`. Dropping the
-//! cluster stops the server (`pg_ctl stop -m immediate`) and deletes the directory.
+//! cluster stops the server (`pg_ctl stop -m immediate`) and deletes the directory; a watchdog
+//! process does the same when the test process ends without dropping it (a cluster kept in a
+//! `static`, a `process::exit`, a kill), so no server outlives its tests.
 //!
 //! [`PgCluster::create_database`] hands out a fresh, empty database per test.
 //!
@@ -19,7 +21,7 @@ use std::{
     net::TcpListener,
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::{Child, Command, Output, Stdio},
 };
 
 use tempfile::TempDir;
@@ -34,6 +36,9 @@ pub struct PgCluster {
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// Stops the server and deletes the directory when this process ends without dropping
+    /// the cluster (a `static`, `process::exit`, a kill): see [`PgCluster::spawn_watchdog`].
+    watchdog: Option<Child>,
 }
 
 impl PgCluster {
@@ -58,7 +63,7 @@ impl PgCluster {
             let (uid, gid) = postgres_user()?;
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))?;
         }
-        let mut cluster = Self { dir, bin, port: 0, as_postgres };
+        let mut cluster = Self { dir, bin, port: 0, as_postgres, watchdog: None };
         let data = cluster.data_dir();
         cluster.run(
             "initdb",
@@ -102,6 +107,7 @@ impl PgCluster {
             ) {
                 Ok(_) => {
                     tracing::debug!(target: "honnin::store::test", port = cluster.port, "postgres started");
+                    cluster.watchdog = Some(cluster.spawn_watchdog()?);
                     return Ok(cluster);
                 }
                 Err(e) => last_error = Some(e),
@@ -128,6 +134,28 @@ impl PgCluster {
     /// Creates a fresh, empty database and returns its URL. Blocking.
     pub fn create_database(&self) -> io::Result<String> {
         create_database_on(&self.admin_url())
+    }
+
+    /// A detached `sh` (in its own session, so it outlives this process and its process group)
+    /// blocked reading a pipe whose write end only this process holds. When the process ends —
+    /// however it ends — the pipe closes, `read` returns, and the watchdog stops the server and
+    /// deletes the directory. A normal drop does that itself first; the watchdog then finds
+    /// nothing left to do.
+    fn spawn_watchdog(&self) -> io::Result<Child> {
+        let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
+        let pg_ctl = quote(&self.bin.join("pg_ctl"));
+        let runner = if self.as_postgres { "runuser -u postgres -- " } else { "" };
+        let script = format!(
+            "read _ignored; {runner}{pg_ctl} stop -w -m immediate -D {data} >/dev/null 2>&1; rm -rf {dir}",
+            data = quote(&self.data_dir()),
+            dir = quote(self.dir.path()),
+        );
+        Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -173,6 +201,11 @@ impl Drop for PgCluster {
         );
         if let Err(e) = stopped {
             tracing::warn!(target: "honnin::store::test", error = %e, "could not stop postgres");
+        }
+        // Closing the pipe releases the watchdog, which finds the server stopped; reap it.
+        if let Some(mut watchdog) = self.watchdog.take() {
+            drop(watchdog.stdin.take());
+            let _ = watchdog.wait();
         }
     }
 }
