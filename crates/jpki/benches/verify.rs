@@ -98,6 +98,24 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    // Where the time of a full verification goes, apart from the two signatures.
+    let mut group = c.benchmark_group("parts");
+    group.bench_function("decode_certificate", |b| {
+        b.iter(|| Certificate::from_der(black_box(card.der())).expect("cert"))
+    });
+    group.bench_function("verify_card_without_revocation", |b| {
+        b.iter(|| {
+            verifier
+                .verify_card(black_box(card.der()), MESSAGE, black_box(&signature), now)
+                .expect("accepted")
+        })
+    });
+    let verified = verifier.verify_card(card.der(), MESSAGE, &signature, now).expect("accepted");
+    group.bench_function("crl_revocation_check", |b| {
+        b.iter(|| runtime.block_on(check_revocation(black_box(&verified), &source, now, false)))
+    });
+    group.finish();
+
     // One RSA-2048 PKCS#1 v1.5 SHA-256 verification, each backend.
     let leaf_cert = Certificate::from_der(card.der()).expect("cert");
     let spki = &leaf_cert.tbs_certificate.subject_public_key_info;

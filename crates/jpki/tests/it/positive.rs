@@ -9,16 +9,14 @@ use crate::support::*;
 
 #[test]
 fn rsa_2048_card_is_accepted() {
-    let card = card(CardSpec::default());
+    let spec = CardSpec::default();
+    let card = card(spec.clone());
     let verified = verify(&card, &card.sign(MESSAGE)).expect("accepted");
     assert_eq!(verified.key_algorithm(), KeyAlgorithm::Rsa { bits: 2048 });
     assert_eq!(verified.root_key_id(), root().key_id());
     assert_eq!(verified.serial(), card.serial());
     assert_eq!(verified.subject_id(), "0123A4B5C6D7E8F9G0H1I2J");
-    assert_eq!(
-        verified.not_after().unix_timestamp(),
-        CardSpec::default().not_after.unix_timestamp()
-    );
+    assert_eq!(verified.not_after().unix_timestamp(), spec.not_after.unix_timestamp());
     assert!(verified.issuer().contains("JPKI for user authentication"), "{}", verified.issuer());
 }
 
