@@ -194,3 +194,29 @@ fn pem_crl_is_accepted() {
     let pem = honnin_jpki::test_utils::pem("X509 CRL", &crl);
     assert_eq!(honnin_jpki::revocation::crl::crl_der(pem.as_bytes()).unwrap(), crl);
 }
+
+#[tokio::test]
+async fn crl_is_fetched_from_a_url() {
+    let card = card(CardSpec::default());
+    let verified = verify(&card, &card.sign(MESSAGE)).unwrap();
+    let crl = root().crl(&CrlSpec {
+        entries: vec![revoked_entry(card.serial(), Some(RevocationReason::CessationOfOperation))],
+        ..CrlSpec::default()
+    });
+    let server = http_server(move |head, _| {
+        assert!(head.starts_with("get /auth.crl "), "{head}");
+        crl.clone()
+    })
+    .await;
+    let url = format!("{}auth.crl", server.url);
+    let source = CrlSource::new(Arc::new(root().anchors()), vec![CrlOrigin::parse(&url)]);
+    for _ in 0..2 {
+        let refusal = check_revocation(&verified, &source, now(), false).await.unwrap_err();
+        assert!(matches!(
+            refusal,
+            honnin_jpki::Refusal::Revoked { reason: RevocationReason::CessationOfOperation, .. }
+        ));
+    }
+    // Fetched once, then served from memory while fresh.
+    assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

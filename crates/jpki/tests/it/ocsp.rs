@@ -1,85 +1,15 @@
 //! OCSP source against a real HTTP responder on 127.0.0.1 (port 0) that answers with responses
 //! the simulated root signs.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::sync::{Arc, atomic::Ordering};
 
 use honnin_jpki::{
     OcspChecker, OcspSource, RevocationReason, RevocationStatus, check_revocation,
     test_utils::{CardSpec, NonceMode, OcspSigner, OcspSpec, SimCard},
 };
 use time::Duration;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
 
 use crate::support::*;
-
-/// A minimal HTTP/1.1 OCSP responder: reads one POST per connection and answers with what
-/// `respond` makes of the request body. Stops when dropped.
-struct Responder {
-    url: String,
-    requests: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn responder(respond: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> Responder {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/ocsp", listener.local_addr().unwrap());
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counter = requests.clone();
-    let respond = Arc::new(respond);
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
-            let respond = respond.clone();
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let (head_end, content_length) = loop {
-                    let n = stream.read(&mut chunk).await.unwrap();
-                    assert!(n > 0, "client closed before the request was complete");
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
-                        assert!(head.starts_with("post "), "{head}");
-                        assert!(head.contains("content-type: application/ocsp-request"), "{head}");
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                            .expect("content-length");
-                        break (i + 4, len);
-                    }
-                };
-                while buf.len() < head_end + content_length {
-                    let n = stream.read(&mut chunk).await.unwrap();
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                counter.fetch_add(1, Ordering::SeqCst);
-                let body = respond(&buf[head_end..head_end + content_length]);
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                stream.write_all(head.as_bytes()).await.unwrap();
-                stream.write_all(&body).await.unwrap();
-                stream.shutdown().await.ok();
-            });
-        }
-    });
-    Responder { url, requests, task }
-}
 
 /// Verifies a fresh card and asks a responder that answers per `spec`.
 async fn ask(
@@ -88,7 +18,7 @@ async fn ask(
 ) -> (Result<RevocationStatus, honnin_jpki::Refusal>, SimCard) {
     let card = card(CardSpec::default());
     let verified = verify(&card, &card.sign(MESSAGE)).unwrap();
-    let server = responder(move |request| root().ocsp_response(request, &spec)).await;
+    let server = ocsp_responder(move |request| root().ocsp_response(request, &spec)).await;
     let source =
         OcspSource::new(Arc::new(root().anchors()), server.url.clone()).with_checker(checker);
     let result = check_revocation(&verified, &source, now(), false).await;
@@ -131,7 +61,7 @@ async fn unknown_answer_passes_only_when_allowed() {
     let card = card(CardSpec::default());
     let verified = verify(&card, &card.sign(MESSAGE)).unwrap();
     let spec = OcspSpec { status: RevocationStatus::Unknown, ..OcspSpec::default() };
-    let server = responder(move |request| root().ocsp_response(request, &spec)).await;
+    let server = ocsp_responder(move |request| root().ocsp_response(request, &spec)).await;
     let source = OcspSource::new(Arc::new(root().anchors()), server.url.clone());
     assert_eq!(
         check_revocation(&verified, &source, now(), true).await,
@@ -217,7 +147,7 @@ async fn garbage_and_error_statuses_are_refused() {
     for body in
         [b"not der".to_vec(), hex::decode("30030a0101").unwrap() /* malformedRequest */]
     {
-        let server = responder(move |_| body.clone()).await;
+        let server = ocsp_responder(move |_| body.clone()).await;
         let source = OcspSource::new(Arc::new(root().anchors()), server.url.clone());
         assert_refused(
             check_revocation(&verified, &source, now(), true).await,
@@ -248,4 +178,24 @@ fn request_carries_cert_id_and_nonce() {
     let id = &request.tbs_request.request_list[0].req_cert;
     assert_eq!(id.serial_number.as_bytes(), &[1, 2, 3]);
     assert_eq!(id.issuer_key_hash.as_bytes().len(), 20);
+}
+
+#[tokio::test]
+async fn cached_ocsp_source_asks_the_responder_once() {
+    let card = card(CardSpec::default());
+    let verified = verify(&card, &card.sign(MESSAGE)).unwrap();
+    let server =
+        ocsp_responder(|request| root().ocsp_response(request, &OcspSpec::default())).await;
+    let source = honnin_jpki::CachedSource::new(
+        OcspSource::new(Arc::new(root().anchors()), server.url.clone()),
+        Duration::minutes(5),
+    );
+    let at = now();
+    for _ in 0..3 {
+        assert_eq!(
+            check_revocation(&verified, &source, at, false).await,
+            Ok(RevocationStatus::Good)
+        );
+    }
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
 }
