@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config;
 mod jpki;
+mod migrate;
+mod serve;
 
 /// honnin: a My Number card (JPKI) → privacy-preserving KYC attestation on an EVM chain.
 #[derive(Debug, Parser)]
@@ -22,11 +25,24 @@ enum Command {
     /// Inspect and verify JPKI certificates and card signatures offline.
     #[command(subcommand)]
     Jpki(jpki::JpkiCommand),
+    /// Serve the HTTP API (configured by HONNIN_* variables, flags and an optional TOML file).
+    Serve(Box<serve::ServeArgs>),
+    /// Apply pending database migrations and exit.
+    Migrate(Box<migrate::MigrateArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Jpki(command) => jpki::run(command),
+        Command::Serve(args) => serve::run(*args),
+        Command::Migrate(args) => migrate::run(*args),
     }
+}
+
+/// Reports an error that stops the command before logging is set up (configuration, runtime).
+#[allow(clippy::print_stderr)]
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
 }

@@ -1,0 +1,246 @@
+//! `honnin serve`: the HTTP API.
+//!
+//! Start-up order: typed configuration (fail fast, naming the setting) → tracing → database
+//! pool → migrations → trust anchors and revocation source → serve, until SIGINT or SIGTERM;
+//! then in-flight requests get `shutdown_timeout_secs` to finish.
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use honnin_api::{AppState, Metrics, Revocation};
+use honnin_jpki::{CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, TrustAnchors};
+
+use crate::config::{
+    DatabaseConfig, LogConfig, LogFormat, RevocationConfig, ServeConfig, Settings,
+};
+
+/// `honnin serve` arguments: every setting, and the optional config file.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// A TOML file of settings (keys as the setting names); flags and environment win over it.
+    #[arg(long, env = "HONNIN_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) settings: Settings,
+}
+
+/// Runs `honnin serve`.
+pub(crate) fn run(args: ServeArgs) -> ExitCode {
+    let config = match args
+        .settings
+        .with_file(args.config.as_deref())
+        .and_then(ServeConfig::from_settings)
+    {
+        Ok(config) => config,
+        Err(error) => return crate::fail(&error),
+    };
+    if let Err(error) = init_tracing(&config.log) {
+        return crate::fail(&*error);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return crate::fail(&error),
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(target: "honnin::serve", error = format!("{error:#}"), "honnin serve failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Installs the global tracing subscriber (stderr, text or JSON, filtered).
+pub(crate) fn init_tracing(
+    log: &LogConfig,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.filter)
+        .map_err(|error| format!("invalid setting `log`: {error}"))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    match log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    }
+}
+
+/// Connects to the database (creating a SQLite file's folder) and applies migrations.
+pub(crate) async fn open_store(
+    database: &DatabaseConfig,
+) -> anyhow::Result<Arc<dyn honnin_core::Store>> {
+    if let Some(dir) = database.sqlite_dir() {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    let store = honnin_store::connect(database.url.expose(), &database.options)
+        .await
+        .context("cannot open the database (setting `database_url`)")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    if config.dev {
+        tracing::warn!(target: "honnin::serve", "DEV MODE: not for production");
+    }
+    let store = open_store(&config.database).await?;
+    tracing::info!(target: "honnin::serve", "database migrated");
+
+    let anchors = Arc::new(
+        TrustAnchors::from_path(&config.trust_anchors)
+            .context("cannot load trust anchors (setting `trust_anchors`)")?,
+    );
+    let revocation = revocation(&config, anchors.clone()).await?;
+    let pepper = match config.pepper {
+        Some(pepper) => pepper,
+        None => {
+            tracing::warn!(
+                target: "honnin::serve",
+                "DEV MODE: no pepper configured; using a throwaway one (pseudonyms will not match after a restart)"
+            );
+            honnin_core::Pepper::generate()
+        }
+    };
+    if config.chain.rpc_url.is_none() {
+        tracing::warn!(target: "honnin::serve", "no rpc_url: contract wallets (ERC-1271) cannot attest");
+    }
+    tracing::info!(
+        target: "honnin::serve",
+        chain_id = config.chain.chain_id,
+        registry = %config.chain.registry,
+        attester_key = config.chain.attester_key.is_some(),
+        "chain"
+    );
+    // Chain writer and ERC-1271 checker: honnin-chain wires them here (config.chain: rpc_url,
+    // attester_key, registry) and registers its metrics in `metrics` before the app starts.
+    tracing::warn!(
+        target: "honnin::serve",
+        "chain writer not wired yet: attestations stay pending until it is"
+    );
+    let metrics = Metrics::new();
+    let state = AppState {
+        store: store.clone(),
+        verifier: honnin_jpki::Verifier::new(anchors, honnin_jpki::Policy::default()),
+        revocation,
+        pepper: Arc::new(pepper),
+        policy: config.policy,
+        challenges: config.challenges,
+        contract_wallets: None,
+        metrics,
+        limits: config.limits,
+    };
+    let app = honnin_api::app(state);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (setting `listen`)", config.listen))?;
+    let local = listener.local_addr().context("listener address")?;
+    tracing::info!(target: "honnin::serve", address = %local, "listening");
+
+    let purger = tokio::spawn(purge_challenges(store));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!(target: "honnin::serve", "shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let mut graceful = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|stop| *stop).await;
+    });
+    let mut deadline = stop_rx;
+    let shutdown_timeout = config.shutdown_timeout;
+    let result = tokio::select! {
+        result = std::future::IntoFuture::into_future(server) => result.context("server failed"),
+        () = async move {
+            let _ = deadline.wait_for(|stop| *stop).await;
+            tokio::time::sleep(shutdown_timeout).await;
+        } => {
+            tracing::warn!(target: "honnin::serve", "shutdown timeout: dropping requests still in flight");
+            Ok(())
+        }
+    };
+    purger.abort();
+    tracing::info!(target: "honnin::serve", "stopped");
+    result
+}
+
+/// The revocation source the configuration names, cached when configured.
+async fn revocation(
+    config: &ServeConfig,
+    anchors: Arc<TrustAnchors>,
+) -> anyhow::Result<Revocation> {
+    let source: Arc<dyn RevocationSource> = match &config.revocation {
+        RevocationConfig::None => {
+            tracing::warn!(
+                target: "honnin::serve",
+                "DEV MODE: REVOCATION CHECKING IS OFF (revocation = none): revoked cards are accepted"
+            );
+            return Ok(Revocation::Disabled);
+        }
+        RevocationConfig::Crl(origins) => {
+            let source =
+                CrlSource::new(anchors, origins.iter().map(|o| CrlOrigin::parse(o)).collect());
+            source.refresh().await.context("cannot load the CRLs (setting `revocation`)")?;
+            tracing::info!(target: "honnin::serve", crls = origins.len(), "revocation: CRL");
+            cached(source, config.revocation_cache)
+        }
+        RevocationConfig::Ocsp(url) => {
+            tracing::info!(target: "honnin::serve", "revocation: OCSP");
+            cached(OcspSource::new(anchors, url.clone()), config.revocation_cache)
+        }
+    };
+    if config.revocation_allow_unknown {
+        tracing::warn!(target: "honnin::serve", "DEV MODE: unknown revocation status is accepted");
+    }
+    Ok(Revocation::Check { source, allow_unknown: config.revocation_allow_unknown })
+}
+
+fn cached<S: RevocationSource + 'static>(source: S, ttl: Duration) -> Arc<dyn RevocationSource> {
+    if ttl.is_zero() {
+        Arc::new(source)
+    } else {
+        let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX);
+        Arc::new(CachedSource::new(source, ttl))
+    }
+}
+
+/// Deletes challenges that expired more than a day ago, every ten minutes.
+async fn purge_challenges(store: Arc<dyn honnin_core::Store>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        let before = honnin_core::time::now() - time::Duration::days(1);
+        match store.purge_challenges(before).await {
+            Ok(purged) => {
+                tracing::debug!(target: "honnin::serve", purged, "purged expired challenges")
+            }
+            Err(error) => {
+                tracing::warn!(target: "honnin::serve", %error, "purging challenges failed")
+            }
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
