@@ -4,7 +4,8 @@ use std::{
     collections::HashMap,
     fmt,
     path::PathBuf,
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration as StdDuration, Instant},
 };
 
 use der::Decode;
@@ -184,12 +185,15 @@ impl CrlOrigin {
 /// A revocation source backed by one CRL per root, reloaded when missing or stale.
 ///
 /// A certificate whose root has no CRL is `Unknown`. A CRL past `nextUpdate + grace` is reloaded
-/// from its origin; if the reloaded one is still stale the answer is
+/// from its origin (at most once per [`with_retry_interval`](Self::with_retry_interval), so a
+/// late publisher is not hammered by every request); if the CRL is still stale the answer is
 /// [`Error::StaleRevocationData`].
 pub struct CrlSource {
     anchors: Arc<TrustAnchors>,
     origins: Vec<CrlOrigin>,
     grace: Duration,
+    retry_interval: StdDuration,
+    last_reload: Mutex<Option<Instant>>,
     client: reqwest::Client,
     loaded: RwLock<HashMap<Vec<u8>, Arc<Crl>>>,
 }
@@ -212,6 +216,8 @@ impl CrlSource {
             anchors,
             origins,
             grace: Duration::ZERO,
+            retry_interval: StdDuration::from_secs(60),
+            last_reload: Mutex::new(None),
             client: http_client(),
             loaded: RwLock::new(HashMap::new()),
         }
@@ -228,6 +234,24 @@ impl CrlSource {
     pub fn with_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
+    }
+
+    /// The least time between two reloads triggered by a missing or stale CRL (default 60 s).
+    /// [`refresh`](Self::refresh) itself is never limited.
+    pub fn with_retry_interval(mut self, interval: StdDuration) -> Self {
+        self.retry_interval = interval;
+        self
+    }
+
+    /// Whether a lookup may reload now; records the attempt.
+    fn may_reload(&self) -> bool {
+        let mut last = self.last_reload.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < self.retry_interval) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     fn install(&self, crls: impl IntoIterator<Item = Crl>) {
@@ -264,7 +288,7 @@ impl CrlSource {
     async fn lookup(&self, cert: &CertRef, at: OffsetDateTime) -> Result<RevocationStatus> {
         let mut crl = self.current(cert.root_key_id());
         let fresh = |c: &Option<Arc<Crl>>| c.as_ref().is_some_and(|c| c.is_fresh(at, self.grace));
-        if !fresh(&crl) && !self.origins.is_empty() {
+        if !fresh(&crl) && !self.origins.is_empty() && self.may_reload() {
             self.refresh().await?;
             crl = self.current(cert.root_key_id());
         }

@@ -116,7 +116,8 @@ async fn stale_crl_is_reloaded_from_its_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("auth.crl");
     std::fs::write(&path, root().crl(&CrlSpec::default())).unwrap();
-    let source = CrlSource::new(anchors, vec![CrlOrigin::File(path.clone())]);
+    let source = CrlSource::new(anchors, vec![CrlOrigin::File(path.clone())])
+        .with_retry_interval(std::time::Duration::ZERO);
     assert_eq!(
         check_revocation(&verified, &source, now(), false).await,
         Ok(RevocationStatus::Good)
@@ -219,4 +220,24 @@ async fn crl_is_fetched_from_a_url() {
     }
     // Fetched once, then served from memory while fresh.
     assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn stale_crl_reloads_are_rate_limited() {
+    let card = card(CardSpec::default());
+    let verified = verify(&card, &card.sign(MESSAGE)).unwrap();
+    let stale = root().crl(&CrlSpec {
+        this_update: now() - Duration::days(3),
+        next_update: Some(now() - Duration::days(2)),
+        entries: vec![],
+    });
+    let server = http_server(move |_, _| stale.clone()).await;
+    let source = CrlSource::new(Arc::new(root().anchors()), vec![CrlOrigin::parse(&server.url)]);
+    for _ in 0..5 {
+        let refusal = check_revocation(&verified, &source, now(), false).await.unwrap_err();
+        assert_eq!(refusal.code(), "stale_revocation_data");
+    }
+    assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+    source.refresh().await.unwrap();
+    assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
