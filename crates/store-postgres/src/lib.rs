@@ -365,6 +365,9 @@ async fn receipt_for_challenge(
 }
 
 impl PgStore {
+    /// The attestation transaction (see `honnin_core::store`), in as few round trips as the
+    /// locking allows: a replay is only looked for when the challenge turns out to be answered
+    /// already (the unique `challenge_id` refuses the insert).
     async fn record_in_tx(
         &self,
         tx: &mut Transaction<'static, Postgres>,
@@ -373,27 +376,30 @@ impl PgStore {
         now: OffsetDateTime,
     ) -> Result<Recorded, StoreError> {
         let wallet = new.wallet.as_slice();
+        let cert_hash = new.cert.as_bytes().as_slice();
 
-        // 1. A re-sent request answers with the original attestation.
-        match receipt_for_challenge(tx, &new.challenge_id, &new.request_digest, now).await? {
-            Some(Ok(receipt)) => return Ok(Recorded { receipt, replayed: true, rotated: vec![] }),
-            Some(Err(())) => return Err(StoreError::ChallengeAlreadyAnswered),
-            None => {}
-        }
-
-        // 2. The person: through the certificate if it is known (renewal links point a new
-        // certificate at an old person), else by pseudonym. Then lock the person.
+        // 1. The person: through the certificate if it is known (renewal links point a new
+        // certificate at an old person), else by pseudonym; locked until commit either way.
         let cert = sqlx::query!(
             r#"SELECT id, person_id, revoked_at FROM certificates WHERE cert_hash = $1"#,
-            new.cert.as_bytes().as_slice(),
+            cert_hash,
         )
         .fetch_optional(&mut **tx)
         .await
         .map_err(db)?;
-        let (person_id, certificate_id) = match cert {
-            Some(c) if c.revoked_at.is_some() => return Err(StoreError::CertificateRevoked),
-            Some(c) => (c.person_id, c.id),
+        let (person_id, certificate_id, revoked) = match cert {
+            Some(c) => {
+                sqlx::query_scalar!(
+                    r#"SELECT id FROM persons WHERE id = $1 FOR UPDATE"#,
+                    c.person_id
+                )
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db)?;
+                (c.person_id, c.id, c.revoked_at.is_some())
+            }
             None => {
+                // The upsert locks the person row (also when it already existed).
                 let person_id = sqlx::query_scalar!(
                     r#"INSERT INTO persons (pseudonym, created_at) VALUES ($1, $2)
                        ON CONFLICT (pseudonym) DO UPDATE SET pseudonym = EXCLUDED.pseudonym
@@ -404,59 +410,55 @@ impl PgStore {
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(db)?;
-                sqlx::query!(
+                let c = sqlx::query!(
                     r#"INSERT INTO certificates (cert_hash, person_id, not_after, created_at)
-                       VALUES ($1, $2, $3, $4) ON CONFLICT (cert_hash) DO NOTHING"#,
-                    new.cert.as_bytes().as_slice(),
+                       VALUES ($1, $2, $3, $4)
+                       ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
+                       RETURNING id, person_id, revoked_at"#,
+                    cert_hash,
                     person_id,
                     new.cert_not_after,
                     now,
                 )
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-                let c = sqlx::query!(
-                    r#"SELECT id, person_id, revoked_at FROM certificates WHERE cert_hash = $1"#,
-                    new.cert.as_bytes().as_slice(),
-                )
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(db)?;
-                if c.revoked_at.is_some() {
-                    return Err(StoreError::CertificateRevoked);
+                if c.person_id != person_id {
+                    // Linked to another person between our two reads: lock that one too.
+                    sqlx::query_scalar!(
+                        r#"SELECT id FROM persons WHERE id = $1 FOR UPDATE"#,
+                        c.person_id
+                    )
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(db)?;
                 }
-                (c.person_id, c.id)
+                (c.person_id, c.id, c.revoked_at.is_some())
             }
         };
-        sqlx::query_scalar!(r#"SELECT id FROM persons WHERE id = $1 FOR UPDATE"#, person_id)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db)?;
-
-        // 3. Lapsed attestations stop counting; the wallet must not have a live one.
-        expire_lapsed(tx, wallet, person_id, now).await?;
-        let existing = sqlx::query_scalar!(
-            r#"SELECT id FROM attestations
-               WHERE wallet = $1 AND status IN ('pending', 'active')"#,
-            wallet,
-        )
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
-        if existing.is_some() {
-            return Err(StoreError::WalletAlreadyAttested);
+        if revoked {
+            return Err(StoreError::CertificateRevoked);
         }
 
-        // 4. The policy.
+        // 2. Lapsed attestations stop counting. Then, in one read, the wallet's live
+        // attestation (there must be none) and the person's live ones, oldest first.
+        expire_lapsed(tx, wallet, person_id, now).await?;
         let live = sqlx::query!(
-            r#"SELECT id, wallet FROM attestations
-               WHERE person_id = $1 AND status IN ('pending', 'active')
+            r#"SELECT id, wallet, person_id = $2 AS "mine!" FROM attestations
+               WHERE status IN ('pending', 'active') AND (wallet = $1 OR person_id = $2)
                ORDER BY issued_at, seq"#,
+            wallet,
             person_id,
         )
         .fetch_all(&mut **tx)
         .await
         .map_err(db)?;
+        if live.iter().any(|a| a.wallet == wallet) {
+            return Err(StoreError::WalletAlreadyAttested);
+        }
+
+        // 3. The policy.
+        let live: Vec<_> = live.into_iter().filter(|a| a.mine).collect();
         let limit = policy.max_active_wallets.get() as usize;
         let mut rotated = Vec::new();
         if live.len() >= limit {
@@ -481,12 +483,21 @@ impl PgStore {
             }
         }
 
-        // 5. The attestation and its outbox item.
+        // 4. The attestation and its outbox item, in one statement.
         sqlx::query!(
-            r#"INSERT INTO attestations
-                 (id, challenge_id, request_digest, wallet, wallet_proof, person_id, certificate_id,
-                  level, claims, status, issued_at, expires_at, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $12)"#,
+            r#"WITH attestation AS (
+                 INSERT INTO attestations
+                   (id, challenge_id, request_digest, wallet, wallet_proof, person_id,
+                    certificate_id, level, claims, status, issued_at, expires_at, created_at,
+                    updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $12)
+                 RETURNING id, wallet, level, claims, issued_at, expires_at)
+               INSERT INTO outbox
+                 (kind, attestation_id, wallet, level, claims, issued_at, expires_at, state,
+                  next_attempt_at, created_at, updated_at)
+               SELECT 'attest', id, wallet, level, claims, issued_at, expires_at, 'pending',
+                      $12, $12, $12
+               FROM attestation"#,
             new.id.as_bytes().as_slice(),
             new.challenge_id.as_bytes().as_slice(),
             new.request_digest.as_bytes().as_slice(),
@@ -503,22 +514,6 @@ impl PgStore {
         .execute(&mut **tx)
         .await
         .map_err(unique_violation)?;
-        sqlx::query!(
-            r#"INSERT INTO outbox
-                 (kind, attestation_id, wallet, level, claims, issued_at, expires_at, state,
-                  next_attempt_at, created_at, updated_at)
-               VALUES ('attest', $1, $2, $3, $4, $5, $6, 'pending', $7, $7, $7)"#,
-            new.id.as_bytes().as_slice(),
-            wallet,
-            i16::from(new.level.0),
-            i64::from(new.claims.0),
-            new.issued_at,
-            new.expires_at,
-            now,
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
 
         Ok(Recorded {
             receipt: AttestationReceipt {
@@ -693,6 +688,31 @@ impl Store for PgStore {
                 Err(e) if attempt < 3 && is_deadlock(&e) => {
                     tracing::debug!(target: "honnin::store", attempt, "deadlock recording an attestation; retrying");
                     attempt += 1;
+                }
+                // A refusal may be a re-sent request meeting its own first answer (the wallet
+                // is taken by it, or the challenge is): that gets the original answer. Anything
+                // the refused transaction did was rolled back.
+                Err(
+                    e @ (StoreError::ChallengeAlreadyAnswered
+                    | StoreError::WalletAlreadyAttested
+                    | StoreError::WalletLimitReached { .. }
+                    | StoreError::CertificateRevoked),
+                ) => {
+                    let mut conn = self.pool.acquire().await.map_err(db)?;
+                    return match receipt_for_challenge(
+                        &mut conn,
+                        &new.challenge_id,
+                        &new.request_digest,
+                        now,
+                    )
+                    .await?
+                    {
+                        Some(Ok(receipt)) => {
+                            Ok(Recorded { receipt, replayed: true, rotated: vec![] })
+                        }
+                        Some(Err(())) => Err(StoreError::ChallengeAlreadyAnswered),
+                        None => Err(e),
+                    };
                 }
                 other => return other,
             }
