@@ -31,6 +31,30 @@ pub enum Error {
         /// The transaction.
         tx_hash: alloy::primitives::TxHash,
     },
+    /// A private key that is not 32 bytes of hex (the key itself is never shown).
+    #[error("invalid private key")]
+    InvalidKey,
+    /// An RPC URL that does not parse.
+    #[error("invalid rpc url")]
+    InvalidUrl,
+    /// The HTTP client for the RPC endpoint could not be built.
+    #[error("could not build the http client")]
+    Http(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// Signing a transaction failed.
+    #[error("could not sign the transaction")]
+    Sign(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The chain writer's task panicked.
+    #[error("the chain writer task panicked")]
+    WriterPanicked,
+    /// The store failed.
+    #[error("store failed")]
+    Store(#[from] honnin_core::StoreError),
+    /// A deployment did not produce what it should have.
+    #[error("deployment failed: {what}")]
+    Deploy {
+        /// What went wrong.
+        what: &'static str,
+    },
     /// A test anvil did not start.
     #[cfg(feature = "test-utils")]
     #[error("anvil did not start")]

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod config;
+mod deploy;
 mod jpki;
 mod migrate;
 mod serve;
@@ -29,6 +30,8 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(Box<migrate::MigrateArgs>),
+    /// Deploy the KycRegistry contract, grant its roles and print its address.
+    Deploy(Box<deploy::DeployArgs>),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Jpki(command) => jpki::run(command),
         Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => migrate::run(*args),
+        Command::Deploy(args) => deploy::run(*args),
     }
 }
 

@@ -1,0 +1,204 @@
+//! A chain writer rig: anvil, a registry whose attester (account 1) may also revoke, a real
+//! store (SQLite in a temp dir, or a fresh database on the throwaway Postgres), and helpers to
+//! queue attestations the way the API does.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, FixedBytes};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{Context, Result, bail};
+use honnin_chain::bindings::KycRegistry;
+use honnin_chain::test_utils::{AnvilInstance, spawn_anvil};
+use honnin_chain::writer::{AttesterKey, ChainWriter, WriterConfig};
+use honnin_chain::{DeployOptions, deploy};
+use honnin_core::{
+    AtLimit, Attestation, AttestationStatus, ChallengeSettings, Level, NewAttestation, Pepper,
+    Policy, Purpose, Recorded, ServiceDomain, Store, VerifiedRequest, WalletProof,
+};
+use honnin_store::{StoreOptions, connect, test_utils};
+use time::OffsetDateTime;
+
+#[allow(dead_code)] // holds resources until drop
+enum Guard {
+    Postgres(test_utils::TestServer),
+    Sqlite(tempfile::TempDir),
+}
+
+/// Anvil + registry + store.
+pub(crate) struct Rig {
+    pub(crate) anvil: AnvilInstance,
+    pub(crate) provider: DynProvider,
+    pub(crate) registry: KycRegistry::KycRegistryInstance<DynProvider>,
+    pub(crate) key: AttesterKey,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) url: String,
+    _guard: Guard,
+}
+
+pub(crate) fn store_options() -> StoreOptions {
+    let mut options = StoreOptions::default();
+    options.postgres.max_connections = 10;
+    options.sqlite.max_connections = 4;
+    options
+}
+
+impl Rig {
+    pub(crate) async fn sqlite() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("honnin.db").display());
+        Self::start(url, Guard::Sqlite(dir)).await
+    }
+
+    pub(crate) async fn postgres() -> Result<Self> {
+        let (server, url) = tokio::task::spawn_blocking(|| -> Result<_> {
+            let server = test_utils::test_server()?;
+            let url = server.create_database()?;
+            Ok((server, url))
+        })
+        .await??;
+        Self::start(url, Guard::Postgres(server)).await
+    }
+
+    async fn start(url: String, guard: Guard) -> Result<Self> {
+        let anvil = spawn_anvil()?;
+        let wallet = anvil.wallet().context("anvil has no keys")?;
+        let provider =
+            ProviderBuilder::new().wallet(wallet).connect_http(anvil.endpoint_url()).erased();
+        let key = AttesterKey::from(signer(&anvil, 1)?);
+        let options = DeployOptions { attester: Some(key.address()), ..Default::default() };
+        let deployed = deploy(&provider, anvil.addresses()[0], &options).await?;
+        let registry = KycRegistry::new(deployed.registry, provider.clone());
+        let store = connect(&url, &store_options()).await?;
+        store.migrate().await?;
+        Ok(Self { anvil, provider, registry, key, store, url, _guard: guard })
+    }
+
+    /// Writer settings for this rig with fast timings for tests.
+    pub(crate) fn config(&self) -> WriterConfig {
+        let mut config = WriterConfig::new(
+            self.anvil.endpoint_url(),
+            *self.registry.address(),
+            self.key.clone(),
+        );
+        config.linger = Duration::from_millis(20);
+        config.idle_poll = Duration::from_millis(20);
+        config.lease_retry = Duration::from_millis(100);
+        config.retry_base = Duration::from_millis(100);
+        config.retry_max = Duration::from_millis(500);
+        config.receipt_timeout = Duration::from_secs(10);
+        config
+    }
+
+    pub(crate) fn writer(&self, config: WriterConfig) -> Result<ChainWriter> {
+        Ok(ChainWriter::new(config, self.store.clone())?)
+    }
+
+    /// Another service instance's store on the same database.
+    pub(crate) async fn another_store(&self) -> Result<Arc<dyn Store>> {
+        Ok(connect(&self.url, &store_options()).await?)
+    }
+
+    /// Records a verified attestation for `person` and `wallet` (queues its `attest`).
+    pub(crate) async fn attest(
+        &self,
+        person: u64,
+        wallet: Address,
+        at_limit: AtLimit,
+    ) -> Result<Recorded> {
+        let new = self.new_attestation(person, wallet).await?;
+        Ok(self.store.record_attestation(&new, &policy(at_limit), now()).await?)
+    }
+
+    /// A verified request for `person` and `wallet` with a consumed challenge.
+    pub(crate) async fn new_attestation(
+        &self,
+        person: u64,
+        wallet: Address,
+    ) -> Result<NewAttestation> {
+        let settings = ChallengeSettings::new(
+            ServiceDomain::new("honnin.test")?,
+            self.anvil.chain_id(),
+            *self.registry.address(),
+        );
+        let challenge = settings.issue(Purpose::Attest, wallet, None, now());
+        self.store.insert_challenge(&challenge).await?;
+        self.store.consume_challenge(&challenge.id, Purpose::Attest, now()).await?;
+        let pepper = Pepper::from_bytes(vec![7; 32])?;
+        let root = [0x8c; 20];
+        let serial = person.to_be_bytes();
+        let request = VerifiedRequest {
+            challenge_id: challenge.id,
+            request_digest: pepper.request_digest(
+                &challenge.id,
+                &serial,
+                b"sig",
+                wallet.as_slice(),
+            ),
+            wallet,
+            wallet_proof: WalletProof::Eoa,
+            person: pepper.pseudonym(&root, &serial),
+            cert: pepper.cert_hash(&root, &serial),
+            cert_not_after: now() + time::Duration::days(5 * 365),
+        };
+        Ok(NewAttestation::new(request, &policy(AtLimit::Refuse), now()))
+    }
+
+    pub(crate) async fn attestation(&self, wallet: Address) -> Result<Attestation> {
+        self.store.attestation_by_wallet(wallet).await?.context("no attestation")
+    }
+
+    /// Waits until every wallet's attestation has `status` (or fails after a deadline).
+    pub(crate) async fn wait_for(
+        &self,
+        wallets: &[Address],
+        status: AttestationStatus,
+    ) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut done = true;
+            for wallet in wallets {
+                if self.attestation(*wallet).await?.status != status {
+                    done = false;
+                    break;
+                }
+            }
+            if done {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("attestations did not become {status:?} in time");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(crate) async fn is_verified(&self, wallet: Address) -> Result<bool> {
+        Ok(self.registry.isVerified_1(wallet).call().await?)
+    }
+
+    pub(crate) async fn nonce(&self) -> Result<u64> {
+        Ok(self.provider.get_transaction_count(self.key.address()).await?)
+    }
+}
+
+pub(crate) fn policy(at_limit: AtLimit) -> Policy {
+    let one = NonZeroU32::MIN;
+    Policy::new(one, at_limit, time::Duration::days(365)).expect("policy")
+}
+
+pub(crate) fn now() -> OffsetDateTime {
+    honnin_core::time::now()
+}
+
+pub(crate) fn signer(anvil: &AnvilInstance, i: usize) -> Result<PrivateKeySigner> {
+    Ok(PrivateKeySigner::from_bytes(&FixedBytes::from_slice(&anvil.keys()[i].to_bytes()))?)
+}
+
+/// An attestation for the chain with level 0, which the registry refuses.
+pub(crate) fn with_level_zero(mut new: NewAttestation) -> NewAttestation {
+    new.level = Level(0);
+    new
+}

@@ -1,0 +1,268 @@
+//! The chain writer against a real anvil and a real store (SQLite and Postgres).
+
+use std::collections::BTreeSet;
+
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+use alloy::primitives::Address;
+use alloy::providers::Provider;
+use anyhow::{Result, ensure};
+use honnin_chain::metrics::WriterMetrics;
+use honnin_core::attestation::RevocationReason;
+use honnin_core::{AtLimit, AttestationStatus, OutboxAction};
+
+use crate::rig::{Rig, now, with_level_zero};
+use crate::util::{record, wallet};
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() -> anyhow::Result<()> {
+                    super::$name(crate::rig::Rig::sqlite().await?).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() -> anyhow::Result<()> {
+                    super::$name(crate::rig::Rig::postgres().await?).await
+                }
+            }
+        )*
+    };
+}
+
+both_backends!(
+    pending_items_end_confirmed_on_chain_in_batches_of_at_most_max_batch,
+    restart_reconciles_sent_items_without_double_effect,
+    a_record_the_registry_refuses_fails_alone,
+    rotation_revokes_on_chain_in_queue_order,
+);
+
+async fn queue(rig: &Rig, wallets: &[Address]) -> Result<()> {
+    for (i, w) in wallets.iter().enumerate() {
+        rig.attest(i as u64 + 1, *w, AtLimit::Refuse).await?;
+    }
+    Ok(())
+}
+
+async fn pending_items_end_confirmed_on_chain_in_batches_of_at_most_max_batch(
+    rig: Rig,
+) -> Result<()> {
+    let wallets: Vec<Address> = (0..25).map(wallet).collect();
+    queue(&rig, &wallets).await?;
+    let mut config = rig.config();
+    config.max_batch = 10;
+    let metrics = WriterMetrics::default();
+    let writer = rig.writer(config)?.with_metrics(metrics.clone());
+    let handle = writer.spawn();
+    rig.wait_for(&wallets, AttestationStatus::Active).await?;
+    handle.stop().await?;
+
+    let mut txs = BTreeSet::new();
+    for w in &wallets {
+        assert!(rig.is_verified(*w).await?, "{w} not verified on chain");
+        let a = rig.attestation(*w).await?;
+        let (tx, block) = (a.tx_hash.expect("tx hash"), a.block_number.expect("block"));
+        let receipt = rig.provider.get_transaction_receipt(tx).await?.expect("receipt");
+        assert_eq!(receipt.block_number, Some(block));
+        assert!(receipt.status());
+        txs.insert(tx);
+    }
+    // 25 records, at most 10 per transaction: at least 3 transactions, each within the limit.
+    ensure!(txs.len() >= 3, "{} transactions", txs.len());
+    for tx in &txs {
+        let n = records_in(&rig, wallets.as_slice(), *tx).await?;
+        ensure!(n <= 10, "a transaction carried {n} records");
+    }
+    assert_eq!(metrics.items("attest", "confirmed"), 25);
+    assert_eq!(rig.nonce().await?, txs.len() as u64, "one transaction per batch, none repeated");
+    Ok(())
+}
+
+async fn records_in(rig: &Rig, wallets: &[Address], tx: alloy::primitives::B256) -> Result<usize> {
+    let mut n = 0;
+    for w in wallets {
+        if rig.attestation(*w).await?.tx_hash == Some(tx) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// A writer claims and sends a batch, records the hash, and dies before confirming; another
+/// claimed batch was recorded as sent but never left the process. The next writer confirms
+/// the first by its receipt without sending it again, and resends the second.
+async fn restart_reconciles_sent_items_without_double_effect(rig: Rig) -> Result<()> {
+    let mined: Vec<Address> = (0..5).map(wallet).collect();
+    let lost: Vec<Address> = (5..8).map(wallet).collect();
+    queue(&rig, &mined).await?;
+    let store = &rig.store;
+    let signer = EthereumWallet::from(rig.key.signer().clone());
+
+    // The first writer's batch: claimed, recorded as sent, mined, never confirmed.
+    let claimed = store.claim_outbox(5, time::Duration::minutes(5), now()).await?;
+    ensure!(claimed.len() == 5);
+    let records = claimed
+        .iter()
+        .map(|i| match &i.action {
+            OutboxAction::Attest { wallet, issued_at, expires_at, .. } => {
+                let mut r = record(*wallet, 1);
+                r.issuedAt =
+                    alloy::primitives::aliases::U40::from(issued_at.unix_timestamp() as u64);
+                r.expiresAt =
+                    alloy::primitives::aliases::U40::from(expires_at.unix_timestamp() as u64);
+                r
+            }
+            OutboxAction::Revoke { .. } => unreachable!("only attests queued"),
+        })
+        .collect::<Vec<_>>();
+    let tx = rig.registry.attest(records).from(rig.key.address()).into_transaction_request();
+    let fees = rig.provider.estimate_eip1559_fees().await?;
+    let tx = tx
+        .with_chain_id(rig.anvil.chain_id())
+        .with_nonce(0)
+        .with_gas_limit(2_000_000)
+        .with_max_fee_per_gas(fees.max_fee_per_gas)
+        .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+    let envelope = tx.build(&signer).await?;
+    let mined_hash = *envelope.tx_hash();
+    let ids: Vec<_> = claimed.iter().map(|i| i.id).collect();
+    store.mark_sent(&ids, mined_hash, now()).await?;
+    let receipt = rig
+        .provider
+        .send_raw_transaction_sync(&alloy::eips::Encodable2718::encoded_2718(&envelope))
+        .await?;
+    ensure!(receipt.status());
+
+    // The second batch: recorded as sent with a hash the node never saw.
+    queue_from(&rig, &lost, 100).await?;
+    let claimed = store.claim_outbox(10, time::Duration::minutes(5), now()).await?;
+    ensure!(claimed.len() == 3);
+    let ghost = rig
+        .registry
+        .attest(vec![record(lost[0], 1)])
+        .from(rig.key.address())
+        .into_transaction_request()
+        .with_chain_id(rig.anvil.chain_id())
+        .with_nonce(1)
+        .with_gas_limit(200_000)
+        .with_max_fee_per_gas(fees.max_fee_per_gas)
+        .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+        .build(&signer)
+        .await?;
+    let ids: Vec<_> = claimed.iter().map(|i| i.id).collect();
+    store.mark_sent(&ids, *ghost.tx_hash(), now()).await?;
+    ensure!(store.outbox_in_flight().await?.len() == 8);
+    for w in mined.iter().chain(&lost) {
+        assert_eq!(rig.attestation(*w).await?.status, AttestationStatus::Pending);
+    }
+    assert_eq!(rig.nonce().await?, 1);
+
+    // The new writer.
+    let handle = rig.writer(rig.config())?.spawn();
+    let all: Vec<Address> = mined.iter().chain(&lost).copied().collect();
+    rig.wait_for(&all, AttestationStatus::Active).await?;
+    handle.stop().await?;
+
+    for w in &mined {
+        let a = rig.attestation(*w).await?;
+        assert_eq!(a.tx_hash, Some(mined_hash), "confirmed by the original transaction");
+        assert_eq!(a.block_number, receipt.block_number);
+    }
+    for w in &all {
+        assert!(rig.is_verified(*w).await?);
+    }
+    assert_eq!(rig.nonce().await?, 2, "only the lost batch was sent again");
+    assert!(store.outbox_in_flight().await?.is_empty());
+    Ok(())
+}
+
+async fn queue_from(rig: &Rig, wallets: &[Address], person0: u64) -> Result<()> {
+    for (i, w) in wallets.iter().enumerate() {
+        rig.attest(person0 + i as u64, *w, AtLimit::Refuse).await?;
+    }
+    Ok(())
+}
+
+async fn a_record_the_registry_refuses_fails_alone(rig: Rig) -> Result<()> {
+    let good: Vec<Address> = (0..3).map(wallet).collect();
+    rig.attest(1, good[0], AtLimit::Refuse).await?;
+    let bad = wallet(99);
+    let new = with_level_zero(rig.new_attestation(50, bad).await?);
+    rig.store.record_attestation(&new, &crate::rig::policy(AtLimit::Refuse), now()).await?;
+    rig.attest(2, good[1], AtLimit::Refuse).await?;
+    rig.attest(3, good[2], AtLimit::Refuse).await?;
+
+    let metrics = WriterMetrics::default();
+    let handle = rig.writer(rig.config())?.with_metrics(metrics.clone()).spawn();
+    rig.wait_for(&good, AttestationStatus::Active).await?;
+    handle.stop().await?;
+
+    assert_eq!(metrics.items("attest", "failed"), 1);
+    assert_eq!(metrics.items("attest", "confirmed"), 3);
+    assert_eq!(rig.attestation(bad).await?.status, AttestationStatus::Pending);
+    assert!(!rig.is_verified(bad).await?);
+    let mut txs = BTreeSet::new();
+    for w in &good {
+        txs.insert(rig.attestation(*w).await?.tx_hash);
+    }
+    assert_eq!(txs.len(), 1, "the good records went out together");
+    Ok(())
+}
+
+/// A person at the limit under the rotate policy attests a second wallet: the first wallet's
+/// revoke and the second's attest are queued together; the chain ends with the first revoked
+/// (reason 6, rotated) and the second verified.
+async fn rotation_revokes_on_chain_in_queue_order(rig: Rig) -> Result<()> {
+    let (first, second) = (wallet(1), wallet(2));
+    rig.attest(7, first, AtLimit::Rotate).await?;
+    let handle = rig.writer(rig.config())?.spawn();
+    rig.wait_for(&[first], AttestationStatus::Active).await?;
+    ensure!(rig.is_verified(first).await?);
+
+    let recorded = rig.attest(7, second, AtLimit::Rotate).await?;
+    ensure!(recorded.rotated.len() == 1 && recorded.rotated[0].wallet == first);
+    rig.wait_for(&[second], AttestationStatus::Active).await?;
+    handle.stop().await?;
+
+    let on_chain = rig.registry.attestationOf(first).call().await?;
+    assert!(on_chain.revoked);
+    assert_eq!(on_chain.revocationReason, RevocationReason::Rotated.code());
+    assert!(!rig.is_verified(first).await?);
+    assert!(rig.is_verified(second).await?);
+    assert_eq!(rig.attestation(first).await?.status, AttestationStatus::Revoked);
+    Ok(())
+}
+
+/// Two service instances on one Postgres, each with a writer: one holds the lease and sends
+/// everything; when it stops the other takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_on_one_postgres_only_one_sends() -> Result<()> {
+    let rig = Rig::postgres().await?;
+    let first: Vec<Address> = (0..20).map(wallet).collect();
+    queue(&rig, &first).await?;
+
+    let (m1, m2) = (WriterMetrics::default(), WriterMetrics::default());
+    let w1 = rig.writer(rig.config())?.with_metrics(m1.clone()).spawn();
+    let other = honnin_chain::writer::ChainWriter::new(rig.config(), rig.another_store().await?)?;
+    let w2 = other.with_metrics(m2.clone()).spawn();
+    rig.wait_for(&first, AttestationStatus::Active).await?;
+
+    let (leader, follower, leader_metrics, follower_metrics) =
+        if m1.is_leader() { (w1, w2, m1, m2) } else { (w2, w1, m2, m1) };
+    assert!(leader_metrics.is_leader());
+    assert!(!follower_metrics.is_leader());
+    assert_eq!(leader_metrics.items("attest", "confirmed"), 20);
+    assert_eq!(follower_metrics.items("attest", "confirmed"), 0, "the follower sent nothing");
+
+    // The leader stops; the follower takes the lease and sends what comes next.
+    leader.stop().await?;
+    let second: Vec<Address> = (20..25).map(wallet).collect();
+    queue_from(&rig, &second, 100).await?;
+    rig.wait_for(&second, AttestationStatus::Active).await?;
+    assert!(follower_metrics.is_leader());
+    assert_eq!(follower_metrics.items("attest", "confirmed"), 5);
+    follower.stop().await?;
+    assert_eq!(leader_metrics.items("attest", "confirmed"), 20);
+    Ok(())
+}
