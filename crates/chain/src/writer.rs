@@ -202,7 +202,8 @@ impl Waker {
     }
 }
 
-/// A running writer (from [`ChainWriter::spawn`]).
+/// A running writer (from [`ChainWriter::spawn`]). Dropping it stops the writer as
+/// [`WriterHandle::stop`] does, without waiting for it.
 #[derive(Debug)]
 pub struct WriterHandle {
     stop: watch::Sender<bool>,
@@ -449,7 +450,7 @@ impl ChainWriter {
     /// Waits for the lease; `None` when asked to stop first.
     async fn acquire(&self, stop: &mut watch::Receiver<bool>) -> Option<Box<dyn Lease>> {
         loop {
-            if *stop.borrow() {
+            if stopping(stop) {
                 return None;
             }
             match self.store.try_lease(LeaseName::CHAIN_WRITER).await {
@@ -468,7 +469,7 @@ impl ChainWriter {
         self.nonce = None;
         let mut reconcile = true;
         loop {
-            if *stop.borrow() {
+            if stopping(stop) {
                 return Flow::Stop;
             }
             if !held(lease).await {
@@ -585,7 +586,7 @@ impl ChainWriter {
             return Ok(items);
         }
         let deadline = Instant::now() + self.config.linger;
-        while (items.len() as u32) < max && Instant::now() < deadline && !*stop.borrow() {
+        while (items.len() as u32) < max && Instant::now() < deadline && !stopping(stop) {
             let wait =
                 self.config.idle_poll.min(deadline.saturating_duration_since(Instant::now()));
             tokio::select! {
@@ -935,9 +936,14 @@ async fn held(lease: &mut dyn Lease) -> bool {
     }
 }
 
+/// Whether the writer was asked to stop (or its stop sender is gone).
+fn stopping(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
 /// Sleeps `d` unless asked to stop first; `false` when asked to stop.
 async fn pause(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
-    if *stop.borrow() {
+    if stopping(stop) {
         return false;
     }
     tokio::select! {

@@ -47,9 +47,14 @@ pub(crate) fn store_options() -> StoreOptions {
 
 impl Rig {
     pub(crate) async fn sqlite() -> Result<Self> {
+        Self::sqlite_on(spawn_anvil()?).await
+    }
+
+    /// A rig over a SQLite store and the given anvil (for node options such as a block time).
+    pub(crate) async fn sqlite_on(anvil: AnvilInstance) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}", dir.path().join("honnin.db").display());
-        Self::start(url, Guard::Sqlite(dir)).await
+        Self::start(anvil, url, Guard::Sqlite(dir)).await
     }
 
     pub(crate) async fn postgres() -> Result<Self> {
@@ -59,11 +64,10 @@ impl Rig {
             Ok((server, url))
         })
         .await??;
-        Self::start(url, Guard::Postgres(server)).await
+        Self::start(spawn_anvil()?, url, Guard::Postgres(server)).await
     }
 
-    async fn start(url: String, guard: Guard) -> Result<Self> {
-        let anvil = spawn_anvil()?;
+    async fn start(anvil: AnvilInstance, url: String, guard: Guard) -> Result<Self> {
         let wallet = anvil.wallet().context("anvil has no keys")?;
         let provider =
             ProviderBuilder::new().wallet(wallet).connect_http(anvil.endpoint_url()).erased();

@@ -266,3 +266,51 @@ async fn two_writers_on_one_postgres_only_one_sends() -> Result<()> {
     assert_eq!(leader_metrics.items("attest", "confirmed"), 20);
     Ok(())
 }
+
+/// Without `eth_sendRawTransactionSync` (nodes that lack it), on a node that mines a block a
+/// second, waiting for two confirmations: the writer polls for the receipt and the block count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_with_confirmations_on_a_block_time_node() -> Result<()> {
+    let anvil = honnin_chain::test_utils::anvil()?.block_time(1).try_spawn()?;
+    let rig = Rig::sqlite_on(anvil).await?;
+    let wallets: Vec<Address> = (0..3).map(wallet).collect();
+    queue(&rig, &wallets).await?;
+    let mut config = rig.config();
+    config.sync_send = false;
+    config.confirmations = 2;
+    let handle = rig.writer(config)?.spawn();
+    rig.wait_for(&wallets, AttestationStatus::Active).await?;
+    let head = rig.provider.get_block_number().await?;
+    handle.stop().await?;
+    for w in &wallets {
+        ensure!(rig.is_verified(*w).await?);
+        let block = rig.attestation(*w).await?.block_number.expect("block");
+        ensure!(head > block, "confirmed at block {block} with head {head}: fewer than 2 blocks");
+    }
+    Ok(())
+}
+
+/// Dropping the handle stops the writer and releases the lease for the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_handle_stops_the_writer() -> Result<()> {
+    let rig = Rig::postgres().await?;
+    let metrics = WriterMetrics::default();
+    let handle = rig.writer(rig.config())?.with_metrics(metrics.clone()).spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !metrics.is_leader() {
+        ensure!(std::time::Instant::now() < deadline, "never took the lease");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    drop(handle);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(lease) = rig.store.try_lease(honnin_core::LeaseName::CHAIN_WRITER).await? {
+            lease.release().await?;
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the lease was never released");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    ensure!(!metrics.is_leader());
+    Ok(())
+}
