@@ -308,9 +308,15 @@ async fn expire_lapsed(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let expired = sqlx::query_scalar!(
+        // Two indexed lookups (an OR across two columns would scan every live attestation).
         r#"UPDATE attestations SET status = 'expired', updated_at = $3
-           WHERE status IN ('pending', 'active') AND expires_at <= $3
-             AND (wallet = $1 OR person_id = $2)
+           WHERE status IN ('pending', 'active')
+             AND id IN (SELECT id FROM attestations
+                        WHERE wallet = $1 AND status IN ('pending', 'active') AND expires_at <= $3
+                        UNION ALL
+                        SELECT id FROM attestations
+                        WHERE person_id = $2 AND status IN ('pending', 'active')
+                          AND expires_at <= $3)
            RETURNING id"#,
         wallet,
         person_id,
@@ -444,8 +450,12 @@ impl PgStore {
         // attestation (there must be none) and the person's live ones, oldest first.
         expire_lapsed(tx, wallet, person_id, now).await?;
         let live = sqlx::query!(
-            r#"SELECT id, wallet, person_id = $2 AS "mine!" FROM attestations
-               WHERE status IN ('pending', 'active') AND (wallet = $1 OR person_id = $2)
+            r#"SELECT id AS "id!", wallet AS "wallet!", COALESCE(person_id = $2, false) AS "mine!"
+               FROM (SELECT id, wallet, person_id, issued_at, seq FROM attestations
+                     WHERE wallet = $1 AND status IN ('pending', 'active')
+                     UNION
+                     SELECT id, wallet, person_id, issued_at, seq FROM attestations
+                     WHERE person_id = $2 AND status IN ('pending', 'active')) live
                ORDER BY issued_at, seq"#,
             wallet,
             person_id,

@@ -367,11 +367,16 @@ async fn expire_lapsed(
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query!(
+        // Two indexed lookups (an OR across two columns would scan every live attestation).
         r#"UPDATE outbox SET state = 'cancelled', updated_at = ?3
            WHERE kind = 'attest' AND state = 'pending'
              AND attestation_id IN (SELECT id FROM attestations
-                                    WHERE status IN ('pending', 'active') AND expires_at <= ?3
-                                      AND (wallet = ?1 OR person_id = ?2))"#,
+                                    WHERE wallet = ?1 AND status IN ('pending', 'active')
+                                      AND expires_at <= ?3
+                                    UNION ALL
+                                    SELECT id FROM attestations
+                                    WHERE person_id = ?2 AND status IN ('pending', 'active')
+                                      AND expires_at <= ?3)"#,
         wallet,
         person_id,
         now,
@@ -381,8 +386,12 @@ async fn expire_lapsed(
     .map_err(db)?;
     sqlx::query!(
         r#"UPDATE attestations SET status = 'expired', updated_at = ?3
-           WHERE status IN ('pending', 'active') AND expires_at <= ?3
-             AND (wallet = ?1 OR person_id = ?2)"#,
+           WHERE id IN (SELECT id FROM attestations
+                        WHERE wallet = ?1 AND status IN ('pending', 'active') AND expires_at <= ?3
+                        UNION ALL
+                        SELECT id FROM attestations
+                        WHERE person_id = ?2 AND status IN ('pending', 'active')
+                          AND expires_at <= ?3)"#,
         wallet,
         person_id,
         now,
