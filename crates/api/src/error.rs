@@ -287,6 +287,10 @@ pub struct Problem {
     pub code: String,
 }
 
+/// A problem's code, attached to the response's extensions for the metrics middleware.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProblemCode(pub(crate) &'static str);
+
 /// The `application/problem+json` media type.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -309,6 +313,8 @@ impl IntoResponse for Error {
         }
         let mut response = (status, Json(self.problem())).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        // For the metrics middleware, which counts problems by code.
+        response.extensions_mut().insert(ProblemCode(code));
         response
     }
 }

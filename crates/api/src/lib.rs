@@ -13,7 +13,7 @@ use axum::{
     Router,
     body::Bytes,
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
-    http::HeaderName,
+    http::{HeaderName, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -143,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         .layer(
             // Top to bottom is outermost to innermost.
             ServiceBuilder::new()
+                .layer(middleware::from_fn(sanitize_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(span).on_response(on_response))
                 .layer(PropagateRequestIdLayer::new(request_id))
@@ -152,6 +153,39 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(limits, body_limit_extension)),
         )
         .with_state(shared)
+}
+
+/// The method as a fixed label: the standard methods by name, anything else `other` (a method
+/// is a client-chosen token; it must not reach logs or multiply metric series).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// Drops a client-sent request id that could carry anything personal: it is logged on every
+/// span, so only 1 to 64 characters of `A-Z a-z 0-9 - _ .` without an individual number are
+/// kept; otherwise a fresh UUID replaces it.
+async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
+    let acceptable = |value: &str| {
+        (1..=64).contains(&value.len())
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && !honnin_core::individual_number::contains_in_text(value)
+    };
+    let headers = request.headers_mut();
+    if headers.get(REQUEST_ID_HEADER).is_some_and(|v| !v.to_str().is_ok_and(acceptable)) {
+        headers.remove(REQUEST_ID_HEADER);
+    }
+    next.run(request).await
 }
 
 /// The route template, never the raw path (which may carry anything a client typed).
@@ -169,7 +203,7 @@ fn span(request: &Request) -> tracing::Span {
     tracing::info_span!(
         target: "honnin_api::http",
         "request",
-        method = %request.method(),
+        method = method_label(request.method()),
         path = route_of(request),
         request_id,
         status = tracing::field::Empty,
@@ -187,12 +221,15 @@ fn on_response(response: &Response, latency: Duration, span: &tracing::Span) {
 }
 
 async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = route_of(&request).to_owned();
     let started = std::time::Instant::now();
     let response = next.run(request).await;
+    if let Some(error::ProblemCode(code)) = response.extensions().get() {
+        shared.state.metrics.problem(code);
+    }
     shared.state.metrics.http_request(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),

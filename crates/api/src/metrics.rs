@@ -5,6 +5,7 @@
 //! | `honnin_challenges_issued_total` | counter | — | challenges issued |
 //! | `honnin_verifications_total` | counter | `outcome` | attestation requests by outcome: `verified`, `replayed`, or the refusal code (`bad_signature`, `wallet_mismatch`, `challenge_used`, …) |
 //! | `honnin_attestations_total` | counter | `state` | attestations entering a state, as seen by this instance: `pending` (recorded), `revoked` (rotated out); the chain writer adds `active` |
+//! | `honnin_problems_total` | counter | `code` | error responses by problem code (any route, including `individual_number_forbidden` and `malformed_request`) |
 //! | `honnin_http_request_duration_seconds` | histogram | `method`, `route`, `status` | request latency; `route` is the route template (`/v1/attestations/{wallet}`), never the raw path |
 //!
 //! Other parts of the service (the chain writer: batch sizes, gas) register their own metrics
@@ -34,6 +35,11 @@ struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
     method: String,
     route: String,
@@ -52,6 +58,7 @@ pub struct Metrics {
     challenges: Counter,
     verifications: Family<OutcomeLabels, Counter>,
     attestations: Family<StateLabels, Counter>,
+    problems: Family<CodeLabels, Counter>,
     http: Family<HttpLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -68,6 +75,7 @@ impl Metrics {
         let challenges = Counter::default();
         let verifications = Family::<OutcomeLabels, Counter>::default();
         let attestations = Family::<StateLabels, Counter>::default();
+        let problems = Family::<CodeLabels, Counter>::default();
         let http = Family::<HttpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram as fn() -> Histogram,
         );
@@ -82,6 +90,7 @@ impl Metrics {
             "Attestations entering a state, as seen by this instance",
             attestations.clone(),
         );
+        registry.register("honnin_problems", "Error responses by problem code", problems.clone());
         registry.register(
             "honnin_http_request_duration_seconds",
             "HTTP request latency by method, route template and status",
@@ -92,6 +101,7 @@ impl Metrics {
             challenges,
             verifications,
             attestations,
+            problems,
             http,
         }
     }
@@ -115,6 +125,11 @@ impl Metrics {
     /// Counts `n` attestations entering `state`.
     pub fn attestations(&self, state: AttestationStatus, n: u64) {
         self.attestations.get_or_create(&StateLabels { state: state.as_str() }).inc_by(n);
+    }
+
+    /// Counts an error response with problem `code`.
+    pub fn problem(&self, code: &'static str) {
+        self.problems.get_or_create(&CodeLabels { code }).inc();
     }
 
     /// Records one HTTP request's latency.

@@ -107,3 +107,33 @@ async fn serves_on_a_real_socket() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// A client-sent request id is logged on every span, so one that could carry anything
+/// personal (an individual number, odd characters, a long text) is replaced by a fresh UUID.
+#[tokio::test]
+async fn unsafe_request_ids_are_replaced() {
+    let h = Harness::new().await;
+    for (sent, kept) in [
+        ("abc-123_X.y", true),
+        ("123456789018", false),
+        ("1234 5678 9018", false),
+        ("name=Taro Yamada", false),
+        (&"a".repeat(65), false),
+    ] {
+        let reply = h
+            .send(
+                axum::http::Request::get("/health")
+                    .header("x-request-id", sent)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let echoed = reply.headers["x-request-id"].to_str().unwrap();
+        if kept {
+            assert_eq!(echoed, sent);
+        } else {
+            assert_ne!(echoed, sent);
+            assert_eq!(echoed.len(), 36, "a fresh UUID");
+        }
+    }
+}

@@ -5,11 +5,12 @@ use axum::http::StatusCode;
 use honnin_core::ChallengeId;
 use honnin_jpki::test_utils::CardSpec;
 
-use crate::support::{Harness, address, attestation_request, b64, captured_logs, root, wallet_key};
+use crate::support::{Harness, address, attestation_request, b64, capture_logs, root, wallet_key};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_carry_no_certificate_serial_subject_or_individual_number() {
     let h = Harness::new().await;
+    let capture = capture_logs();
     // A distinctive serial and subject, so a hit cannot be a coincidence.
     let random = ChallengeId::random();
     let serial = random.as_bytes().to_vec();
@@ -48,7 +49,8 @@ async fn logs_carry_no_certificate_serial_subject_or_individual_number() {
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "weak_hash");
 
-    let logs = captured_logs();
+    let logs = capture.logs();
+    drop(capture);
     // The capture works: request spans with route and request id, and the refusal codes.
     assert!(logs.contains(r#"path="/v1/attestations""#), "capture is empty or lacks spans");
     assert!(logs.contains("request_id="));

@@ -207,6 +207,11 @@ async fn individual_number_anywhere_in_a_body_is_refused_before_anything_else() 
             .await
             .assert_problem(StatusCode::BAD_REQUEST, "individual_number_forbidden");
     }
+    let metrics = h.metrics.encode().unwrap();
+    assert!(
+        metrics.contains(r#"honnin_problems_total{code="individual_number_forbidden"} 4"#),
+        "{metrics}"
+    );
     // The challenge was not consumed by the refused request: the clean request still works.
     let reply = h.post("/v1/attestations", &request).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);

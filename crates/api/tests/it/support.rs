@@ -3,7 +3,10 @@
 
 use std::{
     io::Write,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use alloy_primitives::Signature;
@@ -57,6 +60,11 @@ pub(crate) struct Harness {
     pub(crate) revocation: Arc<FakeRevocation>,
     pub(crate) settings: ChallengeSettings,
     pub(crate) metrics: Metrics,
+    url: String,
+    pepper: Arc<Pepper>,
+    policy: Policy,
+    limits: Limits,
+    store_options: StoreOptions,
     _dir: Option<TempDir>,
 }
 
@@ -66,6 +74,7 @@ pub(crate) struct Options {
     pub(crate) policy: Policy,
     pub(crate) contract_wallets: Option<Arc<dyn honnin_core::ContractWallets>>,
     pub(crate) limits: Limits,
+    pub(crate) store: StoreOptions,
 }
 
 impl Default for Options {
@@ -75,6 +84,7 @@ impl Default for Options {
             policy: Policy::default(),
             contract_wallets: None,
             limits: Limits::default(),
+            store: StoreOptions::default(),
         }
     }
 }
@@ -85,7 +95,6 @@ impl Harness {
     }
 
     pub(crate) async fn with(options: Options) -> Self {
-        init_log_capture();
         let (url, dir) = match options.db {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
@@ -100,7 +109,7 @@ impl Harness {
                 (url, None)
             }
         };
-        let store = honnin_store::migrate(&url, &StoreOptions::default()).await.expect("store");
+        let store = honnin_store::migrate(&url, &options.store).await.expect("store");
         let revocation =
             Arc::new(FakeRevocation::new(FakeAnswer::Status(honnin_jpki::RevocationStatus::Good)));
         let settings = ChallengeSettings::new(
@@ -109,28 +118,63 @@ impl Harness {
             Address::repeat_byte(0x42),
         );
         let metrics = Metrics::new();
+        let pepper = Arc::new(Pepper::generate());
         let state = AppState {
             store: store.clone(),
             verifier: Verifier::new(root().anchors(), honnin_jpki::Policy::default()),
             revocation: Revocation::Check { source: revocation.clone(), allow_unknown: false },
-            pepper: Arc::new(Pepper::generate()),
+            pepper: pepper.clone(),
             policy: options.policy,
             challenges: settings.clone(),
             contract_wallets: options.contract_wallets,
             metrics: metrics.clone(),
             limits: options.limits,
         };
-        Self { app: app(state), store, revocation, settings, metrics, _dir: dir }
+        Self {
+            app: app(state),
+            store,
+            revocation,
+            settings,
+            metrics,
+            url,
+            pepper,
+            policy: options.policy,
+            limits: options.limits,
+            store_options: options.store,
+            _dir: dir,
+        }
     }
 
-    /// Sends a request through the app in-process.
-    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.app.clone().oneshot(request).await.expect("infallible");
+    /// A second service instance on the same database (its own pool), with the same operator
+    /// settings (pepper, policy, trust anchors, revocation source).
+    pub(crate) async fn second_instance(&self) -> Router {
+        let store = honnin_store::connect(&self.url, &self.store_options).await.expect("store");
+        app(AppState {
+            store,
+            verifier: Verifier::new(root().anchors(), honnin_jpki::Policy::default()),
+            revocation: Revocation::Check { source: self.revocation.clone(), allow_unknown: false },
+            pepper: self.pepper.clone(),
+            policy: self.policy,
+            challenges: self.settings.clone(),
+            contract_wallets: None,
+            metrics: Metrics::new(),
+            limits: self.limits,
+        })
+    }
+
+    /// Sends a request to another router (a second instance), parsing the reply like [`send`].
+    pub(crate) async fn send_to(router: &Router, request: Request<Body>) -> Reply {
+        let response = router.clone().oneshot(request).await.expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply { status, headers, body, raw: bytes.to_vec() }
+    }
+
+    /// Sends a request through the app in-process.
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
+        Self::send_to(&self.app, request).await
     }
 
     /// POSTs a raw body as JSON.
@@ -200,6 +244,21 @@ impl Reply {
     }
 }
 
+/// A JSON POST request.
+pub(crate) fn json_request(path: &str, body: &impl serde::Serialize) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::to_vec(body).expect("json")))
+        .expect("request")
+}
+
+/// A distinct wallet key for each `n`.
+pub(crate) fn wallet_key_n(n: u32) -> SigningKey {
+    let mut bytes = [0x5a; 32];
+    bytes[28..].copy_from_slice(&n.to_be_bytes());
+    SigningKey::from_bytes(&bytes.into()).expect("key")
+}
+
 /// A wallet key from a seed byte.
 pub(crate) fn wallet_key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32].into()).expect("key")
@@ -254,23 +313,45 @@ pub(crate) fn request_for(
     attestation_request(&response, card, wallet)
 }
 
-/// Everything every test in this process logged, at every level, from every thread.
-pub(crate) fn captured_logs() -> String {
-    let buffer = LOGS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    String::from_utf8_lossy(&buffer).into_owned()
+/// Captures every event and span field at TRACE level (all crates: honnin, sqlx, hyper,
+/// tower-http; every thread) while the returned guard lives. Formatting everything is slow, so
+/// it is on only for the test that scans the logs; events of tests running meanwhile are
+/// captured too, which only widens the scan.
+pub(crate) fn capture_logs() -> Capturing {
+    init_log_capture();
+    buffer().clear();
+    CAPTURING.store(true, Ordering::SeqCst);
+    Capturing
+}
+
+/// Stops the capture when dropped; [`Capturing::logs`] reads what was captured.
+pub(crate) struct Capturing;
+
+impl Capturing {
+    pub(crate) fn logs(&self) -> String {
+        String::from_utf8_lossy(&buffer()).into_owned()
+    }
+}
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURING.store(false, Ordering::SeqCst);
+    }
 }
 
 static LOGS: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+static CAPTURING: AtomicBool = AtomicBool::new(false);
+
+fn buffer() -> std::sync::MutexGuard<'static, Vec<u8>> {
+    LOGS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[derive(Clone, Copy)]
 struct Capture;
 
 impl Write for Capture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LOGS.get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(bytes);
+        buffer().extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -279,17 +360,19 @@ impl Write for Capture {
     }
 }
 
-/// Installs, once per process, a global subscriber writing every event and span field at
-/// TRACE level (all crates: honnin, sqlx, hyper, tower-http) to an in-memory buffer.
-pub(crate) fn init_log_capture() {
+/// Installs, once per process, the global subscriber behind [`capture_logs`].
+fn init_log_capture() {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+        use tracing_subscriber::{Layer as _, layer::SubscriberExt as _};
+        let layer = tracing_subscriber::fmt::layer()
             .with_ansi(false)
             .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
             .with_writer(|| Capture)
-            .finish();
+            .with_filter(tracing_subscriber::filter::filter_fn(|_| {
+                CAPTURING.load(Ordering::Relaxed)
+            }));
+        let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
     });
 }
