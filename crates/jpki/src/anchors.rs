@@ -26,6 +26,8 @@ pub struct TrustAnchor {
     pub(crate) key_id: Vec<u8>,
     pub(crate) subject: Name,
     pub(crate) subject_der: Vec<u8>,
+    /// The subject as RFC 4514 text, formatted once (every verification reports it).
+    pub(crate) subject_text: std::sync::Arc<str>,
     pub(crate) serial: Vec<u8>,
     pub(crate) not_before: OffsetDateTime,
     pub(crate) not_after: OffsetDateTime,
@@ -63,6 +65,7 @@ impl TrustAnchor {
         Ok(Self {
             key_id,
             subject: tbs.subject.clone(),
+            subject_text: tbs.subject.to_string().into(),
             subject_der,
             serial: tbs.serial_number.as_bytes().to_vec(),
             not_before: to_offset(tbs.validity.not_before),
@@ -80,7 +83,7 @@ impl TrustAnchor {
 
     /// The root's subject name (RFC 4514 text). Roots are public; this is not personal data.
     pub fn subject(&self) -> String {
-        self.subject.to_string()
+        self.subject_text.to_string()
     }
 
     /// Start of the root's validity.

@@ -124,7 +124,7 @@ pub struct VerifiedCard {
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
     key_algorithm: KeyAlgorithm,
-    issuer: String,
+    issuer: Arc<str>,
     certificate_sha256: [u8; 32],
 }
 
@@ -321,7 +321,7 @@ impl Verifier {
             not_before,
             not_after,
             key_algorithm: key.algorithm,
-            issuer: root.subject(),
+            issuer: root.subject_text.clone(),
             certificate_sha256: sha256(der),
         };
         Ok((card, key))
