@@ -8,6 +8,11 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use honnin_api::{AppState, Metrics, Revocation};
+use honnin_chain::{
+    metrics::WriterMetrics,
+    wallets::RpcContractWallets,
+    writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
+};
 use honnin_jpki::{CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, TrustAnchors};
 
 use crate::config::{
@@ -81,7 +86,7 @@ pub(crate) async fn open_store(
     Ok(store)
 }
 
-async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     if config.dev {
         tracing::warn!(target: "honnin::serve", "DEV MODE: not for production");
     }
@@ -93,7 +98,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .context("cannot load trust anchors (setting `trust_anchors`)")?,
     );
     let revocation = revocation(&config, anchors.clone()).await?;
-    let pepper = match config.pepper {
+    let pepper = match config.pepper.take() {
         Some(pepper) => pepper,
         None => {
             tracing::warn!(
@@ -103,9 +108,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             honnin_core::Pepper::generate()
         }
     };
-    if config.chain.rpc_url.is_none() {
-        tracing::warn!(target: "honnin::serve", "no rpc_url: contract wallets (ERC-1271) cannot attest");
-    }
     tracing::info!(
         target: "honnin::serve",
         chain_id = config.chain.chain_id,
@@ -113,13 +115,20 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         attester_key = config.chain.attester_key.is_some(),
         "chain"
     );
-    // Chain writer and ERC-1271 checker: honnin-chain wires them here (config.chain: rpc_url,
-    // attester_key, registry) and registers its metrics in `metrics` before the app starts.
-    tracing::warn!(
-        target: "honnin::serve",
-        "chain writer not wired yet: attestations stay pending until it is"
-    );
     let metrics = Metrics::new();
+    let contract_wallets: Option<Arc<dyn honnin_core::ContractWallets>> = match &config
+        .chain
+        .rpc_url
+    {
+        Some(url) => Some(Arc::new(RpcContractWallets::connect_http(
+            url.parse().context("invalid setting `rpc_url`: not a URL")?,
+        ))),
+        None => {
+            tracing::warn!(target: "honnin::serve", "no rpc_url: contract wallets (ERC-1271) cannot attest");
+            None
+        }
+    };
+    let writer = chain_writer(&config, store.clone(), &metrics)?;
     let state = AppState {
         store: store.clone(),
         verifier: honnin_jpki::Verifier::new(anchors, honnin_jpki::Policy::default()),
@@ -127,7 +136,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         pepper: Arc::new(pepper),
         policy: config.policy,
         challenges: config.challenges,
-        contract_wallets: None,
+        contract_wallets,
         metrics,
         limits: config.limits,
     };
@@ -163,8 +172,48 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     };
     purger.abort();
+    if let Some(writer) = writer
+        && let Err(error) = writer.stop().await
+    {
+        tracing::warn!(target: "honnin::serve", %error, "the chain writer did not stop cleanly");
+    }
     tracing::info!(target: "honnin::serve", "stopped");
     result
+}
+
+/// Starts the chain writer when `rpc_url` and `attester_key` are set (one instance at a time
+/// writes: the others wait for the lease), its metrics registered next to the API's.
+///
+/// Writer tuning (batch size, linger, confirmations, …) uses `WriterConfig::new`'s defaults;
+/// settings for them belong in `config.rs` under "chain writer".
+fn chain_writer(
+    config: &ServeConfig,
+    store: Arc<dyn honnin_core::Store>,
+    metrics: &Metrics,
+) -> anyhow::Result<Option<WriterHandle>> {
+    let (Some(url), Some(key)) = (&config.chain.rpc_url, &config.chain.attester_key) else {
+        tracing::warn!(
+            target: "honnin::serve",
+            "no chain writer (needs rpc_url and attester_key): attestations stay pending"
+        );
+        return Ok(None);
+    };
+    let key: AttesterKey =
+        key.expose().parse().context("invalid setting `attester_key`: not 32 bytes of hex")?;
+    let writer_config = WriterConfig::new(
+        url.parse().context("invalid setting `rpc_url`: not a URL")?,
+        config.chain.registry,
+        key,
+    );
+    let writer_metrics = WriterMetrics::default();
+    for (name, help, metric) in writer_metrics.metrics() {
+        metrics.register(name, help, metric);
+    }
+    let writer = ChainWriter::new(writer_config, store)
+        .context("cannot start the chain writer")?
+        .with_metrics(writer_metrics);
+    tracing::info!(target: "honnin::serve", "chain writer started");
+    Ok(Some(writer.spawn()))
 }
 
 /// The revocation source the configuration names, cached when configured.
