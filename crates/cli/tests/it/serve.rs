@@ -206,3 +206,81 @@ fn dev_mode_without_revocation_says_so_loudly() {
     assert!(stderr.contains("DEV MODE"), "{stderr}");
     assert!(stderr.contains("trust anchors"), "{stderr}");
 }
+
+/// `honnin deploy` then `honnin serve` against a real anvil: a simulated card and a real EOA go
+/// through the whole flow over HTTP, and the chain writer the service started makes the
+/// attestation `active` with its transaction hash and block.
+#[test]
+fn serve_attests_on_chain_through_its_chain_writer() {
+    use base64::Engine as _;
+    use honnin_core::wallet::eip191_hash;
+    use honnin_jpki::test_utils::CardSpec;
+
+    let anvil = honnin_chain::test_utils::spawn_anvil().unwrap();
+    let attester_key = format!("0x{}", hex::encode(anvil.keys()[1].to_bytes()));
+    let deployed = honnin()
+        .args(["deploy", "--rpc-url", &anvil.endpoint(), "--json"])
+        .env("HONNIN_DEPLOYER_KEY", &attester_key)
+        .output()
+        .unwrap();
+    assert!(deployed.status.success(), "{}", String::from_utf8_lossy(&deployed.stderr));
+    let deployed: serde_json::Value = serde_json::from_slice(&deployed.stdout).unwrap();
+    let registry = deployed["registry"].as_str().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = SimRoot::new(0);
+    let crl = dir.path().join("auth.crl");
+    std::fs::write(&crl, root.crl(&CrlSpec::default())).unwrap();
+    let server = start(&[
+        ("HONNIN_TRUST_ANCHORS", write_root(dir.path(), &root)),
+        ("HONNIN_REVOCATION", format!("crl:{}", crl.display())),
+        ("HONNIN_PEPPER", "cd".repeat(32)),
+        ("HONNIN_DOMAIN", "kyc.example.jp".into()),
+        ("HONNIN_CHAIN_ID", "31337".into()),
+        ("HONNIN_REGISTRY", registry.clone()),
+        ("HONNIN_RPC_URL", anvil.endpoint()),
+        ("HONNIN_ATTESTER_KEY", attester_key.clone()),
+        ("HONNIN_DATABASE_URL", format!("sqlite://{}/honnin.db?mode=rwc", dir.path().display())),
+    ]);
+
+    let wallet_key = k256::ecdsa::SigningKey::from_bytes(&[0x33; 32].into()).unwrap();
+    let wallet = honnin_core::Address::from_private_key(&wallet_key).to_checksum(None);
+    let (status, body) =
+        http(server.address, "POST", "/v1/challenges", &format!(r#"{{"wallet":"{wallet}"}}"#));
+    assert!(status.starts_with("HTTP/1.1 201"), "{status} {body}");
+    let challenge: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let message = challenge["message"].as_str().unwrap();
+    let card = root.issue(&CardSpec::default());
+    let (signature, recid) =
+        wallet_key.sign_prehash_recoverable(eip191_hash(message).as_slice()).unwrap();
+    let mut wallet_signature = signature.to_bytes().to_vec();
+    wallet_signature.push(27 + recid.to_byte());
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let request = serde_json::json!({
+        "challenge_id": challenge["id"],
+        "certificate": b64.encode(card.der()),
+        "card_signature": b64.encode(card.sign(message.as_bytes())),
+        "wallet_signature": format!("0x{}", hex::encode(&wallet_signature)),
+    });
+    let (status, body) = http(server.address, "POST", "/v1/attestations", &request.to_string());
+    assert!(status.starts_with("HTTP/1.1 202"), "{status} {body}");
+
+    // The writer picks it up within its idle poll; anvil mines at once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let view = loop {
+        let (_, body) = http(server.address, "GET", &format!("/v1/attestations/{wallet}"), "");
+        let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if view["status"] == "active" || std::time::Instant::now() > deadline {
+            break view;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(view["status"], "active", "{view}");
+    assert!(view["tx_hash"].as_str().is_some_and(|h| h.len() == 66), "{view}");
+    assert!(view["block_number"].as_u64().is_some_and(|b| b > 0), "{view}");
+
+    let (_, metrics) = http(server.address, "GET", "/metrics", "");
+    assert!(metrics.contains("honnin_chain_items_total"), "writer metrics are served");
+    let logs = stop(server);
+    assert!(!logs.iter().any(|l| l.contains(&attester_key[2..])), "the attester key was logged");
+}
