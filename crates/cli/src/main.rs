@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod config;
 mod deploy;
+mod dev;
 mod jpki;
 mod migrate;
 mod serve;
@@ -32,6 +33,9 @@ enum Command {
     Migrate(Box<migrate::MigrateArgs>),
     /// Deploy the KycRegistry contract, grant its roles and print its address.
     Deploy(Box<deploy::DeployArgs>),
+    /// Run everything locally: anvil, registry, simulated JPKI root, SQLite, API, chain writer
+    /// (`--demo`: walk one simulated person through the whole flow and exit).
+    Dev(Box<dev::DevArgs>),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => migrate::run(*args),
         Command::Deploy(args) => deploy::run(*args),
+        Command::Dev(args) => dev::run(*args),
     }
 }
 

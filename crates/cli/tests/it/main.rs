@@ -2,5 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod dev;
 mod jpki;
 mod serve;

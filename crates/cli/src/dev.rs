@@ -1,0 +1,377 @@
+//! `honnin dev`: everything on one machine with one command, for development and demos.
+//!
+//! Start-up: a data folder (`./honnin-data` by default) → the pinned anvil on a free port (the
+//! one `scripts/install-tools` puts in `.tools/`) → `KycRegistry` deployed by
+//! `honnin_chain::deploy` (admin anvil account 0, attester and revoker account 1) → a freshly
+//! minted **simulated** J-LIS root written to `<data>/trust/root.pem` and trusted, with an empty
+//! CRL it signed (`<data>/crl.der`) as the revocation source (`--no-revocation` turns checking
+//! off, loudly) → the pepper from `<data>/pepper.hex` (generated on first start, mode 0600) →
+//! a SQLite database `<data>/honnin.db`, **recreated at every start** because the chain is new
+//! at every start (attestations of a chain that is gone would only confuse) → the API and the
+//! chain writer. Ctrl-C stops the server, the writer and anvil.
+//!
+//! `honnin dev --demo` then walks one simulated person (simulated card, fresh EOA) through the
+//! whole flow over real HTTP, printing each step, and ends with the registry's `isVerified`
+//! answer: exit 0 when it is `true`, 1 on any failure.
+//!
+//! Why the binary links honnin-jpki's `test-utils` feature: the simulated root, CRL and card
+//! are minted at run time here (and by `honnin jpki mint`). They sign nothing a real verifier
+//! trusts: only a service configured with the dev root accepts them.
+
+#![allow(clippy::print_stdout)]
+
+use std::{
+    io::Read as _,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    node_bindings::AnvilInstance,
+    providers::{DynProvider, Provider as _, ProviderBuilder},
+    signers::{SignerSync as _, local::PrivateKeySigner},
+};
+use anyhow::{Context as _, bail, ensure};
+use base64::Engine as _;
+use honnin_api::{AppState, Limits, Metrics, Revocation};
+use honnin_chain::{
+    DeployOptions,
+    bindings::KycRegistry,
+    wallets::RpcContractWallets,
+    writer::{AttesterKey, ChainWriter, WriterConfig},
+};
+use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain};
+use honnin_jpki::{
+    CrlOrigin, CrlSource, TrustAnchors, Verifier,
+    test_utils::{CardSpec, CrlSpec, SimRoot},
+};
+use serde_json::{Value, json};
+
+use crate::config::{LogConfig, LogFormat};
+
+const TARGET: &str = "honnin::dev";
+
+/// Arguments of `honnin dev`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DevArgs {
+    /// The data folder: SQLite database, simulated root and CRL, pepper.
+    #[arg(long, env = "HONNIN_DEV_DATA", default_value = "honnin-data", value_name = "DIR")]
+    data: PathBuf,
+    /// Address and port to listen on. [default: 127.0.0.1:8080; with --demo a free port]
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Walk one simulated person through the whole flow over HTTP, print each step, and exit
+    /// (0 when the registry answers `isVerified = true`).
+    #[arg(long)]
+    demo: bool,
+    /// Do not check revocation (instead of the dev root's CRL). Said loudly.
+    #[arg(long)]
+    no_revocation: bool,
+    /// Log filter (tracing `EnvFilter` syntax).
+    #[arg(long, env = "HONNIN_LOG", default_value = "info,honnin=info", value_name = "FILTER")]
+    log: String,
+}
+
+/// Runs `honnin dev`.
+pub(crate) fn run(args: DevArgs) -> ExitCode {
+    let log = LogConfig { filter: args.log.clone(), format: LogFormat::Text };
+    if let Err(error) = crate::serve::init_tracing(&log) {
+        return crate::fail(&*error);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return crate::fail(&error),
+    };
+    match runtime.block_on(dev(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            println!("\nFAILED: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a progress line.
+fn step(text: impl std::fmt::Display) {
+    println!("==> {text}");
+}
+
+/// What `dev` started, for the demo and the banner.
+struct Running {
+    base_url: String,
+    provider: DynProvider,
+    registry: honnin_core::Address,
+    root: SimRoot,
+}
+
+async fn dev(args: DevArgs) -> anyhow::Result<()> {
+    let data = args.data.clone();
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create the data folder {}", data.display()))?;
+    step(format!("data folder {}", data.display()));
+
+    step("starting anvil (the pinned one in .tools/) on a free port");
+    let anvil = tokio::task::spawn_blocking(|| {
+        honnin_chain::test_utils::spawn_anvil()
+            .context("cannot start anvil: run scripts/install-tools (or set HONNIN_ANVIL)")
+    })
+    .await??;
+    let outcome = with_anvil(&args, &data, &anvil).await;
+    step("stopping anvil");
+    drop(anvil);
+    outcome
+}
+
+async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyhow::Result<()> {
+    let rpc_url = anvil.endpoint_url();
+    let provider = ProviderBuilder::new()
+        .wallet(anvil.wallet().context("anvil has no keys")?)
+        .connect_http(rpc_url.clone())
+        .erased();
+    let chain_id = provider.get_chain_id().await?;
+    let (deployer, attester) = (anvil.addresses()[0], anvil.addresses()[1]);
+    let deployed = honnin_chain::deploy(
+        &provider,
+        deployer,
+        &DeployOptions { attester: Some(attester), ..DeployOptions::default() },
+    )
+    .await
+    .context("deploying the registry")?;
+    step(format!("anvil at {rpc_url} (chain id {chain_id}); KycRegistry at {}", deployed.registry));
+
+    step("minting a simulated J-LIS root (RSA-2048) and its CRL");
+    let root = tokio::task::spawn_blocking(|| SimRoot::new(0)).await?;
+    let trust = data.join("trust");
+    std::fs::create_dir_all(&trust)?;
+    std::fs::write(trust.join("root.pem"), root.pem())?;
+    let crl_path = data.join("crl.der");
+    std::fs::write(&crl_path, root.crl(&CrlSpec::default()))?;
+    let anchors = Arc::new(TrustAnchors::from_path(&trust).context("loading the dev root")?);
+    let revocation = if args.no_revocation {
+        tracing::warn!(
+            target: TARGET,
+            "DEV MODE: REVOCATION CHECKING IS OFF (--no-revocation): revoked cards are accepted"
+        );
+        Revocation::Disabled
+    } else {
+        let source = CrlSource::new(
+            anchors.clone(),
+            vec![CrlOrigin::parse(&crl_path.display().to_string())],
+        );
+        source.refresh().await.context("loading the dev CRL")?;
+        Revocation::Check { source: Arc::new(source), allow_unknown: false }
+    };
+
+    let pepper = pepper(&data.join("pepper.hex"))?;
+    let db_path = data.join("honnin.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = db_path.clone().into_os_string();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).context("cannot reset the dev database"),
+        }
+    }
+    let url = format!("sqlite://{}?mode=rwc", db_path.display());
+    let store = honnin_store::migrate(&url, &honnin_store::StoreOptions::default())
+        .await
+        .context("cannot open the dev database")?;
+    step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));
+
+    let settings =
+        ChallengeSettings::new(ServiceDomain::new("localhost")?, chain_id, deployed.registry);
+    let state = AppState {
+        store: store.clone(),
+        verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
+        revocation,
+        pepper: Arc::new(pepper),
+        policy: Policy::default(),
+        challenges: settings,
+        contract_wallets: Some(Arc::new(RpcContractWallets::connect_http(rpc_url.clone()))),
+        metrics: Metrics::new(),
+        limits: Limits::default(),
+    };
+    let key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
+    let mut writer_config = WriterConfig::new(rpc_url.clone(), deployed.registry, key);
+    writer_config.linger = Duration::from_millis(50);
+    let writer = ChainWriter::new(writer_config, store)?.spawn();
+
+    let listen = args.listen.unwrap_or_else(|| {
+        let port = if args.demo { 0 } else { 8080 };
+        SocketAddr::from(([127, 0, 0, 1], port))
+    });
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (use --listen)"))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, honnin_api::app(state)).with_graceful_shutdown(async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    });
+    let server = tokio::spawn(std::future::IntoFuture::into_future(server));
+    let running = Running { base_url, provider, registry: deployed.registry, root };
+
+    let outcome = if args.demo {
+        step(format!("API at {}; chain writer running", running.base_url));
+        demo(&running).await
+    } else {
+        banner(&running, data);
+        let _ = tokio::signal::ctrl_c().await;
+        println!();
+        step("Ctrl-C: stopping");
+        Ok(())
+    };
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    if let Err(error) = writer.stop().await {
+        tracing::warn!(target: TARGET, %error, "the chain writer did not stop cleanly");
+    }
+    outcome
+}
+
+/// The pepper in `path`, generated (32 random bytes, hex, mode 0600) when the file is missing.
+fn pepper(path: &Path) -> anyhow::Result<Pepper> {
+    if !path.exists() {
+        let mut bytes = [0u8; 32];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        std::fs::write(path, hex::encode(bytes))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        step(format!("generated a pepper in {}", path.display()));
+    }
+    let text = std::fs::read_to_string(path)?;
+    Pepper::from_hex(text.trim()).with_context(|| format!("invalid pepper in {}", path.display()))
+}
+
+fn banner(running: &Running, data: &Path) {
+    let url = &running.base_url;
+    println!(
+        r#"
+honnin dev is running (Ctrl-C stops it and anvil).
+
+  API        {url}   (OpenAPI: {url}/openapi.json, metrics: {url}/metrics)
+  registry   {registry}
+  trust      {trust} (a simulated root minted for this run: only test cards chain to it)
+
+Try it:
+
+  curl -s {url}/health
+  curl -s -X POST {url}/v1/challenges -H 'content-type: application/json' \
+       -d '{{"wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}}'
+  curl -s {url}/v1/attestations/0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+
+A whole flow with a simulated card and a fresh wallet: honnin dev --demo
+"#,
+        registry = running.registry,
+        trust = data.join("trust").display(),
+    );
+}
+
+/// The demo: one simulated person through the whole flow over real HTTP.
+async fn demo(running: &Running) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let url = &running.base_url;
+
+    step(
+        "1. a simulated My Number card (RSA-2048 user-authentication certificate from the dev root)",
+    );
+    let root = running.root.clone();
+    let card = tokio::task::spawn_blocking(move || {
+        let mut serial = [0u8; 16];
+        std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut serial))?;
+        serial[0] = 0x40;
+        std::io::Result::Ok(
+            root.issue(&CardSpec { serial: serial.to_vec(), ..CardSpec::default() }),
+        )
+    })
+    .await??;
+    let wallet = PrivateKeySigner::random();
+    step(format!("2. a fresh wallet (EOA) {}", wallet.address()));
+
+    step(format!("3. POST {url}/v1/challenges"));
+    let challenge =
+        post(&http, &format!("{url}/v1/challenges"), &json!({ "wallet": wallet.address() }), 201)
+            .await?;
+    let id = challenge["id"].as_str().context("challenge id")?;
+    let message = challenge["message"].as_str().context("challenge message")?;
+    println!(
+        "    challenge {id}, expires {}; the message both keys sign:",
+        challenge["expires_at"]
+    );
+    for line in message.lines() {
+        println!("    | {line}");
+    }
+
+    step("4. the card signs the message (PKCS#1 v1.5 over SHA-256); the wallet signs it (EIP-191)");
+    let card_signature = card.sign(message.as_bytes());
+    let wallet_signature = wallet.sign_message_sync(message.as_bytes())?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let request = json!({
+        "challenge_id": id,
+        "certificate": b64.encode(card.der()),
+        "card_signature": b64.encode(card_signature),
+        "wallet_signature": format!("0x{}", hex::encode(wallet_signature.as_bytes())),
+    });
+
+    step(format!("5. POST {url}/v1/attestations"));
+    let accepted = post(&http, &format!("{url}/v1/attestations"), &request, 202).await?;
+    println!("    202 {accepted}");
+
+    step(format!(
+        "6. GET {url}/v1/attestations/{} until the chain writer confirms it",
+        wallet.address()
+    ));
+    let started = Instant::now();
+    let view = loop {
+        let response =
+            http.get(format!("{url}/v1/attestations/{}", wallet.address())).send().await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        ensure!(status.is_success(), "status query answered {status}: {body}");
+        match body["status"].as_str() {
+            Some("active") => break body,
+            Some("pending") => {}
+            other => bail!("unexpected status {other:?}: {body}"),
+        }
+        ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "still pending after a minute: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!(
+        "    active after {:.1?}: tx {} in block {}",
+        started.elapsed(),
+        view["tx_hash"].as_str().unwrap_or("?"),
+        view["block_number"]
+    );
+
+    step(format!(
+        "7. on chain: KycRegistry({}).isVerified({})",
+        running.registry,
+        wallet.address()
+    ));
+    let verified = KycRegistry::new(running.registry, &running.provider)
+        .isVerified_1(wallet.address())
+        .call()
+        .await?;
+    println!("    isVerified = {verified}");
+    ensure!(verified, "the registry does not vouch for the wallet");
+    step("demo complete");
+    Ok(())
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: &Value, want: u16) -> anyhow::Result<Value> {
+    let response = http.post(url).json(body).send().await?;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await?;
+    ensure!(status == want, "{url} answered {status}: {body}");
+    Ok(body)
+}

@@ -1,0 +1,194 @@
+//! The load benchmark (on demand, not in CI): many distinct flows against the real API on a real
+//! socket, a real Postgres, the real chain writer and anvil.
+//!
+//! ```text
+//! cargo run --release -p honnin-e2e --bin loadbench -- --flows 5000 --concurrency 64
+//! ```
+//!
+//! Phases: mint the simulated cards and wallets (not timed); ask for every challenge and sign it
+//! with card and wallet (not timed: that is the client's work); then **submit** every request
+//! with `--concurrency` in flight, timing each `POST /v1/attestations` (submit → verified and
+//! stored, answered 202); then wait until the writer has confirmed all of them on chain
+//! (submit → `active`). Gas per attestation comes from the receipts of the writer's transactions.
+
+#![allow(clippy::print_stdout)]
+
+use std::{
+    collections::BTreeSet,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::providers::Provider as _;
+use anyhow::{Context as _, Result, ensure};
+use clap::Parser;
+use futures::{StreamExt as _, stream};
+use honnin_e2e::{Client, Deployment, Options, Person};
+
+/// Load benchmark arguments.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Distinct flows (people, each with their own certificate and wallet).
+    #[arg(long, default_value_t = 5000)]
+    flows: u32,
+    /// Submissions in flight at once.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// API instances sharing the database (each runs a writer; one holds the lease).
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// Database connections per instance.
+    #[arg(long, default_value_t = 32)]
+    db_connections: u32,
+    /// Records per `attest` transaction.
+    #[arg(long, default_value_t = 200)]
+    batch: u32,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let d = Deployment::start(Options {
+        instances: args.instances,
+        db_max_connections: Some(args.db_connections),
+        max_batch: Some(args.batch),
+        ..Options::default()
+    })
+    .await?;
+    println!(
+        "loadbench: {} flows, concurrency {}, {} instance(s), {} CPUs",
+        args.flows,
+        args.concurrency,
+        args.instances,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let t = Instant::now();
+    let people = Arc::new(mint(args.flows).await?);
+    println!("minted {} cards in {:.1?}", people.len(), t.elapsed());
+
+    let clients: Vec<Client> = d.instances.iter().map(|i| i.client()).collect();
+    let t = Instant::now();
+    let requests: Vec<_> = stream::iter(0..people.len())
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let people = people.clone();
+            async move {
+                let challenge = client.challenge(people[i].address()).await?;
+                tokio::task::spawn_blocking(move || people[i].request(&challenge))
+                    .await
+                    .context("signing")
+            }
+        })
+        .buffered(args.concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
+    println!("challenges issued and signed in {:.1?} (not timed below)", t.elapsed());
+
+    let start = Instant::now();
+    let mut latencies: Vec<Duration> = stream::iter(requests.iter().enumerate())
+        .map(|(i, request)| {
+            let client = clients[i % clients.len()].clone();
+            async move {
+                let sent = Instant::now();
+                client.attest(request).await.map(|_| sent.elapsed())
+            }
+        })
+        .buffer_unordered(args.concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
+    let stored = start.elapsed();
+
+    let pool = d.pool().await?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let (active,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM attestations WHERE status = 'active'")
+                .fetch_one(&pool)
+                .await?;
+        if active == i64::from(args.flows) {
+            break;
+        }
+        ensure!(Instant::now() < deadline, "only {active} active after 10 minutes");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let active = start.elapsed();
+
+    let hashes: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT DISTINCT tx_hash FROM attestations").fetch_all(&pool).await?;
+    let mut gas = 0u64;
+    let mut blocks = BTreeSet::new();
+    for (hash,) in &hashes {
+        let hash = alloy::primitives::B256::try_from(hash.as_slice())?;
+        let receipt = d
+            .chain
+            .provider
+            .get_transaction_receipt(hash)
+            .await?
+            .context("receipt of a writer transaction")?;
+        gas += receipt.gas_used;
+        blocks.insert(receipt.block_number);
+    }
+
+    latencies.sort();
+    let pct = |p: f64| {
+        let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[index].as_secs_f64() * 1000.0
+    };
+    let flows = f64::from(args.flows);
+    println!(
+        "submit → stored (202): {:.0} attestations/s ({} in {:.2?})",
+        flows / stored.as_secs_f64(),
+        args.flows,
+        stored
+    );
+    println!(
+        "submit latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.50),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
+    );
+    println!(
+        "submit → active (on chain): {:.0} attestations/s (all active after {:.2?})",
+        flows / active.as_secs_f64(),
+        active
+    );
+    println!(
+        "gas: {:.0} per attestation ({} attest transactions in {} blocks, {} gas in all)",
+        gas as f64 / flows,
+        hashes.len(),
+        blocks.len(),
+        gas
+    );
+    Ok(())
+}
+
+/// Mints `flows` people on every core.
+async fn mint(flows: u32) -> Result<Vec<Person>> {
+    let threads = u32::try_from(std::thread::available_parallelism().map_or(2, |n| n.get()))?;
+    tokio::task::spawn_blocking(move || {
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = (0..threads)
+                .map(|part| {
+                    scope.spawn(move || {
+                        (0..flows)
+                            .filter(|n| n % threads == part)
+                            .map(|n| (n, Person::new("loadbench", n)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all: Vec<_> =
+                parts.into_iter().flat_map(|p| p.join().expect("minting")).collect();
+            all.sort_by_key(|(n, _)| *n);
+            all.into_iter().map(|(_, p)| p).collect()
+        })
+    })
+    .await
+    .context("minting")
+}

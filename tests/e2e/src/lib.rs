@@ -1,0 +1,595 @@
+//! # honnin-e2e
+//!
+//! honnin end to end, with nothing stubbed: a real anvil (the pinned one, one per test, on a free
+//! port) with `KycRegistry` deployed by `honnin_chain::deploy`, a real Postgres (the store's
+//! throwaway-cluster harness, or `HONNIN_TEST_DATABASE_URL`), one or more real `honnin-api`
+//! instances on real sockets, each with the real chain writer (they compete for the writer lease),
+//! the real CRL source over a CRL signed by a simulated J-LIS root, and simulated cards.
+//!
+//! - [`Deployment`] starts all of it; [`Client`] talks to an instance over HTTP.
+//! - [`Person`] is one simulated resident: a card certificate with its own serial and subject id,
+//!   and a fresh EOA.
+//! - [`privacy`] scans a `pg_dump`, captured logs and the chain for personal data.
+//!
+//! The tests are in `tests/it`; `src/bin/loadbench.rs` is the on-demand load benchmark.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    network::EthereumWallet,
+    node_bindings::AnvilInstance,
+    primitives::{Address, B256, keccak256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use anyhow::{Context as _, Result, bail, ensure};
+use base64::Engine as _;
+use honnin_api::{
+    AppState, AttestationAccepted, AttestationRequest, AttestationView, ChallengeResponse, Limits,
+    Metrics, Revocation,
+};
+use honnin_chain::{
+    DeployOptions,
+    bindings::KycRegistry,
+    metrics::WriterMetrics,
+    wallets::RpcContractWallets,
+    writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
+};
+use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain, Store};
+use honnin_jpki::{
+    CrlOrigin, CrlSource, TrustAnchors, Verifier,
+    test_utils::{CardKeyKind, CardSpec, CrlEntry, CrlSpec, SimCard, SimRoot},
+};
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use tempfile::TempDir;
+
+pub mod logs;
+pub mod privacy;
+
+/// The service domain every e2e challenge names.
+pub const DOMAIN: &str = "honnin.e2e";
+
+/// The simulated J-LIS root every deployment trusts (RSA key pool slot 0; one per process).
+pub fn root() -> &'static SimRoot {
+    static ROOT: OnceLock<SimRoot> = OnceLock::new();
+    ROOT.get_or_init(|| SimRoot::new(0))
+}
+
+/// One simulated resident: a card (certificate with its own serial and subject id, key from the
+/// RSA pool) and a fresh wallet.
+#[derive(Clone)]
+pub struct Person {
+    /// The card.
+    pub card: SimCard,
+    /// The card certificate's subject id (CN).
+    pub subject_id: String,
+    /// The wallet's key.
+    pub wallet: PrivateKeySigner,
+}
+
+impl std::fmt::Debug for Person {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Person").field("wallet", &self.wallet.address()).finish_non_exhaustive()
+    }
+}
+
+impl Person {
+    /// Person number `n` of a test tagged `tag`: a 16-byte serial and a 23-character subject id
+    /// derived from both (so every certificate differs and a leak is unmistakable in a scan), a
+    /// card key from RSA pool slot `1 + n % 4` (key generation is slow; certificates differ),
+    /// and a wallet key derived likewise.
+    pub fn new(tag: &str, n: u32) -> Self {
+        Self::with_spec(tag, n, |_| {})
+    }
+
+    /// [`Person::new`] with the card specification adjusted by `adjust` (validity, key, ...).
+    pub fn with_spec(tag: &str, n: u32, adjust: impl FnOnce(&mut CardSpec)) -> Self {
+        let seed = Sha256::digest(format!("honnin-e2e/{tag}/{n}"));
+        let mut serial = vec![0x5e];
+        serial.extend_from_slice(&seed[..15]);
+        let subject_id: String =
+            hex::encode_upper(&seed[16..]).chars().take(23).collect::<String>();
+        let subject_id = format!("{subject_id:0<23}");
+        let mut spec = CardSpec {
+            key: CardKeyKind::Rsa2048(1 + (n as usize) % 4),
+            subject_id: subject_id.clone(),
+            serial,
+            ..CardSpec::default()
+        };
+        adjust(&mut spec);
+        let card = root().issue(&spec);
+        let wallet_seed = keccak256(format!("honnin-e2e/wallet/{tag}/{n}"));
+        let wallet = PrivateKeySigner::from_bytes(&wallet_seed).expect("a valid key");
+        Self { card, subject_id: spec.subject_id, wallet }
+    }
+
+    /// The wallet's address.
+    pub fn address(&self) -> Address {
+        self.wallet.address()
+    }
+
+    /// The attestation request for `challenge`: the card and this wallet both sign its message.
+    pub fn request(&self, challenge: &ChallengeResponse) -> AttestationRequest {
+        request(challenge, &self.card, &self.wallet)
+    }
+}
+
+/// The attestation request a client sends: `card` and `wallet` both sign the challenge message.
+pub fn request(
+    challenge: &ChallengeResponse,
+    card: &SimCard,
+    wallet: &PrivateKeySigner,
+) -> AttestationRequest {
+    AttestationRequest {
+        challenge_id: challenge.id.clone(),
+        certificate: b64(card.der()),
+        card_signature: b64(&card.sign(challenge.message.as_bytes())),
+        wallet_signature: personal_sign(wallet, &challenge.message),
+    }
+}
+
+/// EIP-191 `personal_sign` of `message`, 65 bytes as `0x` hex.
+pub fn personal_sign(wallet: &PrivateKeySigner, message: &str) -> String {
+    let signature = wallet.sign_message_sync(message.as_bytes()).expect("signing");
+    format!("0x{}", hex::encode(signature.as_bytes()))
+}
+
+/// Standard base64.
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A local chain: anvil on a free port with `KycRegistry` deployed by `honnin_chain::deploy`
+/// (admin = anvil account 0, attester and revoker = account 1, the writer's key).
+pub struct Chain {
+    /// The node; killed on drop.
+    pub anvil: AnvilInstance,
+    /// A provider that signs for every anvil account.
+    pub provider: DynProvider,
+    /// The registry's address.
+    pub registry: Address,
+    /// The chain writer's key (anvil account 1).
+    pub attester_key: AttesterKey,
+}
+
+impl Chain {
+    /// Starts anvil and deploys the registry.
+    pub async fn start() -> Result<Self> {
+        let anvil = tokio::task::spawn_blocking(honnin_chain::test_utils::spawn_anvil)
+            .await?
+            .context("start anvil (run scripts/install-tools for the pinned one)")?;
+        let wallet = anvil.wallet().context("anvil has keys")?;
+        let provider =
+            ProviderBuilder::new().wallet(wallet).connect_http(anvil.endpoint_url()).erased();
+        let deployer = anvil.addresses()[0];
+        let attester = anvil.addresses()[1];
+        let deployed = honnin_chain::deploy(
+            &provider,
+            deployer,
+            &DeployOptions { attester: Some(attester), ..DeployOptions::default() },
+        )
+        .await
+        .context("deploy the registry")?;
+        let attester_key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
+        Ok(Self { anvil, provider, registry: deployed.registry, attester_key })
+    }
+
+    /// The JSON-RPC URL.
+    pub fn rpc_url(&self) -> String {
+        self.anvil.endpoint()
+    }
+
+    /// `isVerified(wallet)` on the registry.
+    pub async fn is_verified(&self, wallet: Address) -> Result<bool> {
+        Ok(KycRegistry::new(self.registry, &self.provider).isVerified_1(wallet).call().await?)
+    }
+
+    /// `attestationOf(wallet)` on the registry.
+    pub async fn attestation_of(
+        &self,
+        wallet: Address,
+    ) -> Result<honnin_chain::bindings::IKycRegistry::Attestation> {
+        Ok(KycRegistry::new(self.registry, &self.provider).attestationOf(wallet).call().await?)
+    }
+
+    /// Moves the chain's clock forward by `seconds` and mines a block.
+    pub async fn advance_time(&self, seconds: u64) -> Result<()> {
+        let _: Value = self.provider.raw_request("evm_increaseTime".into(), (seconds,)).await?;
+        let _: Value = self.provider.raw_request("evm_mine".into(), ()).await?;
+        Ok(())
+    }
+}
+
+/// How to start a [`Deployment`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// API instances sharing the database, each with its own chain writer. Default 1.
+    pub instances: usize,
+    /// Wallets per person and behaviour at the limit. Default: one wallet, refuse.
+    pub policy: Policy,
+    /// Serials the CRL lists as revoked (key compromise).
+    pub revoked_serials: Vec<Vec<u8>>,
+    /// Verifications at once per instance. Default: the number of CPUs.
+    pub verify_concurrency: Option<usize>,
+    /// Database pool size per instance. Default 32.
+    pub db_max_connections: Option<u32>,
+    /// Writer batch size. Default: the writer's default (200).
+    pub max_batch: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            instances: 1,
+            policy: Policy::default(),
+            revoked_serials: Vec::new(),
+            verify_concurrency: None,
+            db_max_connections: None,
+            max_batch: None,
+        }
+    }
+}
+
+/// One API instance on a real socket, with its own store pool and chain writer.
+pub struct Instance {
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub url: String,
+    /// Its store (its own pool on the shared database).
+    pub store: Arc<dyn Store>,
+    /// Its chain writer's metrics (`is_leader`).
+    pub writer_metrics: WriterMetrics,
+    writer: Option<WriterHandle>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Instance {
+    /// A client for this instance.
+    pub fn client(&self) -> Client {
+        Client::new(&self.url)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some(writer) = self.writer.take() {
+            writer.abort();
+        }
+    }
+}
+
+/// Everything an end-to-end test needs, started: chain, database, API instances and writers.
+pub struct Deployment {
+    /// The chain.
+    pub chain: Chain,
+    /// The Postgres URL of this deployment's fresh database.
+    pub database_url: String,
+    /// The API instances.
+    pub instances: Vec<Instance>,
+    /// The operator's pepper (to compute expected keyed hashes in checks).
+    pub pepper: Arc<Pepper>,
+    /// The challenge settings every instance uses.
+    pub settings: ChallengeSettings,
+    _dir: TempDir,
+}
+
+/// The throwaway Postgres (or `HONNIN_TEST_DATABASE_URL`'s server), one per process.
+fn pg_server() -> Result<&'static honnin_store::test_utils::TestServer> {
+    static SERVER: OnceLock<honnin_store::test_utils::TestServer> = OnceLock::new();
+    if let Some(server) = SERVER.get() {
+        return Ok(server);
+    }
+    let server = honnin_store::test_utils::test_server().context("start postgres")?;
+    Ok(SERVER.get_or_init(|| server))
+}
+
+/// A fresh database on the shared throwaway Postgres.
+pub async fn fresh_database() -> Result<String> {
+    tokio::task::spawn_blocking(|| -> Result<String> {
+        pg_server()?.create_database().context("create database")
+    })
+    .await?
+}
+
+impl Deployment {
+    /// Starts a deployment per `options`.
+    pub async fn start(options: Options) -> Result<Self> {
+        let chain = Chain::start().await?;
+        let database_url = fresh_database().await?;
+
+        let dir = tempfile::tempdir()?;
+        let crl_path = dir.path().join("crl.der");
+        let now = time::OffsetDateTime::now_utc();
+        let crl = root().crl(&CrlSpec {
+            entries: options
+                .revoked_serials
+                .iter()
+                .map(|serial| CrlEntry {
+                    serial: serial.clone(),
+                    reason: Some(honnin_jpki::RevocationReason::KeyCompromise),
+                    time: now - time::Duration::hours(2),
+                })
+                .collect(),
+            ..CrlSpec::default()
+        });
+        std::fs::write(&crl_path, crl)?;
+
+        let pepper = Arc::new(Pepper::generate());
+        let settings = ChallengeSettings::new(ServiceDomain::new(DOMAIN)?, 31337, chain.registry);
+        let mut deployment =
+            Self { chain, database_url, instances: Vec::new(), pepper, settings, _dir: dir };
+        for _ in 0..options.instances.max(1) {
+            let instance = deployment.start_instance(&options, &crl_path).await?;
+            deployment.instances.push(instance);
+        }
+        Ok(deployment)
+    }
+
+    async fn start_instance(&self, options: &Options, crl_path: &Path) -> Result<Instance> {
+        // A burst of a thousand clients queues for connections far longer than the default
+        // 5 s: the tests measure correctness under that load, not the default's back-pressure.
+        let mut store_options = honnin_store::StoreOptions::default();
+        store_options.postgres.max_connections = options.db_max_connections.unwrap_or(32);
+        store_options.postgres.acquire_timeout = Duration::from_secs(60);
+        let store = honnin_store::migrate(&self.database_url, &store_options).await?;
+        let anchors = Arc::new(root().anchors());
+        let crl = CrlSource::new(
+            anchors.clone(),
+            vec![CrlOrigin::parse(&crl_path.display().to_string())],
+        );
+        crl.refresh().await.context("load the CRL")?;
+        let rpc_url: reqwest::Url = self.chain.rpc_url().parse()?;
+        let mut limits = Limits { request_timeout: Duration::from_secs(60), ..Limits::default() };
+        if let Some(n) = options.verify_concurrency {
+            limits.verify_concurrency = n;
+        }
+        let state = AppState {
+            store: store.clone(),
+            verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
+            revocation: Revocation::Check { source: Arc::new(crl), allow_unknown: false },
+            pepper: self.pepper.clone(),
+            policy: options.policy,
+            challenges: self.settings.clone(),
+            contract_wallets: Some(Arc::new(RpcContractWallets::connect_http(rpc_url.clone()))),
+            metrics: Metrics::new(),
+            limits,
+        };
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = honnin_api::app(state);
+        let server = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(target: "honnin_e2e", %error, "server failed");
+            }
+        });
+
+        let mut config =
+            WriterConfig::new(rpc_url, self.chain.registry, self.chain.attester_key.clone());
+        config.linger = Duration::from_millis(20);
+        config.idle_poll = Duration::from_millis(20);
+        config.lease_retry = Duration::from_millis(200);
+        config.retry_base = Duration::from_millis(100);
+        config.receipt_poll = Duration::from_millis(20);
+        if let Some(n) = options.max_batch {
+            config.max_batch = n;
+        }
+        let writer = ChainWriter::new(config, store.clone())?;
+        let writer_metrics = writer.metrics().clone();
+        let writer = Some(writer.spawn());
+        Ok(Instance { url, store, writer_metrics, writer, server })
+    }
+
+    /// The first instance.
+    pub fn instance(&self) -> &Instance {
+        &self.instances[0]
+    }
+
+    /// A client for the first instance.
+    pub fn client(&self) -> Client {
+        self.instance().client()
+    }
+
+    /// Stops every instance's chain writer gracefully (lease released, nothing half-sent).
+    pub async fn stop_writers(&mut self) -> Result<()> {
+        for instance in &mut self.instances {
+            if let Some(writer) = instance.writer.take() {
+                writer.stop().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The pg_dump binary: `$HONNIN_PG_BIN/pg_dump`, else PostgreSQL 15's.
+    pub fn pg_dump_path() -> PathBuf {
+        let bin = std::env::var_os("HONNIN_PG_BIN")
+            .map_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"), PathBuf::from);
+        bin.join("pg_dump")
+    }
+
+    /// A plain-SQL `pg_dump` of this deployment's database (schema and every row).
+    pub async fn pg_dump(&self) -> Result<String> {
+        let output = tokio::process::Command::new(Self::pg_dump_path())
+            .arg("--no-owner")
+            .arg("--inserts")
+            .arg(format!("--dbname={}", self.database_url))
+            .output()
+            .await
+            .context("run pg_dump")?;
+        ensure!(
+            output.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8(output.stdout)?)
+    }
+
+    /// A connection pool for direct checks of the rows.
+    pub async fn pool(&self) -> Result<sqlx::PgPool> {
+        Ok(sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&self.database_url)
+            .await?)
+    }
+}
+
+/// An HTTP answer: status and JSON body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The content type.
+    pub content_type: String,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub body: Value,
+}
+
+impl Reply {
+    /// Asserts an RFC 9457 problem with `status` and `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.body);
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["type"], format!("https://honnin.dev/problems/{code}"));
+    }
+}
+
+/// A client of one API instance over real HTTP.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    /// A client for the instance at `base` (`http://host:port`).
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        Self { http, base: base.trim_end_matches('/').to_owned() }
+    }
+
+    async fn reply(response: reqwest::Response) -> Result<Reply> {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = response.bytes().await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Reply { status, content_type, body })
+    }
+
+    /// POSTs `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> Result<Reply> {
+        self.post_raw(path, serde_json::to_vec(body)?).await
+    }
+
+    /// POSTs raw bytes as JSON to `path`.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Result<Reply> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?;
+        Self::reply(response).await
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> Result<Reply> {
+        Self::reply(self.http.get(format!("{}{path}", self.base)).send().await?).await
+    }
+
+    /// `POST /v1/challenges` for `wallet`; fails unless 201.
+    pub async fn challenge(&self, wallet: Address) -> Result<ChallengeResponse> {
+        let reply = self
+            .post("/v1/challenges", &serde_json::json!({ "wallet": wallet.to_checksum(None) }))
+            .await?;
+        ensure!(reply.status == 201, "challenge: {} {}", reply.status, reply.body);
+        Ok(serde_json::from_value(reply.body)?)
+    }
+
+    /// `POST /v1/attestations`.
+    pub async fn submit(&self, request: &AttestationRequest) -> Result<Reply> {
+        self.post("/v1/attestations", request).await
+    }
+
+    /// `POST /v1/attestations`; fails unless 202.
+    pub async fn attest(&self, request: &AttestationRequest) -> Result<AttestationAccepted> {
+        let reply = self.submit(request).await?;
+        ensure!(reply.status == 202, "attest: {} {}", reply.status, reply.body);
+        Ok(serde_json::from_value(reply.body)?)
+    }
+
+    /// `GET /v1/attestations/{wallet}`.
+    pub async fn status(&self, wallet: Address) -> Result<Reply> {
+        self.get(&format!("/v1/attestations/{}", wallet.to_checksum(None))).await
+    }
+
+    /// `GET /v1/attestations/{wallet}`, parsed; fails unless 200.
+    pub async fn view(&self, wallet: Address) -> Result<AttestationView> {
+        let reply = self.status(wallet).await?;
+        ensure!(reply.status == 200, "status: {} {}", reply.status, reply.body);
+        Ok(serde_json::from_value(reply.body)?)
+    }
+
+    /// Polls the wallet's status every 25 ms until it is `want` (or fails after `timeout`).
+    pub async fn wait_for(
+        &self,
+        wallet: Address,
+        want: &str,
+        timeout: Duration,
+    ) -> Result<AttestationView> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let view = self.view(wallet).await?;
+            if view.status.as_str() == want {
+                return Ok(view);
+            }
+            if Instant::now() >= deadline {
+                bail!("{wallet} is still {} after {timeout:?}", view.status.as_str());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// One whole flow for `person`: challenge, sign (card and wallet, off the async workers),
+    /// submit; returns the 202 answer.
+    pub async fn flow(&self, person: &Person) -> Result<AttestationAccepted> {
+        let challenge = self.challenge(person.address()).await?;
+        let person = person.clone();
+        let request = tokio::task::spawn_blocking(move || person.request(&challenge)).await?;
+        self.attest(&request).await
+    }
+}
+
+/// A transaction hash as the API prints it.
+pub fn tx_hash_text(hash: B256) -> String {
+    format!("{hash:#x}")
+}
+
+/// Anvil's funded account `index` as a signer (for contract-wallet owners).
+pub fn anvil_signer(anvil: &AnvilInstance, index: usize) -> PrivateKeySigner {
+    PrivateKeySigner::from(anvil.keys()[index].clone())
+}
+
+/// A provider signing as `signer` on `chain`.
+pub fn provider_for(chain: &Chain, signer: PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(chain.anvil.endpoint_url())
+        .erased()
+}

@@ -1,0 +1,8 @@
+//! honnin end to end: real anvil, real Postgres, the real API on real sockets, the real chain
+//! writer. See the crate docs for the rig.
+
+mod concurrency;
+mod flow;
+mod privacy;
+mod refusals;
+mod support;
