@@ -1,8 +1,9 @@
 //! `honnin serve`: the HTTP API.
 //!
-//! Start-up order: typed configuration (fail fast, naming the setting) → tracing → database
-//! pool → migrations → trust anchors and revocation source → serve, until SIGINT or SIGTERM;
-//! then in-flight requests get `shutdown_timeout_secs` to finish.
+//! Start-up order: typed configuration (fail fast, naming the setting) → tracing → trust
+//! anchors and revocation source (CRLs loaded and verified) → database pool → migrations →
+//! chain writer → serve, until SIGINT or SIGTERM; then in-flight requests get
+//! `shutdown_timeout_secs` to finish and the chain writer stops.
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
@@ -90,14 +91,14 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     if config.dev {
         tracing::warn!(target: "honnin::serve", "DEV MODE: not for production");
     }
-    let store = open_store(&config.database).await?;
-    tracing::info!(target: "honnin::serve", "database migrated");
-
     let anchors = Arc::new(
         TrustAnchors::from_path(&config.trust_anchors)
             .context("cannot load trust anchors (setting `trust_anchors`)")?,
     );
     let revocation = revocation(&config, anchors.clone()).await?;
+    // The database last: nothing is migrated for a service whose card settings are unusable.
+    let store = open_store(&config.database).await?;
+    tracing::info!(target: "honnin::serve", "database migrated");
     let pepper = match config.pepper.take() {
         Some(pepper) => pepper,
         None => {
