@@ -235,10 +235,12 @@ impl From<StoreError> for Error {
             StoreError::WalletAlreadyAttested => Self::WalletAlreadyAttested,
             StoreError::CertificateRevoked => Self::CertificateRevoked,
             StoreError::PoolTimedOut => Self::Unavailable(StoreError::PoolTimedOut),
-            // `StoreError` is `#[non_exhaustive]` (another crate), so a wildcard is forced
-            // here; everything else (database, corrupt values, outbox misuse, duplicate ids)
-            // is an internal failure whose cause is logged.
-            other => Self::Internal(Box::new(other)),
+            // Internal failures: the cause is logged, the client learns only that it failed.
+            other @ (StoreError::DuplicateChallenge
+            | StoreError::OutboxItemNotFound { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Database(_)
+            | StoreError::Migrate(_)) => Self::Internal(Box::new(other)),
         }
     }
 }
