@@ -48,6 +48,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    // Logs only when asked for (RUST_LOG=honnin=info shows the writer's batches): stderr.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
     let d = Deployment::start(Options {
         instances: args.instances,
         db_max_connections: Some(args.db_connections),
