@@ -15,6 +15,7 @@
 //! | [`attestation`] | attestations, their status, levels, claims and revocation reasons |
 //! | [`outbox`] | work queued for the chain writer |
 //! | [`store`] | the [`Store`] and [`Lease`] traits and the store's error type |
+//! | [`stored`] | reading stored rows back into domain values, shared by every backend |
 //!
 //! ## The challenge message
 //!
@@ -74,6 +75,7 @@ pub mod keyed;
 pub mod outbox;
 pub mod policy;
 pub mod store;
+pub mod stored;
 pub mod time;
 pub mod wallet;
 

@@ -16,15 +16,15 @@
 //! - The outbox is claimed with `FOR UPDATE SKIP LOCKED`.
 //! - Leases are session advisory locks on a dedicated connection outside the pool.
 
-use std::{collections::BTreeSet, time::Duration as StdDuration};
+use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use honnin_core::{
     Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus, B256,
-    Challenge, ChallengeId, Claims, Lease, LeaseName, Level, NewAttestation, Nonce, OutboxAction,
-    OutboxId, OutboxItem, Policy, Purpose, Recorded, RequestDigest, RevocationReason, Rotated,
-    Store, StoreError,
-    challenge::{Audience, ServiceDomain},
+    Challenge, ChallengeId, Lease, LeaseName, NewAttestation, OutboxId, OutboxItem, Policy,
+    Purpose, Recorded, RequestDigest, RevocationReason, Rotated, Store, StoreError,
+    challenge::Audience,
+    stored::{self, address, all_updated, corrupt, id16},
 };
 use sha2::{Digest, Sha256};
 use sqlx::{
@@ -113,37 +113,11 @@ fn is_deadlock(e: &StoreError) -> bool {
         .is_some_and(|code| code == "40P01" || code == "40001")
 }
 
-fn corrupt(what: &'static str) -> StoreError {
-    StoreError::Corrupt { what }
-}
-
-fn address(bytes: &[u8]) -> Result<Address, StoreError> {
-    <[u8; 20]>::try_from(bytes).map(Address::from).map_err(|_| corrupt("wallet address"))
-}
-
-fn b256(bytes: &[u8]) -> Result<B256, StoreError> {
-    <[u8; 32]>::try_from(bytes).map(B256::from).map_err(|_| corrupt("32-byte hash"))
-}
-
-fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
-    <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
-}
-
 fn u64_to_i64(v: u64, what: &'static str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Corrupt { what })
 }
 
-fn reason(code: Option<i16>) -> Result<Option<RevocationReason>, StoreError> {
-    code.map(|c| {
-        u8::try_from(c)
-            .ok()
-            .and_then(|c| RevocationReason::try_from(c).ok())
-            .ok_or_else(|| corrupt("revocation reason"))
-    })
-    .transpose()
-}
-
-/// A row of `challenges`.
+/// A row of `challenges` (column types as Postgres has them).
 struct ChallengeRow {
     id: Vec<u8>,
     purpose: String,
@@ -159,28 +133,35 @@ struct ChallengeRow {
 
 impl ChallengeRow {
     fn into_challenge(self) -> Result<Challenge, StoreError> {
-        Ok(Challenge {
-            id: ChallengeId::from_bytes(id16(&self.id, "challenge id")?),
-            purpose: self.purpose.parse().map_err(|_| corrupt("challenge purpose"))?,
-            wallet: address(&self.wallet)?,
-            audience: self
-                .audience
-                .map(Audience::new)
-                .transpose()
-                .map_err(|_| corrupt("challenge audience"))?,
-            nonce: Nonce::from_bytes(
-                <[u8; 32]>::try_from(self.nonce.as_slice()).map_err(|_| corrupt("nonce"))?,
-            ),
-            issued_at: self.issued_at,
-            expires_at: self.expires_at,
-            chain_id: u64::try_from(self.chain_id).map_err(|_| corrupt("chain id"))?,
-            registry: address(&self.registry)?,
-            domain: ServiceDomain::new(self.domain).map_err(|_| corrupt("service domain"))?,
-        })
+        let Self {
+            id,
+            purpose,
+            wallet,
+            audience,
+            nonce,
+            issued_at,
+            expires_at,
+            chain_id,
+            registry,
+            domain,
+        } = self;
+        stored::ChallengeRow {
+            id,
+            purpose,
+            wallet,
+            audience,
+            nonce,
+            issued_at,
+            expires_at,
+            chain_id,
+            registry,
+            domain,
+        }
+        .into_challenge()
     }
 }
 
-/// A row of `attestations` as the API sees it.
+/// A row of `attestations` as the API sees it (column types as Postgres has them).
 struct AttestationRow {
     id: Vec<u8>,
     wallet: Vec<u8>,
@@ -197,26 +178,24 @@ struct AttestationRow {
 
 impl AttestationRow {
     fn into_attestation(self) -> Result<Attestation, StoreError> {
-        Ok(Attestation {
-            id: AttestationId::from_bytes(id16(&self.id, "attestation id")?),
-            wallet: address(&self.wallet)?,
-            status: self.status.parse().map_err(|_| corrupt("attestation status"))?,
-            level: Level(u8::try_from(self.level).map_err(|_| corrupt("level"))?),
-            claims: Claims(u32::try_from(self.claims).map_err(|_| corrupt("claims"))?),
+        stored::AttestationRow {
+            id: self.id,
+            wallet: self.wallet,
+            status: self.status,
+            level: self.level.into(),
+            claims: self.claims,
             issued_at: self.issued_at,
             expires_at: self.expires_at,
-            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
-            block_number: self
-                .block_number
-                .map(|b| u64::try_from(b).map_err(|_| corrupt("block number")))
-                .transpose()?,
-            revocation_reason: reason(self.revocation_reason)?,
+            tx_hash: self.tx_hash,
+            block_number: self.block_number,
+            revocation_reason: self.revocation_reason.map(i64::from),
             revoked_at: self.revoked_at,
-        })
+        }
+        .into_attestation()
     }
 }
 
-/// A row of `outbox`.
+/// A row of `outbox` (column types as Postgres has them).
 struct OutboxRow {
     id: i64,
     kind: String,
@@ -233,62 +212,26 @@ struct OutboxRow {
     created_at: OffsetDateTime,
 }
 
-impl OutboxRow {
-    fn into_item(self) -> Result<OutboxItem, StoreError> {
-        let attestation = AttestationId::from_bytes(id16(&self.attestation_id, "attestation id")?);
-        let wallet = address(&self.wallet)?;
-        let action = match self.kind.as_str() {
-            "attest" => OutboxAction::Attest {
-                attestation,
-                wallet,
-                level: Level(
-                    self.level
-                        .and_then(|l| u8::try_from(l).ok())
-                        .ok_or_else(|| corrupt("level"))?,
-                ),
-                claims: Claims(
-                    self.claims
-                        .and_then(|c| u32::try_from(c).ok())
-                        .ok_or_else(|| corrupt("claims"))?,
-                ),
-                issued_at: self.issued_at.ok_or_else(|| corrupt("outbox issued_at"))?,
-                expires_at: self.expires_at.ok_or_else(|| corrupt("outbox expires_at"))?,
-            },
-            "revoke" => OutboxAction::Revoke {
-                attestation,
-                wallet,
-                reason: reason(self.reason)?.ok_or_else(|| corrupt("outbox reason"))?,
-            },
-            _ => return Err(corrupt("outbox kind")),
-        };
-        Ok(OutboxItem {
-            id: OutboxId(self.id),
-            action,
-            state: self.state.parse().map_err(|_| corrupt("outbox state"))?,
-            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
-            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
-            created_at: self.created_at,
-        })
-    }
-}
-
 fn sorted_items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, StoreError> {
-    let mut items = rows.into_iter().map(OutboxRow::into_item).collect::<Result<Vec<_>, _>>()?;
-    items.sort_by_key(|i| i.id);
-    Ok(items)
-}
-
-/// Checks that an update touched every id asked for.
-fn all_updated(
-    asked: &[OutboxId],
-    updated: &[i64],
-    expected: &'static str,
-) -> Result<(), StoreError> {
-    let updated: BTreeSet<i64> = updated.iter().copied().collect();
-    match asked.iter().find(|id| !updated.contains(&id.0)) {
-        Some(&id) => Err(StoreError::OutboxItemNotFound { id, expected }),
-        None => Ok(()),
-    }
+    stored::sorted_items(
+        rows.into_iter()
+            .map(|r| stored::OutboxRow {
+                id: r.id,
+                kind: r.kind,
+                attestation_id: r.attestation_id,
+                wallet: r.wallet,
+                level: r.level.map(i64::from),
+                claims: r.claims,
+                issued_at: r.issued_at,
+                expires_at: r.expires_at,
+                reason: r.reason.map(i64::from),
+                state: r.state,
+                attempts: r.attempts.into(),
+                tx_hash: r.tx_hash,
+                created_at: r.created_at,
+            })
+            .collect(),
+    )
 }
 
 /// The advisory-lock key for a lease name: the first 8 bytes of SHA-256("honnin lease " ‖ name).

@@ -16,15 +16,15 @@
 //! - Leases are rows with a holder token and an expiry that [`Lease::is_held`] extends.
 //! - `sqlite::memory:` works (one connection, so one database); data is lost with the process.
 
-use std::{collections::BTreeSet, str::FromStr, sync::Arc, time::Duration as StdDuration};
+use std::{str::FromStr, sync::Arc, time::Duration as StdDuration};
 
 use async_trait::async_trait;
 use honnin_core::{
     Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus, B256,
-    Challenge, ChallengeId, Claims, Lease, LeaseName, Level, NewAttestation, Nonce, OutboxAction,
-    OutboxId, OutboxItem, Policy, Purpose, Recorded, RequestDigest, RevocationReason, Rotated,
-    Store, StoreError,
-    challenge::{Audience, ServiceDomain},
+    Challenge, ChallengeId, Lease, LeaseName, NewAttestation, OutboxId, OutboxItem, Policy,
+    Purpose, Recorded, RequestDigest, RevocationReason, Rotated, Store, StoreError,
+    challenge::Audience,
+    stored::{self, address, all_updated, corrupt, id16},
 };
 use sqlx::{
     Sqlite, SqliteConnection, SqlitePool, Transaction,
@@ -121,38 +121,12 @@ fn db(e: sqlx::Error) -> StoreError {
     }
 }
 
-fn corrupt(what: &'static str) -> StoreError {
-    StoreError::Corrupt { what }
-}
-
 fn secs(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
 fn time_of(s: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(s).map_err(|_| corrupt("timestamp"))
-}
-
-fn address(bytes: &[u8]) -> Result<Address, StoreError> {
-    <[u8; 20]>::try_from(bytes).map(Address::from).map_err(|_| corrupt("wallet address"))
-}
-
-fn b256(bytes: &[u8]) -> Result<B256, StoreError> {
-    <[u8; 32]>::try_from(bytes).map(B256::from).map_err(|_| corrupt("32-byte hash"))
-}
-
-fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
-    <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
-}
-
-fn reason(code: Option<i64>) -> Result<Option<RevocationReason>, StoreError> {
-    code.map(|c| {
-        u8::try_from(c)
-            .ok()
-            .and_then(|c| RevocationReason::try_from(c).ok())
-            .ok_or_else(|| corrupt("revocation reason"))
-    })
-    .transpose()
 }
 
 /// Outbox ids as the JSON array `json_each` reads.
@@ -176,24 +150,19 @@ struct ChallengeRow {
 
 impl ChallengeRow {
     fn into_challenge(self) -> Result<Challenge, StoreError> {
-        Ok(Challenge {
-            id: ChallengeId::from_bytes(id16(&self.id, "challenge id")?),
-            purpose: self.purpose.parse().map_err(|_| corrupt("challenge purpose"))?,
-            wallet: address(&self.wallet)?,
-            audience: self
-                .audience
-                .map(Audience::new)
-                .transpose()
-                .map_err(|_| corrupt("challenge audience"))?,
-            nonce: Nonce::from_bytes(
-                <[u8; 32]>::try_from(self.nonce.as_slice()).map_err(|_| corrupt("nonce"))?,
-            ),
+        stored::ChallengeRow {
+            id: self.id,
+            purpose: self.purpose,
+            wallet: self.wallet,
+            audience: self.audience,
+            nonce: self.nonce,
             issued_at: time_of(self.issued_at)?,
             expires_at: time_of(self.expires_at)?,
-            chain_id: u64::try_from(self.chain_id).map_err(|_| corrupt("chain id"))?,
-            registry: address(&self.registry)?,
-            domain: ServiceDomain::new(self.domain).map_err(|_| corrupt("service domain"))?,
-        })
+            chain_id: self.chain_id,
+            registry: self.registry,
+            domain: self.domain,
+        }
+        .into_challenge()
     }
 }
 
@@ -214,22 +183,20 @@ struct AttestationRow {
 
 impl AttestationRow {
     fn into_attestation(self) -> Result<Attestation, StoreError> {
-        Ok(Attestation {
-            id: AttestationId::from_bytes(id16(&self.id, "attestation id")?),
-            wallet: address(&self.wallet)?,
-            status: self.status.parse().map_err(|_| corrupt("attestation status"))?,
-            level: Level(u8::try_from(self.level).map_err(|_| corrupt("level"))?),
-            claims: Claims(u32::try_from(self.claims).map_err(|_| corrupt("claims"))?),
+        stored::AttestationRow {
+            id: self.id,
+            wallet: self.wallet,
+            status: self.status,
+            level: self.level,
+            claims: self.claims,
             issued_at: time_of(self.issued_at)?,
             expires_at: time_of(self.expires_at)?,
-            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
-            block_number: self
-                .block_number
-                .map(|b| u64::try_from(b).map_err(|_| corrupt("block number")))
-                .transpose()?,
-            revocation_reason: reason(self.revocation_reason)?,
+            tx_hash: self.tx_hash,
+            block_number: self.block_number,
+            revocation_reason: self.revocation_reason,
             revoked_at: self.revoked_at.map(time_of).transpose()?,
-        })
+        }
+        .into_attestation()
     }
 }
 
@@ -251,61 +218,27 @@ struct OutboxRow {
 }
 
 impl OutboxRow {
-    fn into_item(self) -> Result<OutboxItem, StoreError> {
-        let attestation = AttestationId::from_bytes(id16(&self.attestation_id, "attestation id")?);
-        let wallet = address(&self.wallet)?;
-        let action = match self.kind.as_str() {
-            "attest" => OutboxAction::Attest {
-                attestation,
-                wallet,
-                level: Level(
-                    self.level
-                        .and_then(|l| u8::try_from(l).ok())
-                        .ok_or_else(|| corrupt("level"))?,
-                ),
-                claims: Claims(
-                    self.claims
-                        .and_then(|c| u32::try_from(c).ok())
-                        .ok_or_else(|| corrupt("claims"))?,
-                ),
-                issued_at: time_of(self.issued_at.ok_or_else(|| corrupt("outbox issued_at"))?)?,
-                expires_at: time_of(self.expires_at.ok_or_else(|| corrupt("outbox expires_at"))?)?,
-            },
-            "revoke" => OutboxAction::Revoke {
-                attestation,
-                wallet,
-                reason: reason(self.reason)?.ok_or_else(|| corrupt("outbox reason"))?,
-            },
-            _ => return Err(corrupt("outbox kind")),
-        };
-        Ok(OutboxItem {
-            id: OutboxId(self.id),
-            action,
-            state: self.state.parse().map_err(|_| corrupt("outbox state"))?,
-            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
-            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
+    fn into_stored(self) -> Result<stored::OutboxRow, StoreError> {
+        Ok(stored::OutboxRow {
+            id: self.id,
+            kind: self.kind,
+            attestation_id: self.attestation_id,
+            wallet: self.wallet,
+            level: self.level,
+            claims: self.claims,
+            issued_at: self.issued_at.map(time_of).transpose()?,
+            expires_at: self.expires_at.map(time_of).transpose()?,
+            reason: self.reason,
+            state: self.state,
+            attempts: self.attempts,
+            tx_hash: self.tx_hash,
             created_at: time_of(self.created_at)?,
         })
     }
 }
 
 fn sorted_items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, StoreError> {
-    let mut items = rows.into_iter().map(OutboxRow::into_item).collect::<Result<Vec<_>, _>>()?;
-    items.sort_by_key(|i| i.id);
-    Ok(items)
-}
-
-/// Checks that an update touched every id asked for.
-fn all_updated(
-    asked: &[OutboxId],
-    updated: &[i64],
-    expected: &'static str,
-) -> Result<(), StoreError> {
-    let updated: BTreeSet<i64> = updated.iter().copied().collect();
-    match asked.iter().find(|id| !updated.contains(&id.0)) {
-        Some(&id) => Err(StoreError::OutboxItemNotFound { id, expected }),
-        None => Ok(()),
-    }
+    stored::sorted_items(rows.into_iter().map(OutboxRow::into_stored).collect::<Result<_, _>>()?)
 }
 
 /// Unique violations while inserting an attestation, as domain errors.

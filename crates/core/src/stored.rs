@@ -1,0 +1,271 @@
+//! Reading stored rows back into domain values, once for every backend.
+//!
+//! The store backends keep their own row structs (sqlx's compile-checked macros need the
+//! exact column types of each database), move the columns into these backend-neutral rows —
+//! integers widened to `i64`, times as [`OffsetDateTime`] — and call `into_*` here. Every check
+//! that a stored value is one the domain can read lives in this module, so Postgres and SQLite
+//! cannot drift apart in what they accept.
+
+use std::collections::BTreeSet;
+
+use alloy_primitives::{Address, B256};
+use time::OffsetDateTime;
+
+use crate::{
+    Attestation, AttestationId, Challenge, ChallengeId, Claims, Level, Nonce, OutboxAction,
+    OutboxId, OutboxItem, RevocationReason, StoreError,
+    challenge::{Audience, ServiceDomain},
+};
+
+/// A stored value the domain cannot read.
+pub fn corrupt(what: &'static str) -> StoreError {
+    StoreError::Corrupt { what }
+}
+
+/// A 20-byte wallet or contract address.
+pub fn address(bytes: &[u8]) -> Result<Address, StoreError> {
+    <[u8; 20]>::try_from(bytes).map(Address::from).map_err(|_| corrupt("wallet address"))
+}
+
+/// A 32-byte hash (transaction hash, keyed hash).
+pub fn b256(bytes: &[u8]) -> Result<B256, StoreError> {
+    <[u8; 32]>::try_from(bytes).map(B256::from).map_err(|_| corrupt("32-byte hash"))
+}
+
+/// A 16-byte id; `what` names it in the error.
+pub fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
+    <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
+}
+
+/// A revocation reason code (the contract's `uint8`), when there is one.
+pub fn reason(code: Option<i64>) -> Result<Option<RevocationReason>, StoreError> {
+    code.map(|c| {
+        u8::try_from(c)
+            .ok()
+            .and_then(|c| RevocationReason::try_from(c).ok())
+            .ok_or_else(|| corrupt("revocation reason"))
+    })
+    .transpose()
+}
+
+/// Checks that an update touched every outbox id asked for; `expected` names the state the
+/// items had to be in.
+pub fn all_updated(
+    asked: &[OutboxId],
+    updated: &[i64],
+    expected: &'static str,
+) -> Result<(), StoreError> {
+    let updated: BTreeSet<i64> = updated.iter().copied().collect();
+    match asked.iter().find(|id| !updated.contains(&id.0)) {
+        Some(&id) => Err(StoreError::OutboxItemNotFound { id, expected }),
+        None => Ok(()),
+    }
+}
+
+/// A `challenges` row.
+#[derive(Debug)]
+#[allow(missing_docs)] // the columns of the table, named as in the schema
+pub struct ChallengeRow {
+    pub id: Vec<u8>,
+    pub purpose: String,
+    pub wallet: Vec<u8>,
+    pub audience: Option<String>,
+    pub nonce: Vec<u8>,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub chain_id: i64,
+    pub registry: Vec<u8>,
+    pub domain: String,
+}
+
+impl ChallengeRow {
+    /// The challenge, or [`StoreError::Corrupt`] naming the unreadable column.
+    pub fn into_challenge(self) -> Result<Challenge, StoreError> {
+        Ok(Challenge {
+            id: ChallengeId::from_bytes(id16(&self.id, "challenge id")?),
+            purpose: self.purpose.parse().map_err(|_| corrupt("challenge purpose"))?,
+            wallet: address(&self.wallet)?,
+            audience: self
+                .audience
+                .map(Audience::new)
+                .transpose()
+                .map_err(|_| corrupt("challenge audience"))?,
+            nonce: Nonce::from_bytes(
+                <[u8; 32]>::try_from(self.nonce.as_slice()).map_err(|_| corrupt("nonce"))?,
+            ),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            chain_id: u64::try_from(self.chain_id).map_err(|_| corrupt("chain id"))?,
+            registry: address(&self.registry)?,
+            domain: ServiceDomain::new(self.domain).map_err(|_| corrupt("service domain"))?,
+        })
+    }
+}
+
+/// An `attestations` row, as the API sees it.
+#[derive(Debug)]
+#[allow(missing_docs)] // the columns of the table, named as in the schema
+pub struct AttestationRow {
+    pub id: Vec<u8>,
+    pub wallet: Vec<u8>,
+    pub status: String,
+    pub level: i64,
+    pub claims: i64,
+    pub issued_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub tx_hash: Option<Vec<u8>>,
+    pub block_number: Option<i64>,
+    pub revocation_reason: Option<i64>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl AttestationRow {
+    /// The attestation, or [`StoreError::Corrupt`] naming the unreadable column.
+    pub fn into_attestation(self) -> Result<Attestation, StoreError> {
+        Ok(Attestation {
+            id: AttestationId::from_bytes(id16(&self.id, "attestation id")?),
+            wallet: address(&self.wallet)?,
+            status: self.status.parse().map_err(|_| corrupt("attestation status"))?,
+            level: Level(u8::try_from(self.level).map_err(|_| corrupt("level"))?),
+            claims: Claims(u32::try_from(self.claims).map_err(|_| corrupt("claims"))?),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
+            block_number: self
+                .block_number
+                .map(|b| u64::try_from(b).map_err(|_| corrupt("block number")))
+                .transpose()?,
+            revocation_reason: reason(self.revocation_reason)?,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+/// An `outbox` row.
+#[derive(Debug)]
+#[allow(missing_docs)] // the columns of the table, named as in the schema
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub attestation_id: Vec<u8>,
+    pub wallet: Vec<u8>,
+    pub level: Option<i64>,
+    pub claims: Option<i64>,
+    pub issued_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub reason: Option<i64>,
+    pub state: String,
+    pub attempts: i64,
+    pub tx_hash: Option<Vec<u8>>,
+    pub created_at: OffsetDateTime,
+}
+
+impl OutboxRow {
+    /// The outbox item, or [`StoreError::Corrupt`] naming the unreadable column.
+    pub fn into_item(self) -> Result<OutboxItem, StoreError> {
+        let attestation = AttestationId::from_bytes(id16(&self.attestation_id, "attestation id")?);
+        let wallet = address(&self.wallet)?;
+        let action = match self.kind.as_str() {
+            "attest" => OutboxAction::Attest {
+                attestation,
+                wallet,
+                level: Level(
+                    self.level
+                        .and_then(|l| u8::try_from(l).ok())
+                        .ok_or_else(|| corrupt("level"))?,
+                ),
+                claims: Claims(
+                    self.claims
+                        .and_then(|c| u32::try_from(c).ok())
+                        .ok_or_else(|| corrupt("claims"))?,
+                ),
+                issued_at: self.issued_at.ok_or_else(|| corrupt("outbox issued_at"))?,
+                expires_at: self.expires_at.ok_or_else(|| corrupt("outbox expires_at"))?,
+            },
+            "revoke" => OutboxAction::Revoke {
+                attestation,
+                wallet,
+                reason: reason(self.reason)?.ok_or_else(|| corrupt("outbox reason"))?,
+            },
+            _ => return Err(corrupt("outbox kind")),
+        };
+        Ok(OutboxItem {
+            id: OutboxId(self.id),
+            action,
+            state: self.state.parse().map_err(|_| corrupt("outbox state"))?,
+            attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
+            tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// Outbox rows as items in queue (id) order.
+pub fn sorted_items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut items = rows.into_iter().map(OutboxRow::into_item).collect::<Result<Vec<_>, _>>()?;
+    items.sort_by_key(|i| i.id);
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outbox_row() -> OutboxRow {
+        OutboxRow {
+            id: 7,
+            kind: "attest".into(),
+            attestation_id: vec![1; 16],
+            wallet: vec![2; 20],
+            level: Some(1),
+            claims: Some(0),
+            issued_at: Some(OffsetDateTime::UNIX_EPOCH),
+            expires_at: Some(OffsetDateTime::UNIX_EPOCH),
+            reason: None,
+            state: "pending".into(),
+            attempts: 0,
+            tx_hash: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn corrupt_what(row: OutboxRow) -> &'static str {
+        match row.into_item() {
+            Err(StoreError::Corrupt { what }) => what,
+            other => panic!("expected a corrupt value, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_readable_outbox_row_becomes_an_item() {
+        let item = outbox_row().into_item().expect("readable");
+        assert_eq!(item.id, OutboxId(7));
+        assert!(matches!(item.action, OutboxAction::Attest { level: Level(1), .. }));
+    }
+
+    #[test]
+    fn unreadable_columns_are_named() {
+        assert_eq!(
+            corrupt_what(OutboxRow { wallet: vec![2; 19], ..outbox_row() }),
+            "wallet address"
+        );
+        assert_eq!(corrupt_what(OutboxRow { level: Some(256), ..outbox_row() }), "level");
+        assert_eq!(corrupt_what(OutboxRow { kind: "mint".into(), ..outbox_row() }), "outbox kind");
+        assert_eq!(
+            corrupt_what(OutboxRow { kind: "revoke".into(), reason: Some(0), ..outbox_row() }),
+            "revocation reason"
+        );
+        assert_eq!(corrupt_what(OutboxRow { attempts: -1, ..outbox_row() }), "attempts");
+    }
+
+    #[test]
+    fn all_updated_names_the_first_missing_id() {
+        assert!(all_updated(&[OutboxId(1), OutboxId(2)], &[2, 1], "claimed").is_ok());
+        match all_updated(&[OutboxId(1), OutboxId(3)], &[1], "claimed") {
+            Err(StoreError::OutboxItemNotFound { id, expected }) => {
+                assert_eq!((id, expected), (OutboxId(3), "claimed"));
+            }
+            other => panic!("expected OutboxItemNotFound, got {other:?}"),
+        }
+    }
+}
