@@ -117,50 +117,6 @@ fn u64_to_i64(v: u64, what: &'static str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Corrupt { what })
 }
 
-/// A row of `challenges` (column types as Postgres has them).
-struct ChallengeRow {
-    id: Vec<u8>,
-    purpose: String,
-    wallet: Vec<u8>,
-    audience: Option<String>,
-    nonce: Vec<u8>,
-    issued_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-    chain_id: i64,
-    registry: Vec<u8>,
-    domain: String,
-}
-
-impl ChallengeRow {
-    fn into_challenge(self) -> Result<Challenge, StoreError> {
-        let Self {
-            id,
-            purpose,
-            wallet,
-            audience,
-            nonce,
-            issued_at,
-            expires_at,
-            chain_id,
-            registry,
-            domain,
-        } = self;
-        stored::ChallengeRow {
-            id,
-            purpose,
-            wallet,
-            audience,
-            nonce,
-            issued_at,
-            expires_at,
-            chain_id,
-            registry,
-            domain,
-        }
-        .into_challenge()
-    }
-}
-
 /// A row of `attestations` as the API sees it (column types as Postgres has them).
 struct AttestationRow {
     id: Vec<u8>,
@@ -590,7 +546,7 @@ impl Store for PgStore {
         now: OffsetDateTime,
     ) -> Result<Challenge, StoreError> {
         let consumed = sqlx::query_as!(
-            ChallengeRow,
+            stored::ChallengeRow,
             r#"UPDATE challenges SET consumed_at = $3
                WHERE id = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3
                RETURNING id, purpose, wallet, audience, nonce, issued_at, expires_at, chain_id,
