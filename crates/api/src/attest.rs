@@ -6,7 +6,7 @@ use base64::{
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
 use honnin_core::{
-    AttestationReceipt, AttestationStatus, ChallengeId, EoaCheck, NewAttestation, Purpose,
+    Address, AttestationReceipt, AttestationStatus, ChallengeId, EoaCheck, NewAttestation, Purpose,
     StoreError, VerifiedRequest, WalletProof, WalletSignature, time, wallet::eip191_hash,
 };
 use honnin_jpki::{Refusal, VerifiedCard, check_revocation};
@@ -101,10 +101,19 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
         };
     let message = challenge.message();
 
-    // 2. Card evidence: CPU work, off the async workers and bounded.
-    let card =
-        verify_card(shared, submission.certificate, submission.card_signature, &message, now)
-            .await?;
+    // 2. Card evidence, and the wallet's EIP-191 recovery with it: CPU work, off the async
+    //    workers and bounded. The wallet outcome is acted on in step 4, so refusals keep their
+    //    order.
+    let (card, eoa) = verify_signatures(
+        shared,
+        submission.certificate,
+        submission.card_signature,
+        submission.wallet_signature.clone(),
+        &message,
+        challenge.wallet,
+        now,
+    )
+    .await?;
 
     // 3. Revocation.
     match &state.revocation {
@@ -119,7 +128,7 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
     }
 
     // 4. The wallet: EIP-191 first, ERC-1271 when the signature does not recover to it.
-    let wallet_proof = match submission.wallet_signature.check_eoa(&message, challenge.wallet) {
+    let wallet_proof = match eoa {
         EoaCheck::Verified => WalletProof::Eoa,
         EoaCheck::Mismatch { .. } | EoaCheck::NotEoa => match &state.contract_wallets {
             Some(checker) => {
@@ -164,20 +173,25 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
     Ok(Answer { receipt: recorded.receipt, replayed: recorded.replayed })
 }
 
-async fn verify_card(
+/// Verifies the card evidence and recovers the wallet's EIP-191 signer in one blocking task
+/// (both are public-key operations), under the verification permits.
+async fn verify_signatures(
     shared: &Shared,
     certificate: Vec<u8>,
     card_signature: Vec<u8>,
+    wallet_signature: WalletSignature,
     message: &str,
+    wallet: Address,
     now: ::time::OffsetDateTime,
-) -> Result<VerifiedCard> {
+) -> Result<(VerifiedCard, EoaCheck)> {
     let _permit = shared.verify_permits.acquire().await.map_err(Error::internal)?;
     let verifier = shared.state.verifier.clone();
     let message = message.to_owned();
-    let verified: Result<VerifiedCard, Refusal> = tokio::task::spawn_blocking(move || {
-        verifier.verify_card(&certificate, message.as_bytes(), &card_signature, now)
+    let checked = tokio::task::spawn_blocking(move || {
+        let card = verifier.verify_card(&certificate, message.as_bytes(), &card_signature, now)?;
+        Ok::<_, Refusal>((card, wallet_signature.check_eoa(&message, wallet)))
     })
     .await
     .map_err(Error::internal)?;
-    verified.map_err(Error::from_refusal)
+    checked.map_err(Error::from_refusal)
 }
