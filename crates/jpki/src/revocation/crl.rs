@@ -160,6 +160,39 @@ impl Crl {
             None => RevocationStatus::Good,
         }
     }
+
+    /// Every certificate the CRL lists (in no particular order; `removeFromCRL` entries are
+    /// left out), for a revocation sync that hashes each serial and looks it up.
+    ///
+    /// The serials are personal data: hash them, never log or store them.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = CrlEntryRef<'_>> + '_ {
+        self.revoked.iter().map(|(serial, &(reason, revoked_at))| CrlEntryRef {
+            serial,
+            reason,
+            revoked_at,
+        })
+    }
+}
+
+/// One certificate listed by a verified [`Crl`] (see [`Crl::entries`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct CrlEntryRef<'a> {
+    /// The revoked certificate's serial number (DER `INTEGER` content bytes; personal data).
+    pub serial: &'a [u8],
+    /// The entry's reason code (`unspecified` when the entry carries none).
+    pub reason: RevocationReason,
+    /// The entry's revocation date.
+    pub revoked_at: OffsetDateTime,
+}
+
+impl fmt::Debug for CrlEntryRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CrlEntryRef")
+            .field("serial", &"<redacted>")
+            .field("reason", &self.reason)
+            .field("revoked_at", &self.revoked_at)
+            .finish()
+    }
 }
 
 /// Where a CRL is read from.
@@ -178,6 +211,29 @@ impl CrlOrigin {
             Self::Url(s.to_owned())
         } else {
             Self::File(PathBuf::from(s))
+        }
+    }
+
+    /// Reads the CRL (DER or PEM) from this origin and verifies it against `anchors`
+    /// (see [`Crl::from_der`]). Freshness is the caller's decision ([`Crl::is_fresh`]).
+    pub async fn fetch(&self, anchors: &TrustAnchors) -> Result<Crl> {
+        self.fetch_with(&http_client(), anchors).await
+    }
+
+    async fn fetch_with(&self, client: &reqwest::Client, anchors: &TrustAnchors) -> Result<Crl> {
+        let bytes = match self {
+            Self::File(path) => tokio_free_read(path)?,
+            Self::Url(url) => http_fetch(client, url, None).await?,
+        };
+        Crl::from_der(&crl_der(&bytes)?, anchors)
+    }
+}
+
+impl fmt::Display for CrlOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Url(url) => f.write_str(url),
         }
     }
 }
@@ -270,15 +326,22 @@ impl CrlSource {
     pub async fn refresh(&self) -> Result<()> {
         let mut crls = Vec::with_capacity(self.origins.len());
         for origin in &self.origins {
-            let bytes = match origin {
-                CrlOrigin::File(path) => tokio_free_read(path)?,
-                CrlOrigin::Url(url) => http_fetch(&self.client, url, None).await?,
-            };
-            crls.push(Crl::from_der(&crl_der(&bytes)?, &self.anchors)?);
+            crls.push(origin.fetch_with(&self.client, &self.anchors).await?);
         }
         tracing::info!(target: "honnin_jpki::crl", count = crls.len(), "loaded crls");
         self.install(crls);
         Ok(())
+    }
+
+    /// The origins this source reads.
+    pub fn origins(&self) -> &[CrlOrigin] {
+        &self.origins
+    }
+
+    /// Offers a CRL fetched and verified elsewhere (a revocation sync): it replaces the one
+    /// held for its root when it is at least as new, so lookups see new revocations at once.
+    pub fn offer(&self, crl: Crl) {
+        self.install([crl]);
     }
 
     fn current(&self, root_key_id: &[u8]) -> Option<Arc<Crl>> {

@@ -5,7 +5,7 @@ use std::{fmt, future::Future, pin::Pin, sync::Arc};
 use time::OffsetDateTime;
 use x509_cert::ext::pkix::CrlReason;
 
-use crate::{CertRef, Error, Refusal, Result, VerifiedCard};
+use crate::{CertRef, Error, Refusal, Result, TrustAnchors, VerifiedCard};
 
 pub mod cache;
 pub mod crl;
@@ -184,6 +184,14 @@ pub async fn check_revocation(
             Err(Refusal::RevocationUnknown)
         }
     }
+}
+
+/// The [`CertRef`] of the certificate with `serial` issued by the root whose key identifier is
+/// `root_key_id`, to ask a [`RevocationSource`] about a certificate known only by (root,
+/// serial), as an OCSP re-check of stored attestations does. `None` when no configured root has
+/// that key identifier.
+pub fn cert_ref(anchors: &TrustAnchors, root_key_id: &[u8], serial: &[u8]) -> Option<CertRef> {
+    anchors.get(root_key_id).map(|root| CertRef::new(root, serial))
 }
 
 /// Fetches a URL with GET (CRL) or POST (OCSP), bounded in size and time.
