@@ -158,6 +158,7 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
         person: state.pepper.pseudonym(card.root_key_id(), card.serial()),
         cert: state.pepper.cert_hash(card.root_key_id(), card.serial()),
         cert_not_after: card.not_after(),
+        sealed: state.pepper.seal_cert(card.root_key_id(), card.serial()),
     };
     drop(card);
     let attestation = NewAttestation::new(request, &state.policy, now);

@@ -235,8 +235,10 @@ impl From<StoreError> for Error {
             StoreError::WalletAlreadyAttested => Self::WalletAlreadyAttested,
             StoreError::CertificateRevoked => Self::CertificateRevoked,
             StoreError::PoolTimedOut => Self::Unavailable(StoreError::PoolTimedOut),
+            StoreError::AuditLogClosed => Self::Unavailable(StoreError::AuditLogClosed),
             // Internal failures: the cause is logged, the client learns only that it failed.
             other @ (StoreError::DuplicateChallenge
+            | StoreError::PersonNotFound
             | StoreError::OutboxItemNotFound { .. }
             | StoreError::Corrupt { .. }
             | StoreError::Database(_)

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    CertHash, ChallengeId, Error, PersonPseudonym, Policy, RequestDigest, Result, id::random_id,
-    wallet::WalletProof,
+    CertHash, ChallengeId, Error, PersonPseudonym, Policy, RequestDigest, Result, SealedCert,
+    id::random_id, wallet::WalletProof,
 };
 
 random_id!(
@@ -171,6 +171,8 @@ pub struct NewAttestation {
     pub cert: CertHash,
     /// The certificate's notAfter (stored with the certificate hash for expiry sweeps).
     pub cert_not_after: OffsetDateTime,
+    /// The certificate's (root key id, serial), sealed under the pepper for OCSP re-checks.
+    pub sealed: SealedCert,
     /// The attestation level.
     pub level: Level,
     /// The claims bitmap.
@@ -198,6 +200,8 @@ pub struct VerifiedRequest {
     pub cert: CertHash,
     /// The certificate's notAfter.
     pub cert_not_after: OffsetDateTime,
+    /// [`Pepper::seal_cert`](crate::Pepper::seal_cert) of the root key id and serial.
+    pub sealed: SealedCert,
 }
 
 impl NewAttestation {
@@ -214,6 +218,7 @@ impl NewAttestation {
             person: request.person,
             cert: request.cert,
             cert_not_after: request.cert_not_after,
+            sealed: request.sealed,
             level: Level::JPKI_USER_AUTH,
             claims: Claims::UNIQUE_PERSON,
             issued_at,

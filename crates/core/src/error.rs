@@ -69,6 +69,9 @@ pub enum Error {
     /// A wallet proof name other than `eoa`, `erc1271`.
     #[error("unknown wallet proof")]
     InvalidWalletProof,
+    /// An audit event kind that is not known.
+    #[error("unknown audit event kind")]
+    InvalidAuditEvent,
     /// An outbox state or action name that is not known.
     #[error("unknown outbox {what}")]
     InvalidOutbox {

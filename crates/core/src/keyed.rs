@@ -20,9 +20,22 @@
 //!
 //! The request digest is keyed too: an unkeyed hash of the certificate would be a fingerprint
 //! anyone holding the certificate could look up.
+//!
+//! ## Sealed serials
+//!
+//! One value cannot be a hash: an OCSP re-check must send the certificate's serial, which no
+//! hash gives back. [`Pepper::seal_cert`] encrypts the (root key id, serial) pair with
+//! AES-256-GCM under a key derived from the pepper (`HMAC-SHA256(pepper, "honnin/v1/seal-key"
+//! || 0x00)`), a random 96-bit nonce per value, and the label `honnin/v1/sealed-cert` as
+//! associated data. The stored [`SealedCert`] is `nonce || ciphertext || tag`: without the
+//! pepper it is noise, as the hashes are, and erasure deletes it with the certificate row.
 
 use std::fmt;
 
+use aes_gcm::{
+    Aes256Gcm, KeyInit, Nonce,
+    aead::{Aead, Payload},
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -87,9 +100,52 @@ impl Pepper {
         ))
     }
 
+    /// Seals a certificate's (root key id, serial) for a later OCSP re-check (see the
+    /// [module docs](self)). The serial is kept as given.
+    pub fn seal_cert(&self, root_key_id: &[u8], serial: &[u8]) -> SealedCert {
+        let mut plain = Zeroizing::new(Vec::with_capacity(4 + root_key_id.len() + serial.len()));
+        // Key ids are 20 bytes or so, far below 4 GiB.
+        plain.extend_from_slice(&(root_key_id.len() as u32).to_be_bytes());
+        plain.extend_from_slice(root_key_id);
+        plain.extend_from_slice(serial);
+        let mut nonce = [0u8; SealedCert::NONCE_LEN];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+        let sealed =
+            self.seal_cipher().encrypt(&Nonce::from(nonce), Payload { msg: &plain, aad: SEAL_AAD });
+        // AES-GCM encryption fails only for messages beyond 64 GiB.
+        let Ok(sealed) = sealed else { unreachable!("AES-GCM seals short messages") };
+        let mut bytes = Vec::with_capacity(nonce.len() + sealed.len());
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&sealed);
+        SealedCert(bytes)
+    }
+
+    /// Opens a [`SealedCert`]: `(root key id, serial)`, or `None` when it was sealed under
+    /// another pepper or altered.
+    pub fn open_cert(&self, sealed: &SealedCert) -> Option<(Vec<u8>, Vec<u8>)> {
+        let (nonce, body) = sealed.0.split_at_checked(SealedCert::NONCE_LEN)?;
+        let nonce = Nonce::from(<[u8; SealedCert::NONCE_LEN]>::try_from(nonce).ok()?);
+        let plain = Zeroizing::new(
+            self.seal_cipher().decrypt(&nonce, Payload { msg: body, aad: SEAL_AAD }).ok()?,
+        );
+        let (len, rest) = plain.split_at_checked(4)?;
+        let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+        let (key_id, serial) = rest.split_at_checked(len)?;
+        Some((key_id.to_vec(), serial.to_vec()))
+    }
+
+    fn seal_cipher(&self) -> Aes256Gcm {
+        let key = Zeroizing::new(self.hmac(b"honnin/v1/seal-key", &[]));
+        // A 32-byte key is what AES-256 takes.
+        match <Aes256Gcm as KeyInit>::new_from_slice(key.as_slice()) {
+            Ok(cipher) => cipher,
+            Err(_) => unreachable!("AES-256 takes 32-byte keys"),
+        }
+    }
+
     fn hmac(&self, label: &[u8], fields: &[&[u8]]) -> [u8; 32] {
         // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
             Ok(mac) => mac,
             Err(_) => unreachable!("HMAC takes keys of any length"),
         };
@@ -107,6 +163,35 @@ impl Pepper {
 impl fmt::Debug for Pepper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Pepper(..)")
+    }
+}
+
+/// Associated data of every sealed certificate.
+const SEAL_AAD: &[u8] = b"honnin/v1/sealed-cert";
+
+/// A certificate's (root key id, serial), encrypted under a key derived from the [`Pepper`]
+/// (see the [module docs](self)). `Debug` prints only its length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedCert(Vec<u8>);
+
+impl SealedCert {
+    /// Length of the random nonce that starts the stored bytes.
+    pub const NONCE_LEN: usize = 12;
+
+    /// A sealed value as read back from the database.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes to store: `nonce || ciphertext || tag`.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SealedCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SealedCert({} bytes)", self.0.len())
     }
 }
 
@@ -165,3 +250,26 @@ keyed_hash!(
     /// original attestation.
     RequestDigest
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_certificate_opens_with_its_pepper_only() {
+        let pepper = Pepper::generate();
+        let sealed = pepper.seal_cert(&[7; 20], &[0, 0x81, 2, 3]);
+        assert_eq!(pepper.open_cert(&sealed), Some((vec![7; 20], vec![0, 0x81, 2, 3])));
+        // Random nonces: sealing twice gives different bytes.
+        assert_ne!(pepper.seal_cert(&[7; 20], &[0, 0x81, 2, 3]), sealed);
+        // Another pepper, or one flipped bit, opens nothing.
+        assert_eq!(Pepper::generate().open_cert(&sealed), None);
+        let mut bytes = sealed.as_bytes().to_vec();
+        bytes[20] ^= 1;
+        assert_eq!(pepper.open_cert(&SealedCert::from_bytes(bytes)), None);
+        assert_eq!(pepper.open_cert(&SealedCert::from_bytes(vec![1; 5])), None);
+        // Nothing of the serial shows in the stored bytes or the debug output.
+        assert!(!format!("{sealed:?}").contains("81"));
+        assert!(!sealed.as_bytes().windows(4).any(|w| w == [0, 0x81, 2, 3]));
+    }
+}

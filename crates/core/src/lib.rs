@@ -14,6 +14,8 @@
 //! | [`policy`] | wallets per person, what happens at the limit, attestation lifetime |
 //! | [`attestation`] | attestations, their status, levels, claims and revocation reasons |
 //! | [`outbox`] | work queued for the chain writer |
+//! | [`lifecycle`] | certificate revocations, renewal links, live certificates for re-checks |
+//! | [`audit`] | the hash-chained audit log and its group-committing writer |
 //! | [`store`] | the [`Store`] and [`Lease`] traits and the store's error type |
 //! | [`stored`] | reading stored rows back into domain values, shared by every backend |
 //!
@@ -66,12 +68,14 @@
 //! It is object safe (through `async-trait`): services hold an `Arc<dyn Store>`.
 
 pub mod attestation;
+pub mod audit;
 pub mod chain;
 pub mod challenge;
 mod error;
 mod id;
 pub mod individual_number;
 pub mod keyed;
+pub mod lifecycle;
 pub mod outbox;
 pub mod policy;
 pub mod store;
@@ -84,13 +88,19 @@ pub use attestation::{
     Attestation, AttestationId, AttestationReceipt, AttestationStatus, Claims, Level,
     NewAttestation, RevocationReason, VerifiedRequest,
 };
+pub use audit::{
+    AuditBreak, AuditContext, AuditEventKind, AuditQuery, AuditRecord, ChainVerifier, NewAuditEvent,
+};
 pub use chain::{ContractWalletError, ContractWallets, ERC1271_MAGIC_VALUE};
 pub use challenge::{
     Audience, Challenge, ChallengeId, ChallengeSettings, Nonce, Purpose, ServiceDomain,
 };
 pub use error::{Error, Result};
 pub use individual_number::IndividualNumberForbidden;
-pub use keyed::{CertHash, Pepper, PersonPseudonym, RequestDigest};
+pub use keyed::{CertHash, Pepper, PersonPseudonym, RequestDigest, SealedCert};
+pub use lifecycle::{
+    CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink, RevokedCertificate,
+};
 pub use outbox::{OutboxAction, OutboxId, OutboxItem, OutboxState};
 pub use policy::{AtLimit, Policy};
 pub use store::{Lease, LeaseName, Recorded, Rotated, Store, StoreError};

@@ -82,6 +82,12 @@ pub enum StoreError {
         /// The state it should have been in.
         expected: &'static str,
     },
+    /// Nobody to erase: no certificate or pseudonym matches.
+    #[error("person not found")]
+    PersonNotFound,
+    /// The audit log's writer is not running (its future was not spawned, or it stopped).
+    #[error("audit log writer stopped")]
+    AuditLogClosed,
     /// A stored value the domain cannot read (schema drift or manual edits).
     #[error("corrupt stored value: {what}")]
     Corrupt {

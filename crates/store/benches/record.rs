@@ -49,6 +49,7 @@ async fn prepared(store: &dyn Store, pepper: &Pepper, policy: &Policy) -> Vec<Ne
             person: pepper.pseudonym(b"root", &serial),
             cert: pepper.cert_hash(b"root", &serial),
             cert_not_after: honnin_core::time::now() + Duration::days(1000),
+            sealed: pepper.seal_cert(b"root", &serial),
         };
         out.push(NewAttestation::new(request, policy, honnin_core::time::now()));
     }

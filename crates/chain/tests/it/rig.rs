@@ -146,6 +146,7 @@ impl Rig {
             person: pepper.pseudonym(&root, &serial),
             cert: pepper.cert_hash(&root, &serial),
             cert_not_after: now() + time::Duration::days(5 * 365),
+            sealed: pepper.seal_cert(&root, &serial),
         };
         Ok(NewAttestation::new(request, &policy(AtLimit::Refuse), now()))
     }

@@ -157,6 +157,7 @@ pub(crate) fn new_attestation(
         person: pepper.pseudonym(&person.root_key_id, &person.serial),
         cert: pepper.cert_hash(&person.root_key_id, &person.serial),
         cert_not_after: at + Duration::days(5 * 365),
+        sealed: pepper.seal_cert(&person.root_key_id, &person.serial),
     };
     NewAttestation::new(request, &policy(1, AtLimit::Refuse), at)
 }
