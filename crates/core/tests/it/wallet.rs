@@ -59,3 +59,44 @@ fn signature_parsing_is_bounded() {
         "WalletSignature(65 bytes)"
     );
 }
+
+/// The libsecp256k1 recovery the service uses answers exactly what alloy's k256 recovery (the
+/// reference) answers: for honest signatures, their high-`s` twins (which `ecrecover` accepts),
+/// signatures with the wrong parity, and random 65-byte strings.
+#[test]
+fn libsecp256k1_recovery_agrees_with_k256() {
+    use rand::RngCore as _;
+    let order = alloy_primitives::U256::from_str_radix(
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+        16,
+    )
+    .unwrap();
+    let mut rng = rand::thread_rng();
+    let (mut agreed, mut recovered) = (0, 0);
+    for i in 0..300u32 {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let Ok(key) = SigningKey::from_bytes(&seed.into()) else { continue };
+        let message = format!("message {i}");
+        let hash = eip191_hash(&message);
+        let honest = Signature::from_raw(personal_sign(&key, &message).as_bytes()).unwrap();
+        let high_s = Signature::new(honest.r(), order - honest.s(), !honest.v());
+        let flipped = Signature::new(honest.r(), honest.s(), !honest.v());
+        let mut noise = [0u8; 65];
+        rng.fill_bytes(&mut noise);
+        noise[64] = 27 + (noise[64] & 1);
+        let random = Signature::from_raw(&noise).unwrap();
+        for sig in [honest, high_s, flipped, random] {
+            let reference = sig.recover_address_from_prehash(&hash).ok();
+            let ours = honnin_core::wallet::recover_prehash(&sig, &hash);
+            assert_eq!(ours, reference, "signature {i}");
+            agreed += 1;
+            recovered += usize::from(ours.is_some());
+        }
+        assert_eq!(
+            honnin_core::wallet::recover_prehash(&high_s, &hash),
+            Some(Address::from_private_key(&key))
+        );
+    }
+    assert!(agreed >= 1000 && recovered >= 900, "{agreed} compared, {recovered} recovered");
+}
