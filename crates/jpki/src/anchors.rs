@@ -4,6 +4,7 @@ use std::{
     collections::HashMap,
     fmt,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use der::{Decode, Encode};
@@ -25,15 +26,16 @@ use crate::{
 pub struct TrustAnchor {
     pub(crate) key_id: Vec<u8>,
     pub(crate) subject: Name,
-    pub(crate) subject_der: Vec<u8>,
+    /// Shared with every [`crate::CertRef`] under this root (no copy per verification).
+    pub(crate) subject_der: Arc<[u8]>,
     /// The subject as RFC 4514 text, formatted once (every verification reports it).
-    pub(crate) subject_text: std::sync::Arc<str>,
+    pub(crate) subject_text: Arc<str>,
     pub(crate) serial: Vec<u8>,
     pub(crate) not_before: OffsetDateTime,
     pub(crate) not_after: OffsetDateTime,
     pub(crate) key: PublicKey,
     /// The subjectPublicKey BIT STRING contents, as OCSP's issuerKeyHash hashes them.
-    pub(crate) key_bits: Vec<u8>,
+    pub(crate) key_bits: Arc<[u8]>,
     pub(crate) der: Vec<u8>,
 }
 
@@ -53,9 +55,11 @@ impl TrustAnchor {
         {
             return Err(invalid("basicConstraints says it is not a CA".into()));
         }
+        // Parsed once here: every certificate, CRL and OCSP check under this root reuses it.
         let key = PublicKey::from_spki(&tbs.subject_public_key_info)
-            .map_err(|r| invalid(format!("unusable key: {r}")))?;
-        let key_bits = tbs.subject_public_key_info.subject_public_key.raw_bytes().to_vec();
+            .map_err(|r| invalid(format!("unusable key: {r}")))?
+            .prepared();
+        let key_bits: Arc<[u8]> = tbs.subject_public_key_info.subject_public_key.raw_bytes().into();
         let key_id = match tbs.get::<SubjectKeyIdentifier>() {
             Ok(Some((_, ski))) => ski.0.as_bytes().to_vec(),
             Ok(None) => sha1(&key_bits).to_vec(),
@@ -66,7 +70,7 @@ impl TrustAnchor {
             key_id,
             subject: tbs.subject.clone(),
             subject_text: tbs.subject.to_string().into(),
-            subject_der,
+            subject_der: subject_der.into(),
             serial: tbs.serial_number.as_bytes().to_vec(),
             not_before: to_offset(tbs.validity.not_before),
             not_after: to_offset(tbs.validity.not_after),

@@ -1,11 +1,13 @@
-//! Public keys and signature checks (ring), plus the diagnostic that tells a weak-hash signature
-//! from a merely bad one.
+//! Public keys and signature checks (aws-lc-rs), plus the diagnostic that tells a weak-hash
+//! signature from a merely bad one.
 
+use std::sync::Arc;
+
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
 use der::{
     Decode, Sequence,
     asn1::{ObjectIdentifier, UintRef},
 };
-use ring::signature as rs;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
 use crate::{
@@ -28,8 +30,58 @@ struct RsaPublicKeyDer<'a> {
 #[derive(Clone)]
 pub(crate) struct PublicKey {
     pub(crate) algorithm: KeyAlgorithm,
-    /// What ring takes: the DER RSAPublicKey, or the uncompressed EC point.
+    /// What aws-lc-rs takes: the DER RSAPublicKey, or the uncompressed EC point.
     pub(crate) bytes: Vec<u8>,
+    /// The key parsed once for each X.509 signature algorithm it may sign with (indexed by
+    /// [`X509Alg::index`]), for keys that verify many signatures (trust anchors): this saves
+    /// the key parsing and the Montgomery set-up on every certificate, CRL and OCSP check.
+    /// `None` for a key used once (a card key).
+    parsed: Option<Arc<[Option<ParsedPublicKey>; X509Alg::ALL.len()]>>,
+}
+
+/// The X.509 signature algorithms honnin accepts, as aws-lc-rs verifies them.
+#[derive(Clone, Copy)]
+enum X509Alg {
+    RsaSha256,
+    RsaSha384,
+    RsaSha512,
+    EcdsaP256Sha256,
+    EcdsaP384Sha384,
+}
+
+impl X509Alg {
+    const ALL: [Self; 5] = [
+        Self::RsaSha256,
+        Self::RsaSha384,
+        Self::RsaSha512,
+        Self::EcdsaP256Sha256,
+        Self::EcdsaP384Sha384,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn verification(self) -> &'static dyn VerificationAlgorithm {
+        match self {
+            Self::RsaSha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Self::RsaSha384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+            Self::RsaSha512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+            Self::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
+            Self::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
+        }
+    }
+
+    /// Whether a key of `algorithm` signs with this X.509 algorithm.
+    fn fits(self, algorithm: KeyAlgorithm) -> bool {
+        match self {
+            Self::RsaSha256 | Self::RsaSha384 | Self::RsaSha512 => {
+                matches!(algorithm, KeyAlgorithm::Rsa { .. })
+            }
+            Self::EcdsaP256Sha256 => algorithm == KeyAlgorithm::EcdsaP256,
+            Self::EcdsaP384Sha384 => algorithm == KeyAlgorithm::EcdsaP384,
+        }
+    }
 }
 
 impl PublicKey {
@@ -51,7 +103,11 @@ impl PublicKey {
                 return Err(Refusal::UnsupportedKey);
             }
             let bits = u16::try_from(n_bits).map_err(|_| Refusal::UnsupportedKey)?;
-            return Ok(Self { algorithm: KeyAlgorithm::Rsa { bits }, bytes: key_bytes.to_vec() });
+            return Ok(Self {
+                algorithm: KeyAlgorithm::Rsa { bits },
+                bytes: key_bytes.to_vec(),
+                parsed: None,
+            });
         }
         if alg.oid == oids::EC_PUBLIC_KEY {
             let curve: ObjectIdentifier = alg
@@ -69,9 +125,22 @@ impl PublicKey {
             if key_bytes.len() != len || key_bytes[0] != 0x04 {
                 return Err(Refusal::UnsupportedKey);
             }
-            return Ok(Self { algorithm, bytes: key_bytes.to_vec() });
+            return Ok(Self { algorithm, bytes: key_bytes.to_vec(), parsed: None });
         }
         Err(Refusal::UnsupportedKey)
+    }
+
+    /// Parses the key once for every X.509 signature algorithm it may sign with, so that
+    /// [`Self::verify_x509`] skips the parsing (for trust anchors, which verify every request).
+    /// A key aws-lc-rs will not parse stays unparsed: its checks then refuse as before.
+    pub(crate) fn prepared(mut self) -> Self {
+        let parsed = X509Alg::ALL.map(|alg| {
+            alg.fits(self.algorithm)
+                .then(|| ParsedPublicKey::new(alg.verification(), &self.bytes).ok())
+                .flatten()
+        });
+        self.parsed = Some(Arc::new(parsed));
+        self
     }
 
     /// The RSA modulus length in bytes (= signature length), for RSA keys.
@@ -95,29 +164,32 @@ impl PublicKey {
         if alg.oid == oids::SHA1_WITH_RSA || alg.oid == oids::ECDSA_WITH_SHA1 {
             return Err(Refusal::WeakHash);
         }
-        let ring_alg: &dyn rs::VerificationAlgorithm = match self.algorithm {
+        let x509_alg = match self.algorithm {
             KeyAlgorithm::Rsa { .. } if params_null_or_absent(alg) => {
                 if alg.oid == oids::SHA256_WITH_RSA {
-                    &rs::RSA_PKCS1_2048_8192_SHA256
+                    X509Alg::RsaSha256
                 } else if alg.oid == oids::SHA384_WITH_RSA {
-                    &rs::RSA_PKCS1_2048_8192_SHA384
+                    X509Alg::RsaSha384
                 } else if alg.oid == oids::SHA512_WITH_RSA {
-                    &rs::RSA_PKCS1_2048_8192_SHA512
+                    X509Alg::RsaSha512
                 } else {
                     return Err(Refusal::UnsupportedSignatureAlgorithm);
                 }
             }
             KeyAlgorithm::EcdsaP256 if alg.oid == ECDSA_WITH_SHA256 && alg.parameters.is_none() => {
-                &rs::ECDSA_P256_SHA256_ASN1
+                X509Alg::EcdsaP256Sha256
             }
             KeyAlgorithm::EcdsaP384 if alg.oid == ECDSA_WITH_SHA384 && alg.parameters.is_none() => {
-                &rs::ECDSA_P384_SHA384_ASN1
+                X509Alg::EcdsaP384Sha384
             }
             _ => return Err(Refusal::UnsupportedSignatureAlgorithm),
         };
-        rs::UnparsedPublicKey::new(ring_alg, &self.bytes)
-            .verify(tbs, signature)
-            .map_err(|_| Refusal::BadSignature(Signed::Certificate))
+        let verified = match self.parsed.as_deref().and_then(|p| p[x509_alg.index()].as_ref()) {
+            Some(parsed) => parsed.verify_sig(tbs, signature),
+            None => sig::UnparsedPublicKey::new(x509_alg.verification(), &self.bytes)
+                .verify(tbs, signature),
+        };
+        verified.map_err(|_| Refusal::BadSignature(Signed::Certificate))
     }
 
     /// Verifies the card's signature over `message`, as the card makes it: RSASSA-PKCS1-v1_5
@@ -125,7 +197,7 @@ impl PublicKey {
     ///
     /// Security: the hash is pinned by the key type, never taken from the signature. A card will
     /// sign any DigestInfo it is handed, including SHA-1; such signatures are refused, and after
-    /// ring has refused one the RSA signature is opened (public operation only) to report
+    /// aws-lc-rs has refused one the RSA signature is opened (public operation only) to report
     /// [`Refusal::WeakHash`] instead of a bare [`Refusal::BadSignature`].
     pub(crate) fn verify_card(&self, message: &[u8], signature: &[u8]) -> Result<(), Refusal> {
         match self.algorithm {
@@ -133,7 +205,8 @@ impl PublicKey {
                 if Some(signature.len()) != self.rsa_modulus_len() {
                     return Err(Refusal::MalformedSignature);
                 }
-                let key = rs::UnparsedPublicKey::new(&rs::RSA_PKCS1_2048_8192_SHA256, &self.bytes);
+                let key =
+                    sig::UnparsedPublicKey::new(&sig::RSA_PKCS1_2048_8192_SHA256, &self.bytes);
                 if key.verify(message, signature).is_ok() {
                     return Ok(());
                 }
@@ -143,16 +216,16 @@ impl PublicKey {
                 Err(Refusal::BadSignature(Signed::Message))
             }
             KeyAlgorithm::EcdsaP256 => {
-                rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_ASN1, &self.bytes)
+                sig::UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_ASN1, &self.bytes)
                     .verify(message, signature)
                     .map_err(|_| Refusal::BadSignature(Signed::Message))
             }
             KeyAlgorithm::EcdsaP384 => {
-                let key = rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_ASN1, &self.bytes);
+                let key = sig::UnparsedPublicKey::new(&sig::ECDSA_P384_SHA384_ASN1, &self.bytes);
                 if key.verify(message, signature).is_ok() {
                     return Ok(());
                 }
-                let weak = rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA256_ASN1, &self.bytes);
+                let weak = sig::UnparsedPublicKey::new(&sig::ECDSA_P384_SHA256_ASN1, &self.bytes);
                 if weak.verify(message, signature).is_ok() {
                     return Err(Refusal::WeakHash);
                 }
@@ -176,29 +249,29 @@ fn bit_len(n: &[u8]) -> usize {
     }
 }
 
-/// DigestInfo prefixes (RFC 8017 §9.2 note 1) of hashes other than SHA-256 that ring can compute.
-const OTHER_DIGEST_INFOS: &[(&[u8], &ring::digest::Algorithm)] = &[
+/// DigestInfo prefixes (RFC 8017 §9.2 note 1) of hashes other than SHA-256.
+const OTHER_DIGEST_INFOS: &[(&[u8], &aws_lc_rs::digest::Algorithm)] = &[
     (
         &[0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14],
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
     ),
     (
         &[
             0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
             0x02, 0x05, 0x00, 0x04, 0x30,
         ],
-        &ring::digest::SHA384,
+        &aws_lc_rs::digest::SHA384,
     ),
     (
         &[
             0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
             0x03, 0x05, 0x00, 0x04, 0x40,
         ],
-        &ring::digest::SHA512,
+        &aws_lc_rs::digest::SHA512,
     ),
 ];
 
-/// Diagnostic only, run after ring refused the signature: opens it with the RSA public operation
+/// Diagnostic only, run after aws-lc-rs refused the signature: opens it with the RSA public operation
 /// and says whether it is a valid PKCS#1 v1.5 signature of `message` under another hash than
 /// SHA-256 (typically a SHA-1 DigestInfo the card was handed). Never used to accept anything.
 fn rsa_signed_other_hash(rsa_public_key_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
@@ -229,6 +302,6 @@ fn rsa_signed_other_hash(rsa_public_key_der: &[u8], message: &[u8], signature: &
         // Public data only (message and signature): no need for a constant-time comparison.
         digest_info
             .strip_prefix(*prefix)
-            .is_some_and(|hash| hash == ring::digest::digest(alg, message).as_ref())
+            .is_some_and(|hash| hash == aws_lc_rs::digest::digest(alg, message).as_ref())
     })
 }

@@ -25,14 +25,14 @@ pub(crate) fn gen_to_offset(t: der::asn1::GeneralizedTime) -> OffsetDateTime {
 }
 
 pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
-    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
     let mut out = [0; 20];
     out.copy_from_slice(d.as_ref());
     out
 }
 
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
     let mut out = [0; 32];
     out.copy_from_slice(d.as_ref());
     out

@@ -66,8 +66,8 @@ impl Default for Policy {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CertRef {
     root_key_id: Vec<u8>,
-    issuer_name_der: Vec<u8>,
-    issuer_key_bits: Vec<u8>,
+    issuer_name_der: Arc<[u8]>,
+    issuer_key_bits: Arc<[u8]>,
     serial: Vec<u8>,
 }
 
