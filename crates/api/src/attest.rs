@@ -167,6 +167,7 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
     let recorded = state.store.record_attestation(&attestation, &state.policy, now).await?;
     if !recorded.replayed {
         state.metrics.attestations(AttestationStatus::Pending, 1);
+        state.queued();
     }
     if !recorded.rotated.is_empty() {
         state.metrics.attestations(AttestationStatus::Revoked, recorded.rotated.len() as u64);

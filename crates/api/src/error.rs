@@ -98,6 +98,24 @@ pub enum Error {
     /// No attestation for the wallet.
     #[error("no attestation for this wallet")]
     AttestationNotFound,
+    /// The wallet has no live (pending or active) attestation to revoke.
+    #[error("this wallet has no live attestation")]
+    NoLiveAttestation,
+    /// The card is not known to honnin: there is nothing to erase.
+    #[error("nothing is kept about this card")]
+    PersonNotFound,
+    /// An admin endpoint was called without a bearer token, or with one that is not configured.
+    #[error("a valid admin bearer token is required")]
+    Unauthorized,
+    /// An `x-api-key` was sent that matches no configured API key.
+    #[error("unknown API key")]
+    InvalidApiKey,
+    /// The client sent more requests than its rate allows; retry after `retry_after` seconds.
+    #[error("too many requests: retry in {retry_after} s")]
+    RateLimited {
+        /// Seconds until the next request is allowed (at least 1; the `Retry-After` header).
+        retry_after: u64,
+    },
     /// No route matches the path.
     #[error("no such resource")]
     NotFound,
@@ -137,9 +155,11 @@ impl Error {
             | Self::ChallengePurposeMismatch => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::ChallengeNotFound | Self::AttestationNotFound | Self::NotFound => {
-                StatusCode::NOT_FOUND
-            }
+            Self::ChallengeNotFound
+            | Self::AttestationNotFound
+            | Self::NoLiveAttestation
+            | Self::PersonNotFound
+            | Self::NotFound => StatusCode::NOT_FOUND,
             Self::ChallengeExpired => StatusCode::GONE,
             Self::ChallengeUsed | Self::WalletAlreadyAttested | Self::WalletLimitReached { .. } => {
                 StatusCode::CONFLICT
@@ -148,6 +168,8 @@ impl Error {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized | Self::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::RevocationUnavailable(_)
             | Self::ContractWalletUnavailable(_)
             | Self::Timeout
@@ -174,6 +196,11 @@ impl Error {
             Self::WalletAlreadyAttested => "wallet_already_attested",
             Self::WalletLimitReached { .. } => "wallet_limit_reached",
             Self::AttestationNotFound => "attestation_not_found",
+            Self::NoLiveAttestation => "no_live_attestation",
+            Self::PersonNotFound => "person_not_found",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::RateLimited { .. } => "rate_limited",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Timeout => "timeout",
@@ -234,11 +261,11 @@ impl From<StoreError> for Error {
             StoreError::WalletLimitReached { limit } => Self::WalletLimitReached { limit },
             StoreError::WalletAlreadyAttested => Self::WalletAlreadyAttested,
             StoreError::CertificateRevoked => Self::CertificateRevoked,
+            StoreError::PersonNotFound => Self::PersonNotFound,
             StoreError::PoolTimedOut => Self::Unavailable(StoreError::PoolTimedOut),
             StoreError::AuditLogClosed => Self::Unavailable(StoreError::AuditLogClosed),
             // Internal failures: the cause is logged, the client learns only that it failed.
             other @ (StoreError::DuplicateChallenge
-            | StoreError::PersonNotFound
             | StoreError::OutboxItemNotFound { .. }
             | StoreError::Corrupt { .. }
             | StoreError::Database(_)
@@ -263,6 +290,11 @@ fn title(code: &str) -> String {
         "wallet_already_attested" => "Wallet already attested",
         "wallet_limit_reached" => "Wallet limit reached",
         "attestation_not_found" => "Attestation not found",
+        "no_live_attestation" => "No live attestation",
+        "person_not_found" => "Nothing to erase",
+        "unauthorized" => "Unauthorized",
+        "invalid_api_key" => "Unknown API key",
+        "rate_limited" => "Too many requests",
         "not_found" => "Not found",
         "method_not_allowed" => "Method not allowed",
         "timeout" => "Request timed out",
@@ -302,6 +334,17 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         let code = self.code();
+        let challenge = match &self {
+            Self::Unauthorized => Some(HeaderValue::from_static(r#"Bearer realm="honnin-admin""#)),
+            Self::InvalidApiKey => {
+                Some(HeaderValue::from_static(r#"ApiKey realm="honnin", header="x-api-key""#))
+            }
+            _ => None,
+        };
+        let retry_after = match &self {
+            Self::RateLimited { retry_after } => Some(HeaderValue::from(*retry_after)),
+            _ => None,
+        };
         if status.is_server_error() {
             // The full cause chain goes to the log; none of these carry request contents.
             let mut cause = String::new();
@@ -316,7 +359,14 @@ impl IntoResponse for Error {
             tracing::info!(target: "honnin_api::error", code, status = status.as_u16(), "request refused");
         }
         let mut response = (status, Json(self.problem())).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(challenge) = challenge {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, seconds);
+        }
         // For the metrics middleware, which counts problems by code.
         response.extensions_mut().insert(ProblemCode(code));
         response

@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 mod attest;
+mod auth;
 mod error;
 mod extract;
 mod metrics;
 mod openapi;
+mod ratelimit;
 mod routes;
 
 use std::{fmt, sync::Arc, time::Duration};
@@ -27,9 +29,11 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use auth::{AdminToken, ApiKey, Auth, AuthConfigError, InvalidTokenDigest, TokenDigest};
 pub use error::{Error, PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem, Result};
 pub use metrics::Metrics;
 pub use openapi::openapi;
+pub use ratelimit::{API_KEY_HEADER, Rate, RateLimits};
 pub use routes::{
     AttestationAccepted, AttestationRequest, AttestationView, ChallengeRequest, ChallengeResponse,
     Health,
@@ -88,8 +92,12 @@ impl Default for Limits {
     }
 }
 
+/// Called after an attestation, revocation or erasure was queued for the chain: `honnin serve`
+/// passes a closure that wakes the chain writer, so it need not wait for its next poll.
+pub type OnQueued = Arc<dyn Fn() + Send + Sync>;
+
 /// Everything the handlers need.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
@@ -109,6 +117,36 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Request limits.
     pub limits: Limits,
+    /// Admin bearer tokens and dApp API keys (default: none, so admin endpoints answer 401).
+    pub auth: Auth,
+    /// Per-client rate limits and trusted proxies (default: on, generous).
+    pub rate_limits: RateLimits,
+    /// Wakes the chain writer after work was queued (`None`: it finds the work on its next poll).
+    pub on_queued: Option<OnQueued>,
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("revocation", &self.revocation)
+            .field("policy", &self.policy)
+            .field("challenges", &self.challenges)
+            .field("limits", &self.limits)
+            .field("auth", &self.auth)
+            .field("rate_limits", &self.rate_limits)
+            .field("on_queued", &self.on_queued.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Tells the chain writer that work was queued.
+    pub(crate) fn queued(&self) {
+        if let Some(wake) = &self.on_queued {
+            wake();
+        }
+    }
 }
 
 /// What the handlers share: the state and what `app` derives from it.
@@ -117,23 +155,32 @@ pub(crate) struct Shared {
     pub(crate) state: AppState,
     pub(crate) verify_permits: Semaphore,
     pub(crate) openapi: Bytes,
+    pub(crate) limiter: ratelimit::Limiter,
 }
 
 /// The API as an axum [`Router`], with its middleware: request ids, tracing spans, latency
-/// metrics, the body limit and the request timeout.
+/// metrics, client identification and rate limits, the body limit and the request timeout.
+///
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so rate limits and the
+/// audit log see each client's address; without it every anonymous client shares one bucket.
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
     let openapi = serde_json::to_vec(&openapi()).map(Bytes::from).unwrap_or_default();
     let shared = Arc::new(Shared {
         verify_permits: Semaphore::new(limits.verify_concurrency.max(1)),
+        limiter: ratelimit::Limiter::new(state.rate_limits.clone()),
         state,
         openapi,
     });
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
-    Router::new()
+    // Rate limited per client; an unknown API key is refused.
+    let public = Router::new()
         .route("/v1/challenges", post(routes::create_challenge))
         .route("/v1/attestations", post(routes::submit_attestation))
         .route("/v1/attestations/{wallet}", get(routes::get_attestation))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), ratelimit::limit));
+    Router::new()
+        .merge(public)
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/metrics", get(routes::metrics))
@@ -148,6 +195,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(TraceLayer::new_for_http().make_span_with(span).on_response(on_response))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn_with_state(shared.clone(), observe))
+                .layer(middleware::from_fn_with_state(shared.clone(), ratelimit::identify))
                 .layer(middleware::from_fn_with_state(limits, timeout))
                 .layer(DefaultBodyLimit::max(limits.body_bytes))
                 .layer(middleware::from_fn_with_state(limits, body_limit_extension)),

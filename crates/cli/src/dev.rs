@@ -36,7 +36,7 @@ use alloy::{
 };
 use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
-use honnin_api::{AppState, Limits, Metrics, Revocation};
+use honnin_api::{AppState, Auth, Limits, Metrics, OnQueued, RateLimits, Revocation};
 use honnin_chain::{
     DeployOptions,
     bindings::KycRegistry,
@@ -194,11 +194,16 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
         contract_wallets: Some(Arc::new(RpcContractWallets::connect_http(rpc_url.clone()))),
         metrics: Metrics::new(),
         limits: Limits::default(),
+        auth: Auth::default(),
+        rate_limits: RateLimits::default(),
+        on_queued: None,
     };
     let key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
     let mut writer_config = WriterConfig::new(rpc_url.clone(), deployed.registry, key);
     writer_config.linger = Duration::from_millis(50);
     let writer = ChainWriter::new(writer_config, store)?.spawn();
+    let waker = writer.waker();
+    let state = AppState { on_queued: Some(Arc::new(move || waker.wake()) as OnQueued), ..state };
 
     let listen = args.listen.unwrap_or_else(|| {
         let port = if args.demo { 0 } else { 8080 };
@@ -209,7 +214,8 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
         .with_context(|| format!("cannot listen on {listen} (use --listen)"))?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, honnin_api::app(state)).with_graceful_shutdown(async move {
+    let app = honnin_api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     });
     let server = tokio::spawn(std::future::IntoFuture::into_future(server));

@@ -8,7 +8,7 @@
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use honnin_api::{AppState, Metrics, Revocation};
+use honnin_api::{AppState, Auth, Metrics, OnQueued, RateLimits, Revocation};
 use honnin_chain::{
     metrics::WriterMetrics,
     wallets::RpcContractWallets,
@@ -140,8 +140,14 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
         contract_wallets,
         metrics,
         limits: config.limits,
+        auth: Auth::default(),
+        rate_limits: RateLimits::default(),
+        on_queued: writer.as_ref().map(|writer| {
+            let waker = writer.waker();
+            Arc::new(move || waker.wake()) as OnQueued
+        }),
     };
-    let app = honnin_api::app(state);
+    let app = honnin_api::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

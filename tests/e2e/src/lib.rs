@@ -359,10 +359,14 @@ impl Deployment {
             contract_wallets: Some(Arc::new(RpcContractWallets::connect_http(rpc_url.clone()))),
             metrics: Metrics::new(),
             limits,
+            auth: honnin_api::Auth::default(),
+            // A thousand flows from one address are the point of these tests.
+            rate_limits: honnin_api::RateLimits::off(),
+            on_queued: None,
         };
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let app = honnin_api::app(state);
+        let app = honnin_api::app(state).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(target: "honnin_e2e", %error, "server failed");

@@ -6,6 +6,7 @@
 
 mod concurrency;
 mod flow;
+mod limits;
 mod operations;
 mod privacy;
 mod refusals;

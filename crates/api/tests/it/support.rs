@@ -3,9 +3,10 @@
 
 use std::{
     io::Write,
+    net::SocketAddr,
     sync::{
         Arc, Mutex, OnceLock,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
@@ -13,11 +14,13 @@ use alloy_primitives::Signature;
 use axum::{
     Router,
     body::Body,
+    extract::ConnectInfo,
     http::{HeaderMap, Request, StatusCode, header},
 };
 use base64::Engine as _;
 use honnin_api::{
-    AppState, AttestationRequest, ChallengeResponse, Limits, Metrics, Revocation, app,
+    AppState, AttestationRequest, Auth, ChallengeResponse, Limits, Metrics, RateLimits, Revocation,
+    app,
 };
 use honnin_core::{
     Address, Challenge, ChallengeSettings, Pepper, Policy, Purpose, ServiceDomain, Store,
@@ -60,6 +63,8 @@ pub(crate) struct Harness {
     pub(crate) revocation: Arc<FakeRevocation>,
     pub(crate) settings: ChallengeSettings,
     pub(crate) metrics: Metrics,
+    /// How many times the app called `on_queued` (the chain writer's wake-up).
+    pub(crate) wakes: Arc<AtomicUsize>,
     url: String,
     pepper: Arc<Pepper>,
     policy: Policy,
@@ -75,6 +80,9 @@ pub(crate) struct Options {
     pub(crate) contract_wallets: Option<Arc<dyn honnin_core::ContractWallets>>,
     pub(crate) limits: Limits,
     pub(crate) store: StoreOptions,
+    pub(crate) auth: Auth,
+    /// Off unless a test sets them: in-process requests share one client.
+    pub(crate) rate_limits: RateLimits,
 }
 
 impl Default for Options {
@@ -85,6 +93,8 @@ impl Default for Options {
             contract_wallets: None,
             limits: Limits::default(),
             store: StoreOptions::default(),
+            auth: Auth::default(),
+            rate_limits: RateLimits::off(),
         }
     }
 }
@@ -119,6 +129,8 @@ impl Harness {
         );
         let metrics = Metrics::new();
         let pepper = Arc::new(Pepper::generate());
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let counter = wakes.clone();
         let state = AppState {
             store: store.clone(),
             verifier: Verifier::new(root().anchors(), honnin_jpki::Policy::default()),
@@ -129,6 +141,11 @@ impl Harness {
             contract_wallets: options.contract_wallets,
             metrics: metrics.clone(),
             limits: options.limits,
+            auth: options.auth,
+            rate_limits: options.rate_limits,
+            on_queued: Some(Arc::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })),
         };
         Self {
             app: app(state),
@@ -136,6 +153,7 @@ impl Harness {
             revocation,
             settings,
             metrics,
+            wakes,
             url,
             pepper,
             policy: options.policy,
@@ -159,7 +177,16 @@ impl Harness {
             contract_wallets: None,
             metrics: Metrics::new(),
             limits: self.limits,
+            auth: Auth::default(),
+            rate_limits: RateLimits::off(),
+            on_queued: None,
         })
+    }
+
+    /// Sends a request as if from `peer` (what `into_make_service_with_connect_info` provides).
+    pub(crate) async fn send_from(&self, peer: SocketAddr, mut request: Request<Body>) -> Reply {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        self.send(request).await
     }
 
     /// Sends a request to another router (a second instance), parsing the reply like [`send`].
