@@ -589,9 +589,11 @@ impl ChainWriter {
         while (items.len() as u32) < max && Instant::now() < deadline && !stopping(stop) {
             let wait =
                 self.config.idle_poll.min(deadline.saturating_duration_since(Instant::now()));
+            // Wake-ups are not waited for here: under load every queued request wakes the
+            // writer, and claiming after each would cost a query per request. The linger is
+            // short; a wake-up left over is taken at the next idle wait.
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = self.waker.0.notified() => {}
                 _ = stop.changed() => {}
             }
             let more = self.store.claim_outbox(max - items.len() as u32, lease, now()).await?;
