@@ -25,14 +25,15 @@
 //! wait until their events are committed (durable before the response); events queued while
 //! one batch is being written go into the next batch, one transaction each (group commit).
 
-use std::{fmt, str::FromStr};
+use std::{fmt, future::Future, str::FromStr, sync::Arc};
 
 use alloy_primitives::B256;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::{AttestationId, Error, Result};
+use crate::{AttestationId, Error, Result, Store, StoreError};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -370,6 +371,102 @@ impl AuditQuery {
     /// Every row after `after_seq`, `limit` at a time (what verification and export page with).
     pub fn all_after(after_seq: Option<u64>, limit: u32) -> Self {
         Self { after_seq, limit, ..Self::default() }
+    }
+}
+
+/// The most events one [`AuditLog`] batch writes in one transaction.
+const MAX_BATCH: usize = 1_000;
+
+type Request = (Vec<NewAuditEvent>, oneshot::Sender<Result<(), StoreError>>);
+
+/// The group-committing audit writer: clone the handle into every task that records events;
+/// spawn the future returned by [`AuditLog::new`] once. The future ends when every handle is
+/// dropped (after writing what was queued).
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    tx: mpsc::Sender<Request>,
+}
+
+impl AuditLog {
+    /// The handle, and the writer future to spawn.
+    pub fn new(store: Arc<dyn Store>) -> (Self, impl Future<Output = ()> + Send + 'static) {
+        let (tx, rx) = mpsc::channel(4_096);
+        (Self { tx }, write_batches(store, rx))
+    }
+
+    /// Appends `events` and returns once they are committed. Errors: whatever the store
+    /// answered for the batch they were in, or [`StoreError::AuditLogClosed`] when the writer
+    /// future is not running.
+    pub async fn record(&self, events: Vec<NewAuditEvent>) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (done, answer) = oneshot::channel();
+        self.tx.send((events, done)).await.map_err(|_| StoreError::AuditLogClosed)?;
+        answer.await.map_err(|_| StoreError::AuditLogClosed)?
+    }
+
+    /// Appends one event (see [`record`](Self::record)).
+    pub async fn record_one(&self, event: NewAuditEvent) -> Result<(), StoreError> {
+        self.record(vec![event]).await
+    }
+}
+
+async fn write_batches(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Request>) {
+    let mut waiting: Vec<(usize, oneshot::Sender<Result<(), StoreError>>)> = Vec::new();
+    let mut events: Vec<NewAuditEvent> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        // Everything queued while the previous batch was written goes into this one.
+        while let Some((batch, done)) = next.take() {
+            waiting.push((batch.len(), done));
+            events.extend(batch);
+            if events.len() >= MAX_BATCH {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        let result = store.append_audit(&events).await;
+        events.clear();
+        match result {
+            Ok(()) => {
+                for (_, done) in waiting.drain(..) {
+                    // The caller may have gone away; its events are written all the same.
+                    let _ = done.send(Ok(()));
+                }
+            }
+            Err(error) => {
+                let shared = Arc::new(error);
+                for (_, done) in waiting.drain(..) {
+                    let _ = done.send(Err(share(&shared)));
+                }
+            }
+        }
+    }
+}
+
+/// One batch failure, answered to every caller in the batch.
+fn share(error: &Arc<StoreError>) -> StoreError {
+    match **error {
+        StoreError::PoolTimedOut => StoreError::PoolTimedOut,
+        StoreError::AuditLogClosed => StoreError::AuditLogClosed,
+        _ => StoreError::Database(Box::new(BatchFailed(Arc::clone(error)))),
+    }
+}
+
+/// The store error of an audit batch, shared by the batch's callers.
+#[derive(Debug)]
+struct BatchFailed(Arc<StoreError>);
+
+impl fmt::Display for BatchFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "audit batch failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for BatchFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
     }
 }
 

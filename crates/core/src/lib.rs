@@ -89,7 +89,8 @@ pub use attestation::{
     NewAttestation, RevocationReason, VerifiedRequest,
 };
 pub use audit::{
-    AuditBreak, AuditContext, AuditEventKind, AuditQuery, AuditRecord, ChainVerifier, NewAuditEvent,
+    AuditBreak, AuditContext, AuditEventKind, AuditLog, AuditQuery, AuditRecord, ChainVerifier,
+    NewAuditEvent,
 };
 pub use chain::{ContractWalletError, ContractWallets, ERC1271_MAGIC_VALUE};
 pub use challenge::{

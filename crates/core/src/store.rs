@@ -35,8 +35,10 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    Attestation, AttestationId, AttestationReceipt, Challenge, ChallengeId, NewAttestation,
-    OutboxId, OutboxItem, Policy, Purpose, RequestDigest,
+    Attestation, AttestationId, AttestationReceipt, AuditQuery, AuditRecord, CertHash,
+    CertRevocationOutcome, Challenge, ChallengeId, LinkOutcome, LiveCertificate, NewAttestation,
+    NewAuditEvent, OutboxId, OutboxItem, PersonPseudonym, Policy, Purpose, RenewalLink,
+    RequestDigest, RevocationReason, RevokedCertificate,
 };
 
 /// Why the store refused or failed. Callers branch on the refusals; the API maps each variant
@@ -214,6 +216,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Claims up to `limit` items in queue order for `lease` (pending items due at `now`, and
     /// claimed items whose lease ran out). On Postgres concurrent claimers skip each other's
     /// rows (`FOR UPDATE SKIP LOCKED`); no item is handed to two claimers.
+    ///
+    /// Per-wallet order: an item is not handed out while an earlier item for the same wallet
+    /// is still open (pending, claimed or sent), so a `revoke` never overtakes the `attest`
+    /// it undoes, even in another writer's batch.
     async fn claim_outbox(
         &self,
         limit: u32,
@@ -261,4 +267,83 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Deletes challenges that expired before `before`; returns how many.
     async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Appends events to the audit log in one transaction, chaining each to the previous row
+    /// ([`crate::audit::chain_hash`]). The head (last `seq` and hash) is a row of its own,
+    /// locked for the transaction (Postgres `FOR UPDATE`, SQLite `BEGIN IMMEDIATE`), so the
+    /// chain stays linear across instances. Times are stored with microsecond precision.
+    /// Services append through [`crate::AuditLog`], which batches concurrent callers.
+    async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError>;
+
+    /// A page of the audit log in `seq` order (see [`AuditQuery`]).
+    async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// The stored head of the audit log: the last `seq` and its hash; `None` when empty.
+    async fn audit_head(&self) -> Result<Option<(u64, B256)>, StoreError>;
+
+    /// Applies certificate revocations reported by the revocation source (by keyed hash
+    /// only), in one transaction. Known certificates are marked revoked (idempotent: the
+    /// first reported time and reason stay); their live attestations are revoked with the
+    /// reported reason and their `revoke` queued (or their unsent `attest` cancelled). A
+    /// `superseded` certificate with a linked successor ([`Store::link_renewals`]) is the
+    /// exception: its live attestations move to the successor and stay live, with no chain
+    /// write. Unknown hashes are counted and ignored. Already revoked certificates that still
+    /// have live attestations (recorded concurrently with an earlier call) are revoked again,
+    /// so repeating a revocation list heals such races.
+    async fn revoke_certificates(
+        &self,
+        revoked: &[RevokedCertificate],
+        now: OffsetDateTime,
+    ) -> Result<CertRevocationOutcome, StoreError>;
+
+    /// Records renewal links (old → new certificate, keyed hashes). A known old certificate
+    /// makes the new hash a certificate of the same person (its notAfter unknown until it is
+    /// presented), so the uniqueness policy holds across the renewal and
+    /// [`Store::record_attestation`] for the new certificate counts the same person. Unknown
+    /// old certificates are ignored; a new certificate that already belongs to another person
+    /// is a conflict, left alone. Both are counted.
+    async fn link_renewals(
+        &self,
+        links: &[RenewalLink],
+        now: OffsetDateTime,
+    ) -> Result<LinkOutcome, StoreError>;
+
+    /// Marks up to `limit` live attestations whose `expires_at` is not after `now` expired,
+    /// cancelling their unsent `attest` items (the chain derives expiry itself). Returns them.
+    async fn expire_attestations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Rotated>, StoreError>;
+
+    /// Revokes the wallet's live (unexpired) attestation for `reason` and queues its `revoke`
+    /// (or cancels its unsent `attest`). `None` when the wallet has no live attestation.
+    async fn revoke_wallet(
+        &self,
+        wallet: Address,
+        reason: RevocationReason,
+        now: OffsetDateTime,
+    ) -> Result<Option<AttestationId>, StoreError>;
+
+    /// Erases a person, found by certificate hash or else by pseudonym, in one transaction:
+    /// their live attestations are revoked (reason [`RevocationReason::Erasure`]) with their
+    /// `revoke` queued; then every attestation of theirs loses its person, certificate and
+    /// request digest; their certificates (with renewal links and sealed serials) and the
+    /// person are deleted. Afterwards nothing in the database links a chain record to a
+    /// certificate. Returns the revoked attestations; [`StoreError::PersonNotFound`] when
+    /// nobody matches.
+    async fn erase_person(
+        &self,
+        cert: &CertHash,
+        pseudonym: &PersonPseudonym,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Rotated>, StoreError>;
+
+    /// Certificates (not revoked) with a live attestation, in id order after the cursor
+    /// `after`, at most `limit`: what an OCSP re-check walks through.
+    async fn live_certificates(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LiveCertificate>, StoreError>;
 }

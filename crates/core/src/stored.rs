@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::{
     Attestation, AttestationId, Challenge, ChallengeId, Claims, Level, Nonce, OutboxAction,
     OutboxId, OutboxItem, RevocationReason, StoreError,
+    audit::{AuditContext, AuditRecord, NewAuditEvent},
     challenge::{Audience, ServiceDomain},
 };
 
@@ -196,6 +197,47 @@ impl OutboxRow {
             attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
             tx_hash: self.tx_hash.as_deref().map(b256).transpose()?,
             created_at: self.created_at,
+        })
+    }
+}
+
+/// An `audit_log` row.
+#[derive(Debug)]
+#[allow(missing_docs)] // the columns of the table, named as in the schema
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub code: Option<String>,
+    pub attestation_id: Option<Vec<u8>>,
+    pub request_id: Option<String>,
+    pub client: Option<String>,
+    pub api_key_id: Option<String>,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl AuditRow {
+    /// The record, or [`StoreError::Corrupt`] naming the unreadable column.
+    pub fn into_record(self) -> Result<AuditRecord, StoreError> {
+        Ok(AuditRecord {
+            seq: u64::try_from(self.seq).map_err(|_| corrupt("audit seq"))?,
+            event: NewAuditEvent {
+                at: self.at,
+                kind: self.kind.parse().map_err(|_| corrupt("audit event kind"))?,
+                code: self.code,
+                attestation_id: self
+                    .attestation_id
+                    .map(|id| id16(&id, "attestation id").map(AttestationId::from_bytes))
+                    .transpose()?,
+                context: AuditContext {
+                    request_id: self.request_id,
+                    client: self.client,
+                    api_key_id: self.api_key_id,
+                },
+            },
+            prev_hash: b256(&self.prev_hash)?,
+            hash: b256(&self.hash)?,
         })
     }
 }

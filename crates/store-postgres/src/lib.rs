@@ -20,9 +20,12 @@ use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use honnin_core::{
-    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus, B256,
-    Challenge, ChallengeId, Lease, LeaseName, NewAttestation, OutboxId, OutboxItem, Policy,
-    Purpose, Recorded, RequestDigest, RevocationReason, Rotated, Store, StoreError,
+    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus,
+    AuditQuery, AuditRecord, B256, CertHash, CertRevocationOutcome, Challenge, ChallengeId, Lease,
+    LeaseName, LinkOutcome, LiveCertificate, NewAttestation, NewAuditEvent, OutboxId, OutboxItem,
+    PersonPseudonym, Policy, Purpose, Recorded, RenewalLink, RequestDigest, RevocationReason,
+    RevokedCertificate, Rotated, SealedCert, Store, StoreError,
+    audit::chain_hash,
     challenge::Audience,
     stored::{self, address, all_updated, corrupt, id16},
 };
@@ -286,7 +289,9 @@ impl PgStore {
         // 1. The person: through the certificate if it is known (renewal links point a new
         // certificate at an old person), else by pseudonym; locked until commit either way.
         let cert = sqlx::query!(
-            r#"SELECT id, person_id, revoked_at FROM certificates WHERE cert_hash = $1"#,
+            r#"SELECT id, person_id, revoked_at,
+                      (not_after IS NULL OR sealed IS NULL) AS "incomplete!"
+               FROM certificates WHERE cert_hash = $1"#,
             cert_hash,
         )
         .fetch_optional(&mut **tx)
@@ -301,6 +306,21 @@ impl PgStore {
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(db)?;
+                if c.incomplete && c.revoked_at.is_none() {
+                    // Known through a renewal link (or recorded before serials were sealed):
+                    // the certificate is presented now, so its notAfter and serial are known.
+                    sqlx::query!(
+                        r#"UPDATE certificates
+                           SET not_after = COALESCE(not_after, $2), sealed = COALESCE(sealed, $3)
+                           WHERE id = $1"#,
+                        c.id,
+                        new.cert_not_after,
+                        new.sealed.as_bytes(),
+                    )
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                }
                 (c.person_id, c.id, c.revoked_at.is_some())
             }
             None => {
@@ -316,13 +336,14 @@ impl PgStore {
                 .await
                 .map_err(db)?;
                 let c = sqlx::query!(
-                    r#"INSERT INTO certificates (cert_hash, person_id, not_after, created_at)
-                       VALUES ($1, $2, $3, $4)
+                    r#"INSERT INTO certificates (cert_hash, person_id, not_after, sealed, created_at)
+                       VALUES ($1, $2, $3, $4, $5)
                        ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
                        RETURNING id, person_id, revoked_at"#,
                     cert_hash,
                     person_id,
                     new.cert_not_after,
+                    new.sealed.as_bytes(),
                     now,
                 )
                 .fetch_one(&mut **tx)
@@ -679,8 +700,8 @@ impl Store for PgStore {
         lease: Duration,
         now: OffsetDateTime,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        // An item waits while an earlier item for the same attestation is still open, so a
-        // revoke never overtakes the attest it undoes.
+        // An item waits while an earlier item for the same wallet is still open, so a revoke
+        // never overtakes the attest it undoes (also when another writer holds the attest).
         let rows = sqlx::query_as!(
             OutboxRow,
             r#"UPDATE outbox o
@@ -689,7 +710,7 @@ impl Store for PgStore {
                      WHERE ((c.state = 'pending' AND c.next_attempt_at <= $2)
                             OR (c.state = 'claimed' AND c.claimed_until <= $2))
                        AND NOT EXISTS (SELECT 1 FROM outbox p
-                                       WHERE p.attestation_id = c.attestation_id AND p.id < c.id
+                                       WHERE p.wallet = c.wallet AND p.id < c.id
                                          AND p.state IN ('pending', 'claimed', 'sent'))
                      ORDER BY id
                      LIMIT $1
@@ -872,6 +893,539 @@ impl Store for PgStore {
             .await
             .map_err(db)?
             .rows_affected())
+    }
+
+    async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // The head row is the chain's lock: appenders on every instance take turns here.
+        let head = sqlx::query!(r#"SELECT seq, hash FROM audit_head WHERE id FOR UPDATE"#)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
+        let mut prev = stored::b256(&head.hash)?;
+        let mut rows = AuditColumns::with_capacity(events.len());
+        for event in events {
+            let event = event.clone().truncated();
+            seq += 1;
+            let hash = chain_hash(&prev, seq, &event);
+            rows.push(u64_to_i64(seq, "audit seq above 2^63")?, &event, prev, hash);
+            prev = hash;
+        }
+        sqlx::query!(
+            r#"INSERT INTO audit_log
+                 (seq, at, kind, code, attestation_id, request_id, client, api_key_id, prev_hash,
+                  hash)
+               SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[],
+                                    $5::bytea[], $6::text[], $7::text[], $8::text[], $9::bytea[],
+                                    $10::bytea[])"#,
+            &rows.seq,
+            &rows.at,
+            &rows.kind,
+            &rows.code as &[Option<String>],
+            &rows.attestation_id as &[Option<Vec<u8>>],
+            &rows.request_id as &[Option<String>],
+            &rows.client as &[Option<String>],
+            &rows.api_key_id as &[Option<String>],
+            &rows.prev_hash,
+            &rows.hash,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query!(
+            r#"UPDATE audit_head SET seq = $1, hash = $2 WHERE id"#,
+            u64_to_i64(seq, "audit seq above 2^63")?,
+            prev.as_slice(),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let kinds: Vec<String> = query.kinds.iter().map(|k| k.as_str().to_owned()).collect();
+        let after = match query.after_seq {
+            Some(seq) => u64_to_i64(seq, "audit cursor above 2^63")?,
+            None => 0,
+        };
+        let limit = i64::from(query.limit.min(AuditQuery::MAX_LIMIT));
+        let rows = sqlx::query_as!(
+            AuditRow,
+            r#"SELECT seq, at, kind, code, attestation_id, request_id, client, api_key_id,
+                      prev_hash, hash
+               FROM audit_log
+               WHERE seq > $1
+                 AND ($2::timestamptz IS NULL OR at >= $2)
+                 AND ($3::timestamptz IS NULL OR at < $3)
+                 AND (cardinality($4::text[]) = 0 OR kind = ANY($4))
+               ORDER BY seq
+               LIMIT $5"#,
+            after,
+            query.from,
+            query.to,
+            &kinds,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter().map(AuditRow::into_record).collect()
+    }
+
+    async fn audit_head(&self) -> Result<Option<(u64, B256)>, StoreError> {
+        let head = sqlx::query!(r#"SELECT seq, hash FROM audit_head WHERE id"#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
+        Ok((seq > 0).then(|| stored::b256(&head.hash)).transpose()?.map(|hash| (seq, hash)))
+    }
+
+    async fn revoke_certificates(
+        &self,
+        revoked: &[RevokedCertificate],
+        now: OffsetDateTime,
+    ) -> Result<CertRevocationOutcome, StoreError> {
+        let mut outcome = CertRevocationOutcome::default();
+        if revoked.is_empty() {
+            return Ok(outcome);
+        }
+        let hashes: Vec<Vec<u8>> = revoked.iter().map(|r| r.cert.as_bytes().to_vec()).collect();
+        let reasons: Vec<i16> = revoked.iter().map(|r| i16::from(r.reason.code())).collect();
+        let times: Vec<OffsetDateTime> = revoked.iter().map(|r| r.revoked_at).collect();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // Mark the known ones revoked (the first report wins), in hash order so concurrent
+        // calls lock rows in the same order.
+        let known = sqlx::query!(
+            r#"WITH reported AS (
+                 SELECT DISTINCT ON (hash) hash, reason, at
+                 FROM UNNEST($1::bytea[], $2::smallint[], $3::timestamptz[]) AS r(hash, reason, at)
+                 ORDER BY hash, at),
+               locked AS (
+                 SELECT c.id, c.revoked_at IS NULL AS fresh, c.revocation_reason, r.reason, r.at
+                 FROM certificates c JOIN reported r ON r.hash = c.cert_hash
+                 ORDER BY c.cert_hash
+                 FOR UPDATE OF c),
+               updated AS (
+                 UPDATE certificates c
+                 SET revoked_at = l.at, revocation_reason = l.reason
+                 FROM locked l
+                 WHERE c.id = l.id AND l.fresh
+                 RETURNING c.id)
+               SELECT l.id AS "id!", l.fresh AS "fresh!",
+                      COALESCE(l.revocation_reason, l.reason) AS "reason!"
+               FROM locked l"#,
+            &hashes,
+            &reasons,
+            &times,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let distinct: std::collections::BTreeSet<&[u8]> =
+            hashes.iter().map(Vec::as_slice).collect();
+        outcome.known = known.len() as u64;
+        outcome.unknown = distinct.len() as u64 - outcome.known;
+        outcome.newly_revoked = known.iter().filter(|k| k.fresh).count() as u64;
+        let ids: Vec<i64> = known.iter().map(|k| k.id).collect();
+        let superseded: Vec<i64> = known
+            .iter()
+            .filter(|k| k.reason == i16::from(RevocationReason::Superseded.code()))
+            .map(|k| k.id)
+            .collect();
+        // Renewals: the live attestations of a superseded certificate with a linked, unrevoked
+        // successor move to the successor.
+        let moved = sqlx::query_scalar!(
+            r#"UPDATE attestations a SET certificate_id = s.id, updated_at = $2
+               FROM (SELECT DISTINCT ON (renewed_from) renewed_from, id FROM certificates
+                     WHERE renewed_from = ANY($1) AND revoked_at IS NULL
+                     ORDER BY renewed_from, id DESC) s
+               WHERE a.certificate_id = s.renewed_from AND a.status IN ('pending', 'active')
+               RETURNING a.id"#,
+            &superseded,
+            now,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        outcome.moved = moved
+            .iter()
+            .map(|id| Ok(AttestationId::from_bytes(id16(id, "attestation id")?)))
+            .collect::<Result<_, StoreError>>()?;
+        // Everything else that is still live on those certificates is revoked.
+        let live = sqlx::query!(
+            r#"SELECT a.id, c.revocation_reason AS "reason!"
+               FROM attestations a JOIN certificates c ON c.id = a.certificate_id
+               WHERE a.certificate_id = ANY($1) AND a.status IN ('pending', 'active')
+               ORDER BY a.seq"#,
+            &ids,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (live_ids, live_reasons): (Vec<Vec<u8>>, Vec<i16>) =
+            live.into_iter().map(|r| (r.id, r.reason)).unzip();
+        outcome.revoked = revoke_attestations(&mut tx, &live_ids, &live_reasons, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(outcome)
+    }
+
+    async fn link_renewals(
+        &self,
+        links: &[RenewalLink],
+        now: OffsetDateTime,
+    ) -> Result<LinkOutcome, StoreError> {
+        let mut outcome = LinkOutcome::default();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for link in links {
+            // The old certificate's person, locked (as record_attestation does) so erasure or
+            // a concurrent attestation cannot interleave.
+            let old = sqlx::query!(
+                r#"SELECT c.id, c.person_id FROM certificates c
+                   JOIN persons p ON p.id = c.person_id
+                   WHERE c.cert_hash = $1
+                   FOR UPDATE OF p"#,
+                link.old.as_bytes().as_slice(),
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(old) = old else {
+                outcome.unknown_old += 1;
+                continue;
+            };
+            let new = sqlx::query!(
+                r#"INSERT INTO certificates (cert_hash, person_id, renewed_from, created_at)
+                   VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
+                   RETURNING id, person_id, renewed_from, (xmax = 0) AS "inserted!""#,
+                link.new.as_bytes().as_slice(),
+                old.person_id,
+                old.id,
+                now,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            if new.inserted {
+                outcome.linked += 1;
+            } else if new.person_id != old.person_id {
+                outcome.conflicts += 1;
+            } else if new.renewed_from.is_none() && new.id != old.id {
+                sqlx::query!(
+                    r#"UPDATE certificates SET renewed_from = $2 WHERE id = $1"#,
+                    new.id,
+                    old.id,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                outcome.linked += 1;
+            } else {
+                outcome.already += 1;
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(outcome)
+    }
+
+    async fn expire_attestations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let rows = sqlx::query!(
+            r#"UPDATE attestations a SET status = 'expired', updated_at = $1
+               FROM (SELECT id FROM attestations
+                     WHERE status IN ('pending', 'active') AND expires_at <= $1
+                     ORDER BY expires_at
+                     LIMIT $2
+                     FOR UPDATE SKIP LOCKED) lapsed
+               WHERE a.id = lapsed.id AND a.status IN ('pending', 'active')
+               RETURNING a.id, a.wallet"#,
+            now,
+            i64::from(limit),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let ids: Vec<Vec<u8>> = rows.iter().map(|r| r.id.clone()).collect();
+        sqlx::query!(
+            r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
+               WHERE kind = 'attest' AND state = 'pending' AND attestation_id = ANY($1)"#,
+            &ids,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+    }
+
+    async fn revoke_wallet(
+        &self,
+        wallet: Address,
+        reason: RevocationReason,
+        now: OffsetDateTime,
+    ) -> Result<Option<AttestationId>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE wallet = $1 AND status IN ('pending', 'active') AND expires_at > $2"#,
+            wallet.as_slice(),
+            now,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(id) = live else { return Ok(None) };
+        let revoked = revoke_attestations(&mut tx, &[id], &[i16::from(reason.code())], now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(revoked.first().map(|r| r.attestation_id))
+    }
+
+    async fn erase_person(
+        &self,
+        cert: &CertHash,
+        pseudonym: &PersonPseudonym,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let person = sqlx::query_scalar!(
+            r#"SELECT p.id AS "id!" FROM persons p
+               WHERE p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)
+                  OR p.pseudonym = $2
+               ORDER BY (p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)) DESC
+               LIMIT 1
+               FOR UPDATE"#,
+            cert.as_bytes().as_slice(),
+            pseudonym.as_bytes().as_slice(),
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE status IN ('pending', 'active')
+                 AND (person_id = $1
+                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1))
+               ORDER BY seq"#,
+            person,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let reasons = vec![i16::from(RevocationReason::Erasure.code()); live.len()];
+        let revoked = revoke_attestations(&mut tx, &live, &reasons, now).await?;
+        // Cut every link from the attestations (and so from the chain records) to the person.
+        sqlx::query!(
+            r#"UPDATE attestations
+               SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = $2
+               WHERE person_id = $1
+                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1)"#,
+            person,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = $1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM persons WHERE id = $1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(revoked)
+    }
+
+    async fn live_certificates(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LiveCertificate>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT c.id, c.cert_hash, c.sealed FROM certificates c
+               WHERE c.id > $1 AND c.revoked_at IS NULL
+                 AND EXISTS (SELECT 1 FROM attestations a
+                             WHERE a.certificate_id = c.id AND a.status IN ('pending', 'active'))
+               ORDER BY c.id
+               LIMIT $2"#,
+            after.unwrap_or(0),
+            i64::from(limit),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LiveCertificate {
+                    id: r.id,
+                    cert: CertHash::from_slice(&r.cert_hash)
+                        .ok_or_else(|| corrupt("certificate hash"))?,
+                    sealed: r.sealed.map(SealedCert::from_bytes),
+                })
+            })
+            .collect()
+    }
+}
+
+/// An attestation id and wallet read back, as a [`Rotated`].
+fn rotated(id: &[u8], wallet: &[u8]) -> Result<Rotated, StoreError> {
+    Ok(Rotated {
+        attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
+        wallet: address(wallet)?,
+    })
+}
+
+/// Revokes those of `ids` that are still live, each for its reason (registry codes), and
+/// queues their `revoke` (or cancels their `attest` when it was never claimed). Returns the
+/// attestations revoked by this call, in the order given.
+async fn revoke_attestations(
+    tx: &mut Transaction<'static, Postgres>,
+    ids: &[Vec<u8>],
+    reasons: &[i16],
+    now: OffsetDateTime,
+) -> Result<Vec<Rotated>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The status check is the claim: of two concurrent revocations, one revokes.
+    let rows = sqlx::query!(
+        r#"UPDATE attestations a
+           SET status = 'revoked', revocation_reason = r.reason, revoked_at = $3, updated_at = $3
+           FROM UNNEST($1::bytea[], $2::smallint[]) WITH ORDINALITY AS r(id, reason, n)
+           WHERE a.id = r.id AND a.status IN ('pending', 'active')
+           RETURNING a.id, a.wallet, r.reason AS "reason!", r.n AS "n!""#,
+        ids,
+        reasons,
+        now,
+    )
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    let revoked_ids: Vec<Vec<u8>> = rows.iter().map(|r| r.id.clone()).collect();
+    let cancelled = sqlx::query_scalar!(
+        r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
+           WHERE kind = 'attest' AND state = 'pending' AND attestation_id = ANY($1)
+           RETURNING attestation_id"#,
+        &revoked_ids,
+        now,
+    )
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    let queue: Vec<_> = rows.iter().filter(|r| !cancelled.contains(&r.id)).collect();
+    if !queue.is_empty() {
+        let q_ids: Vec<Vec<u8>> = queue.iter().map(|r| r.id.clone()).collect();
+        let q_wallets: Vec<Vec<u8>> = queue.iter().map(|r| r.wallet.clone()).collect();
+        let q_reasons: Vec<i16> = queue.iter().map(|r| r.reason).collect();
+        sqlx::query!(
+            r#"INSERT INTO outbox
+                 (kind, attestation_id, wallet, reason, state, next_attempt_at, created_at,
+                  updated_at)
+               SELECT 'revoke', r.id, r.wallet, r.reason, 'pending', $4, $4, $4
+               FROM UNNEST($1::bytea[], $2::bytea[], $3::smallint[]) WITH ORDINALITY
+                    AS r(id, wallet, reason, n)
+               ORDER BY r.n"#,
+            &q_ids,
+            &q_wallets,
+            &q_reasons,
+            now,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.n);
+    rows.iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+}
+
+/// The columns of audit rows to insert, one array each (for `UNNEST`).
+#[derive(Default)]
+struct AuditColumns {
+    seq: Vec<i64>,
+    at: Vec<OffsetDateTime>,
+    kind: Vec<String>,
+    code: Vec<Option<String>>,
+    attestation_id: Vec<Option<Vec<u8>>>,
+    request_id: Vec<Option<String>>,
+    client: Vec<Option<String>>,
+    api_key_id: Vec<Option<String>>,
+    prev_hash: Vec<Vec<u8>>,
+    hash: Vec<Vec<u8>>,
+}
+
+impl AuditColumns {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            seq: Vec::with_capacity(n),
+            at: Vec::with_capacity(n),
+            kind: Vec::with_capacity(n),
+            code: Vec::with_capacity(n),
+            attestation_id: Vec::with_capacity(n),
+            request_id: Vec::with_capacity(n),
+            client: Vec::with_capacity(n),
+            api_key_id: Vec::with_capacity(n),
+            prev_hash: Vec::with_capacity(n),
+            hash: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, seq: i64, event: &NewAuditEvent, prev: B256, hash: B256) {
+        self.seq.push(seq);
+        self.at.push(event.at);
+        self.kind.push(event.kind.as_str().to_owned());
+        self.code.push(event.code.clone());
+        self.attestation_id.push(event.attestation_id.map(|a| a.as_bytes().to_vec()));
+        self.request_id.push(event.context.request_id.clone());
+        self.client.push(event.context.client.clone());
+        self.api_key_id.push(event.context.api_key_id.clone());
+        self.prev_hash.push(prev.to_vec());
+        self.hash.push(hash.to_vec());
+    }
+}
+
+/// A row of `audit_log`.
+struct AuditRow {
+    seq: i64,
+    at: OffsetDateTime,
+    kind: String,
+    code: Option<String>,
+    attestation_id: Option<Vec<u8>>,
+    request_id: Option<String>,
+    client: Option<String>,
+    api_key_id: Option<String>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl AuditRow {
+    fn into_record(self) -> Result<AuditRecord, StoreError> {
+        stored::AuditRow {
+            seq: self.seq,
+            at: self.at,
+            kind: self.kind,
+            code: self.code,
+            attestation_id: self.attestation_id,
+            request_id: self.request_id,
+            client: self.client,
+            api_key_id: self.api_key_id,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+        .into_record()
     }
 }
 

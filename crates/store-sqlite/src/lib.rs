@@ -16,13 +16,16 @@
 //! - Leases are rows with a holder token and an expiry that [`Lease::is_held`] extends.
 //! - `sqlite::memory:` works (one connection, so one database); data is lost with the process.
 
-use std::{str::FromStr, sync::Arc, time::Duration as StdDuration};
+use std::{collections::BTreeMap, str::FromStr, sync::Arc, time::Duration as StdDuration};
 
 use async_trait::async_trait;
 use honnin_core::{
-    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus, B256,
-    Challenge, ChallengeId, Lease, LeaseName, NewAttestation, OutboxId, OutboxItem, Policy,
-    Purpose, Recorded, RequestDigest, RevocationReason, Rotated, Store, StoreError,
+    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus,
+    AuditQuery, AuditRecord, B256, CertHash, CertRevocationOutcome, Challenge, ChallengeId, Lease,
+    LeaseName, LinkOutcome, LiveCertificate, NewAttestation, NewAuditEvent, OutboxId, OutboxItem,
+    PersonPseudonym, Policy, Purpose, Recorded, RenewalLink, RequestDigest, RevocationReason,
+    RevokedCertificate, Rotated, SealedCert, Store, StoreError,
+    audit::{chain_hash, unix_micros},
     challenge::Audience,
     stored::{self, address, all_updated, corrupt, id16},
 };
@@ -404,7 +407,9 @@ async fn record_in_tx(
     // certificate at an old person), else by pseudonym. `BEGIN IMMEDIATE` already holds the
     // write lock, so nobody else changes this person until commit.
     let cert = sqlx::query!(
-        r#"SELECT id AS "id!", person_id, revoked_at FROM certificates WHERE cert_hash = ?1"#,
+        r#"SELECT id AS "id!", person_id, revoked_at,
+                  (not_after IS NULL OR sealed IS NULL) AS "incomplete!: bool"
+           FROM certificates WHERE cert_hash = ?1"#,
         cert_hash,
     )
     .fetch_optional(&mut *tx)
@@ -412,7 +417,26 @@ async fn record_in_tx(
     .map_err(db)?;
     let (person_id, certificate_id) = match cert {
         Some(c) if c.revoked_at.is_some() => return Err(StoreError::CertificateRevoked),
-        Some(c) => (c.person_id, c.id),
+        Some(c) => {
+            if c.incomplete {
+                // Known through a renewal link (or recorded before serials were sealed): the
+                // certificate is presented now, so its notAfter and serial are known.
+                let not_after = secs(new.cert_not_after);
+                let sealed = new.sealed.as_bytes();
+                sqlx::query!(
+                    r#"UPDATE certificates
+                       SET not_after = COALESCE(not_after, ?2), sealed = COALESCE(sealed, ?3)
+                       WHERE id = ?1"#,
+                    c.id,
+                    not_after,
+                    sealed,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+            (c.person_id, c.id)
+        }
         None => {
             let pseudonym = new.person.as_bytes().as_slice();
             let person_id = sqlx::query_scalar!(
@@ -426,13 +450,15 @@ async fn record_in_tx(
             .await
             .map_err(db)?;
             let not_after = secs(new.cert_not_after);
+            let sealed = new.sealed.as_bytes();
             let certificate_id = sqlx::query_scalar!(
-                r#"INSERT INTO certificates (cert_hash, person_id, not_after, created_at)
-                   VALUES (?1, ?2, ?3, ?4)
+                r#"INSERT INTO certificates (cert_hash, person_id, not_after, sealed, created_at)
+                   VALUES (?1, ?2, ?3, ?4, ?5)
                    RETURNING id AS "id!""#,
                 cert_hash,
                 person_id,
                 not_after,
+                sealed,
                 now,
             )
             .fetch_one(&mut *tx)
@@ -714,8 +740,8 @@ impl Store for SqliteStore {
         let until = secs(now + lease);
         let now = secs(now);
         // One statement under SQLite's single write lock: no two claimers get the same item.
-        // An item waits while an earlier item for the same attestation is still open, so a
-        // revoke never overtakes the attest it undoes.
+        // An item waits while an earlier item for the same wallet is still open, so a revoke
+        // never overtakes the attest it undoes (also when another writer holds the attest).
         let turn = self.write_turn().await;
         let rows = sqlx::query_as!(
             OutboxRow,
@@ -725,7 +751,7 @@ impl Store for SqliteStore {
                             WHERE ((c.state = 'pending' AND c.next_attempt_at <= ?2)
                                    OR (c.state = 'claimed' AND c.claimed_until <= ?2))
                               AND NOT EXISTS (SELECT 1 FROM outbox p
-                                              WHERE p.attestation_id = c.attestation_id
+                                              WHERE p.wallet = c.wallet
                                                 AND p.id < c.id
                                                 AND p.state IN ('pending', 'claimed', 'sent'))
                             ORDER BY c.id
@@ -919,6 +945,523 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?
             .rows_affected())
+    }
+
+    async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let turn = self.write_turn().await;
+        // `BEGIN IMMEDIATE` holds the database's write lock: the head cannot move under us.
+        let mut tx = self.begin_write().await?;
+        let head = sqlx::query!(r#"SELECT seq, hash FROM audit_head WHERE id = 1"#)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
+        let mut prev = stored::b256(&head.hash)?;
+        for event in events {
+            seq += 1;
+            let hash = chain_hash(&prev, seq, event);
+            let row_seq = i64::try_from(seq).map_err(|_| corrupt("audit seq above 2^63"))?;
+            let at = unix_micros(event.at);
+            let kind = event.kind.as_str();
+            let attestation = event.attestation_id.as_ref().map(|a| a.as_bytes().as_slice());
+            let (prev_bytes, hash_bytes) = (prev.as_slice(), hash.as_slice());
+            sqlx::query!(
+                r#"INSERT INTO audit_log
+                     (seq, at, kind, code, attestation_id, request_id, client, api_key_id,
+                      prev_hash, hash)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
+                row_seq,
+                at,
+                kind,
+                event.code,
+                attestation,
+                event.context.request_id,
+                event.context.client,
+                event.context.api_key_id,
+                prev_bytes,
+                hash_bytes,
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            prev = hash;
+        }
+        let head_seq = i64::try_from(seq).map_err(|_| corrupt("audit seq above 2^63"))?;
+        let head_hash = prev.as_slice();
+        sqlx::query!(
+            r#"UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1"#,
+            head_seq,
+            head_hash
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(())
+    }
+
+    async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let kinds =
+            serde_json::Value::from(query.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())
+                .to_string();
+        let after = match query.after_seq {
+            Some(seq) => i64::try_from(seq).map_err(|_| corrupt("audit cursor above 2^63"))?,
+            None => 0,
+        };
+        let from = query.from.map(unix_micros);
+        let to = query.to.map(unix_micros);
+        let limit = i64::from(query.limit.min(AuditQuery::MAX_LIMIT));
+        let rows = sqlx::query_as!(
+            AuditRow,
+            r#"SELECT seq AS "seq!", at, kind, code, attestation_id, request_id, client,
+                      api_key_id, prev_hash, hash
+               FROM audit_log
+               WHERE seq > ?1
+                 AND (?2 IS NULL OR at >= ?2)
+                 AND (?3 IS NULL OR at < ?3)
+                 AND (?4 = '[]' OR kind IN (SELECT value FROM json_each(?4)))
+               ORDER BY seq
+               LIMIT ?5"#,
+            after,
+            from,
+            to,
+            kinds,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter().map(AuditRow::into_record).collect()
+    }
+
+    async fn audit_head(&self) -> Result<Option<(u64, B256)>, StoreError> {
+        let head = sqlx::query!(r#"SELECT seq, hash FROM audit_head WHERE id = 1"#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
+        Ok((seq > 0).then(|| stored::b256(&head.hash)).transpose()?.map(|hash| (seq, hash)))
+    }
+
+    async fn revoke_certificates(
+        &self,
+        revoked: &[RevokedCertificate],
+        now_t: OffsetDateTime,
+    ) -> Result<CertRevocationOutcome, StoreError> {
+        let mut outcome = CertRevocationOutcome::default();
+        if revoked.is_empty() {
+            return Ok(outcome);
+        }
+        // The first report of each certificate wins.
+        let mut reports: BTreeMap<&[u8], &RevokedCertificate> = BTreeMap::new();
+        for r in revoked {
+            reports
+                .entry(r.cert.as_bytes().as_slice())
+                .and_modify(|seen| {
+                    if r.revoked_at < seen.revoked_at {
+                        *seen = r;
+                    }
+                })
+                .or_insert(r);
+        }
+        let now = secs(now_t);
+        let superseded = i64::from(RevocationReason::Superseded.code());
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        for (hash, report) in reports {
+            let cert = sqlx::query!(
+                r#"SELECT id AS "id!", revoked_at, revocation_reason FROM certificates
+                   WHERE cert_hash = ?1"#,
+                hash,
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(cert) = cert else {
+                outcome.unknown += 1;
+                continue;
+            };
+            outcome.known += 1;
+            let reason = match (cert.revoked_at, cert.revocation_reason) {
+                (Some(_), Some(reason)) => reason,
+                _ => {
+                    let reason = i64::from(report.reason.code());
+                    let at = secs(report.revoked_at);
+                    sqlx::query!(
+                        r#"UPDATE certificates SET revoked_at = ?2, revocation_reason = ?3
+                           WHERE id = ?1"#,
+                        cert.id,
+                        at,
+                        reason,
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    outcome.newly_revoked += 1;
+                    reason
+                }
+            };
+            if reason == superseded {
+                // A renewal: the live attestations move to the linked successor.
+                let moved = sqlx::query_scalar!(
+                    r#"UPDATE attestations SET certificate_id = (
+                           SELECT id FROM certificates
+                           WHERE renewed_from = ?1 AND revoked_at IS NULL
+                           ORDER BY id DESC LIMIT 1),
+                         updated_at = ?2
+                       WHERE certificate_id = ?1 AND status IN ('pending', 'active')
+                         AND EXISTS (SELECT 1 FROM certificates
+                                     WHERE renewed_from = ?1 AND revoked_at IS NULL)
+                       RETURNING id"#,
+                    cert.id,
+                    now,
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+                for id in moved {
+                    outcome.moved.push(AttestationId::from_bytes(id16(&id, "attestation id")?));
+                }
+            }
+            let live = sqlx::query_scalar!(
+                r#"SELECT id FROM attestations
+                   WHERE certificate_id = ?1 AND status IN ('pending', 'active')
+                   ORDER BY rowid"#,
+                cert.id,
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            for id in live {
+                if let Some(r) = revoke_one(&mut tx, &id, reason, now).await? {
+                    outcome.revoked.push(r);
+                }
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(outcome)
+    }
+
+    async fn link_renewals(
+        &self,
+        links: &[RenewalLink],
+        now_t: OffsetDateTime,
+    ) -> Result<LinkOutcome, StoreError> {
+        let mut outcome = LinkOutcome::default();
+        let now = secs(now_t);
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        for link in links {
+            let old_hash = link.old.as_bytes().as_slice();
+            let old = sqlx::query!(
+                r#"SELECT id AS "id!", person_id FROM certificates WHERE cert_hash = ?1"#,
+                old_hash,
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(old) = old else {
+                outcome.unknown_old += 1;
+                continue;
+            };
+            let new_hash = link.new.as_bytes().as_slice();
+            let new = sqlx::query!(
+                r#"SELECT id AS "id!", person_id, renewed_from FROM certificates
+                   WHERE cert_hash = ?1"#,
+                new_hash,
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            match new {
+                None => {
+                    sqlx::query!(
+                        r#"INSERT INTO certificates (cert_hash, person_id, renewed_from, created_at)
+                           VALUES (?1, ?2, ?3, ?4)"#,
+                        new_hash,
+                        old.person_id,
+                        old.id,
+                        now,
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    outcome.linked += 1;
+                }
+                Some(new) if new.person_id != old.person_id => outcome.conflicts += 1,
+                Some(new) if new.renewed_from.is_none() && new.id != old.id => {
+                    sqlx::query!(
+                        r#"UPDATE certificates SET renewed_from = ?2 WHERE id = ?1"#,
+                        new.id,
+                        old.id,
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    outcome.linked += 1;
+                }
+                Some(_) => outcome.already += 1,
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(outcome)
+    }
+
+    async fn expire_attestations(
+        &self,
+        now_t: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let now = secs(now_t);
+        let limit = i64::from(limit);
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        // Under the write lock both statements see the same lapsed rows.
+        sqlx::query!(
+            r#"UPDATE outbox SET state = 'cancelled', updated_at = ?1
+               WHERE kind = 'attest' AND state = 'pending'
+                 AND attestation_id IN (SELECT id FROM attestations
+                                        WHERE status IN ('pending', 'active') AND expires_at <= ?1
+                                        ORDER BY expires_at LIMIT ?2)"#,
+            now,
+            limit,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let rows = sqlx::query!(
+            r#"UPDATE attestations SET status = 'expired', updated_at = ?1
+               WHERE id IN (SELECT id FROM attestations
+                            WHERE status IN ('pending', 'active') AND expires_at <= ?1
+                            ORDER BY expires_at LIMIT ?2)
+               RETURNING id AS "id!", wallet AS "wallet!""#,
+            now,
+            limit,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+    }
+
+    async fn revoke_wallet(
+        &self,
+        wallet: Address,
+        reason: RevocationReason,
+        now_t: OffsetDateTime,
+    ) -> Result<Option<AttestationId>, StoreError> {
+        let now = secs(now_t);
+        let wallet = wallet.as_slice();
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE wallet = ?1 AND status IN ('pending', 'active') AND expires_at > ?2"#,
+            wallet,
+            now,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(id) = live else { return Ok(None) };
+        let revoked = revoke_one(&mut tx, &id, i64::from(reason.code()), now).await?;
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(revoked.map(|r| r.attestation_id))
+    }
+
+    async fn erase_person(
+        &self,
+        cert: &CertHash,
+        pseudonym: &PersonPseudonym,
+        now_t: OffsetDateTime,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let now = secs(now_t);
+        let cert = cert.as_bytes().as_slice();
+        let pseudonym = pseudonym.as_bytes().as_slice();
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        let person = sqlx::query_scalar!(
+            r#"SELECT COALESCE((SELECT person_id FROM certificates WHERE cert_hash = ?1),
+                               (SELECT id FROM persons WHERE pseudonym = ?2)) AS "id: i64""#,
+            cert,
+            pseudonym,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE status IN ('pending', 'active')
+                 AND (person_id = ?1
+                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1))
+               ORDER BY rowid"#,
+            person,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let erasure = i64::from(RevocationReason::Erasure.code());
+        let mut revoked = Vec::with_capacity(live.len());
+        for id in live {
+            if let Some(r) = revoke_one(&mut tx, &id, erasure, now).await? {
+                revoked.push(r);
+            }
+        }
+        // Cut every link from the attestations (and so from the chain records) to the person.
+        sqlx::query!(
+            r#"UPDATE attestations
+               SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = ?2
+               WHERE person_id = ?1
+                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1)"#,
+            person,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = ?1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM persons WHERE id = ?1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(revoked)
+    }
+
+    async fn live_certificates(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LiveCertificate>, StoreError> {
+        let after = after.unwrap_or(0);
+        let limit = i64::from(limit);
+        let rows = sqlx::query!(
+            r#"SELECT c.id AS "id!", c.cert_hash, c.sealed FROM certificates c
+               WHERE c.id > ?1 AND c.revoked_at IS NULL
+                 AND EXISTS (SELECT 1 FROM attestations a
+                             WHERE a.certificate_id = c.id AND a.status IN ('pending', 'active'))
+               ORDER BY c.id
+               LIMIT ?2"#,
+            after,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LiveCertificate {
+                    id: r.id,
+                    cert: CertHash::from_slice(&r.cert_hash)
+                        .ok_or_else(|| corrupt("certificate hash"))?,
+                    sealed: r.sealed.map(SealedCert::from_bytes),
+                })
+            })
+            .collect()
+    }
+}
+
+/// An attestation id and wallet read back, as a [`Rotated`].
+fn rotated(id: &[u8], wallet: &[u8]) -> Result<Rotated, StoreError> {
+    Ok(Rotated {
+        attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
+        wallet: address(wallet)?,
+    })
+}
+
+/// Revokes attestation `id` if it is still live, for `reason` (a registry code), and queues
+/// its `revoke` (or cancels its `attest` when it was never claimed).
+async fn revoke_one(
+    tx: &mut SqliteConnection,
+    id: &[u8],
+    reason: i64,
+    now: i64,
+) -> Result<Option<Rotated>, StoreError> {
+    let wallet = sqlx::query_scalar!(
+        r#"UPDATE attestations
+           SET status = 'revoked', revocation_reason = ?2, revoked_at = ?3, updated_at = ?3
+           WHERE id = ?1 AND status IN ('pending', 'active')
+           RETURNING wallet"#,
+        id,
+        reason,
+        now,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some(wallet) = wallet else { return Ok(None) };
+    let cancelled = sqlx::query!(
+        r#"UPDATE outbox SET state = 'cancelled', updated_at = ?2
+           WHERE attestation_id = ?1 AND kind = 'attest' AND state = 'pending'"#,
+        id,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    if cancelled == 0 {
+        sqlx::query!(
+            r#"INSERT INTO outbox
+                 (kind, attestation_id, wallet, reason, state, next_attempt_at, created_at,
+                  updated_at)
+               VALUES ('revoke', ?1, ?2, ?3, 'pending', ?4, ?4, ?4)"#,
+            id,
+            wallet,
+            reason,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    rotated(id, &wallet).map(Some)
+}
+
+/// A row of `audit_log` (times in Unix microseconds).
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    kind: String,
+    code: Option<String>,
+    attestation_id: Option<Vec<u8>>,
+    request_id: Option<String>,
+    client: Option<String>,
+    api_key_id: Option<String>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl AuditRow {
+    fn into_record(self) -> Result<AuditRecord, StoreError> {
+        stored::AuditRow {
+            seq: self.seq,
+            at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.at) * 1_000)
+                .map_err(|_| corrupt("audit time"))?,
+            kind: self.kind,
+            code: self.code,
+            attestation_id: self.attestation_id,
+            request_id: self.request_id,
+            client: self.client,
+            api_key_id: self.api_key_id,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+        .into_record()
     }
 }
 
