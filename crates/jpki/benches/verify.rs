@@ -1,5 +1,7 @@
 //! One full card verification (chain + card signature + revocation lookup), single-threaded,
-//! with ring (honnin's backend) against the same work done with the plain `rsa` crate.
+//! with honnin (aws-lc-rs backend) against the same work done with the plain `rsa` crate, plus
+//! one bare signature verification per backend (aws-lc-rs, ring, rsa / p256 / p384 crates) that
+//! chose the backend.
 //!
 //! Every group runs twice: with criterion's wall-clock time (`wall/…`) and with the benchmark
 //! thread's CPU time (`cpu/…`). On a shared machine other processes stretch wall time but not
@@ -105,7 +107,7 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
 
     let mut group = c.benchmark_group(format!("{clock}/full_verification"));
     group.throughput(Throughput::Elements(1));
-    group.bench_function("ring_rsa2048", |b| {
+    group.bench_function("honnin_rsa2048", |b| {
         b.iter(|| {
             let card = verifier
                 .verify_card(black_box(card.der()), MESSAGE, black_box(&signature), now)
@@ -134,7 +136,7 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
             crl.expect("good")
         })
     });
-    for (name, key) in [("ring_p256", CardKeyKind::P256), ("ring_p384", CardKeyKind::P384)] {
+    for (name, key) in [("honnin_p256", CardKeyKind::P256), ("honnin_p384", CardKeyKind::P384)] {
         let card = root.issue(&CardSpec { key, ..CardSpec::default() });
         let signature = card.sign(MESSAGE);
         group.bench_function(name, |b| {
@@ -166,19 +168,37 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     });
     group.finish();
 
-    // One RSA-2048 PKCS#1 v1.5 SHA-256 verification, each backend.
+    // One RSA-2048 PKCS#1 v1.5 SHA-256 verification, each backend. `aws_lc_rs` parses the key
+    // on every call (as honnin does for the card key); `aws_lc_rs_parsed` reuses a parsed key
+    // (as honnin does for a root key).
     let leaf_cert = Certificate::from_der(card.der()).expect("cert");
     let spki = &leaf_cert.tbs_certificate.subject_public_key_info;
+    let key_bytes = spki.subject_public_key.raw_bytes().to_vec();
     let ring_key = ring::signature::UnparsedPublicKey::new(
         &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        spki.subject_public_key.raw_bytes().to_vec(),
+        &key_bytes,
     );
+    let lc_key = aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        &key_bytes,
+    );
+    let lc_parsed = aws_lc_rs::signature::ParsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        &key_bytes,
+    )
+    .expect("parsed key");
     let rsa_key = VerifyingKey::<Sha256>::new(
         RsaPublicKey::from_public_key_der(&spki.to_der().expect("spki")).expect("key"),
     );
     let rsa_sig = Signature::try_from(&signature[..]).expect("sig");
     let mut group = c.benchmark_group(format!("{clock}/one_rsa2048_verify"));
     group.throughput(Throughput::Elements(1));
+    group.bench_function("aws_lc_rs", |b| {
+        b.iter(|| lc_key.verify(black_box(MESSAGE), black_box(&signature)).expect("ok"))
+    });
+    group.bench_function("aws_lc_rs_parsed", |b| {
+        b.iter(|| lc_parsed.verify_sig(black_box(MESSAGE), black_box(&signature)).expect("ok"))
+    });
     group.bench_function("ring", |b| {
         b.iter(|| ring_key.verify(black_box(MESSAGE), black_box(&signature)).expect("ok"))
     });
@@ -186,6 +206,44 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
         b.iter(|| rsa_key.verify(black_box(MESSAGE), black_box(&rsa_sig)).expect("ok"))
     });
     group.finish();
+
+    // One ECDSA verification (card key parsed on every call, as honnin does), each backend.
+    for (curve, key, lc_alg, ring_alg) in [
+        (
+            "p256",
+            CardKeyKind::P256,
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
+            &ring::signature::ECDSA_P256_SHA256_ASN1,
+        ),
+        (
+            "p384",
+            CardKeyKind::P384,
+            &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1,
+            &ring::signature::ECDSA_P384_SHA384_ASN1,
+        ),
+    ] {
+        let card = root.issue(&CardSpec { key, ..CardSpec::default() });
+        let signature = card.sign(MESSAGE);
+        let cert = Certificate::from_der(card.der()).expect("cert");
+        let point = cert.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes();
+        let mut group = c.benchmark_group(format!("{clock}/one_{curve}_verify"));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("aws_lc_rs", |b| {
+            b.iter(|| {
+                aws_lc_rs::signature::UnparsedPublicKey::new(lc_alg, black_box(point))
+                    .verify(black_box(MESSAGE), black_box(&signature))
+                    .expect("ok")
+            })
+        });
+        group.bench_function("ring", |b| {
+            b.iter(|| {
+                ring::signature::UnparsedPublicKey::new(ring_alg, black_box(point))
+                    .verify(black_box(MESSAGE), black_box(&signature))
+                    .expect("ok")
+            })
+        });
+        group.finish();
+    }
 }
 
 criterion_group!(wall, bench_wall);

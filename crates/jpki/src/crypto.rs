@@ -4,11 +4,15 @@
 use std::sync::Arc;
 
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
+use der::referenced::OwnedToRef;
 use der::{
     Decode, Sequence,
     asn1::{ObjectIdentifier, UintRef},
 };
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use spki::{
+    AlgorithmIdentifierOwned, AlgorithmIdentifierRef, SubjectPublicKeyInfoOwned,
+    SubjectPublicKeyInfoRef,
+};
 
 use crate::{
     KeyAlgorithm, Refusal, Signed,
@@ -88,6 +92,11 @@ impl PublicKey {
     /// Parses and checks a SubjectPublicKeyInfo: RSA 2048–4096 bits with e = 65537, or an
     /// uncompressed P-256 / P-384 point. Anything else is [`Refusal::UnsupportedKey`].
     pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, Refusal> {
+        Self::from_spki_ref(&spki.owned_to_ref())
+    }
+
+    /// [`Self::from_spki`] on a borrowed SubjectPublicKeyInfo (no allocation but the key copy).
+    pub(crate) fn from_spki_ref(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<Self, Refusal> {
         let key_bytes = spki.subject_public_key.as_bytes().ok_or(Refusal::UnsupportedKey)?;
         let alg = &spki.algorithm;
         if alg.oid == oids::RSA_ENCRYPTION {
@@ -158,6 +167,16 @@ impl PublicKey {
     pub(crate) fn verify_x509(
         &self,
         alg: &AlgorithmIdentifierOwned,
+        tbs: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Refusal> {
+        self.verify_x509_ref(&alg.owned_to_ref(), tbs, signature)
+    }
+
+    /// [`Self::verify_x509`] with a borrowed algorithm identifier.
+    pub(crate) fn verify_x509_ref(
+        &self,
+        alg: &AlgorithmIdentifierRef<'_>,
         tbs: &[u8],
         signature: &[u8],
     ) -> Result<(), Refusal> {
@@ -235,7 +254,7 @@ impl PublicKey {
     }
 }
 
-pub(crate) fn params_null_or_absent(alg: &AlgorithmIdentifierOwned) -> bool {
+pub(crate) fn params_null_or_absent(alg: &AlgorithmIdentifierRef<'_>) -> bool {
     match &alg.parameters {
         None => true,
         Some(p) => der::Tagged::tag(p) == der::Tag::Null && p.value().is_empty(),

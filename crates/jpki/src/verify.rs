@@ -2,7 +2,12 @@
 
 use std::{fmt, sync::Arc};
 
-use der::{Decode, asn1::ObjectIdentifier};
+use const_oid::AssociatedOid;
+use der::{
+    Decode, Encode, Reader, Sequence, Tag,
+    asn1::{BitStringRef, IntRef, ObjectIdentifier, OctetStringRef},
+};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use time::OffsetDateTime;
 use x509_cert::{
     Certificate,
@@ -11,6 +16,8 @@ use x509_cert::{
         AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies,
         ExtendedKeyUsage, KeyUsage, name::GeneralName,
     },
+    name::Name,
+    time::Validity,
 };
 
 use crate::{
@@ -247,23 +254,31 @@ impl Verifier {
         der: &[u8],
         at: OffsetDateTime,
     ) -> Result<(VerifiedCard, PublicKey), Refusal> {
-        let cert = Certificate::from_der(der).map_err(|_| Refusal::MalformedCertificate)?;
+        // Borrowed decode: the same DER rules as x509-cert's `Certificate` (same field types and
+        // attributes), without copying every field. The issuer name is decoded only when it is
+        // not byte-for-byte a configured root's subject (a root's name is well-formed DER).
+        let decoded = self.decode(der);
+        // The borrowed decode accepts exactly what x509-cert's does (tests and fuzzing check).
+        debug_assert_eq!(decoded.is_some(), Certificate::from_der(der).is_ok());
+        let (cert, subject) = decoded.ok_or(Refusal::MalformedCertificate)?;
         let tbs_raw = tbs_bytes(der).map_err(|_| Refusal::MalformedCertificate)?;
         let tbs = &cert.tbs_certificate;
         if tbs.version != Version::V3 || tbs.signature != cert.signature_algorithm {
             return Err(Refusal::MalformedCertificate);
         }
         let signature = cert.signature.as_bytes().ok_or(Refusal::MalformedCertificate)?;
+        let extensions = tbs.extensions.as_deref().unwrap_or(&[]);
 
         // The root: by authority key id only, then the name must agree.
-        let aki = match tbs.get::<AuthorityKeyIdentifier>() {
+        let aki = match extension::<AuthorityKeyIdentifier>(extensions) {
             Ok(Some((_, aki))) => aki,
             Ok(None) => return Err(Refusal::UntrustedIssuer),
             Err(_) => return Err(Refusal::MalformedCertificate),
         };
         let key_id = aki.key_identifier.as_ref().ok_or(Refusal::UntrustedIssuer)?;
         let root = self.anchors.get(key_id.as_bytes()).ok_or(Refusal::UntrustedIssuer)?;
-        if !root.valid_at(at) || tbs.issuer != root.subject {
+        // Equal DER is equal names: DER has one encoding per value.
+        if !root.valid_at(at) || *tbs.issuer.0 != *root.subject_der {
             return Err(Refusal::UntrustedIssuer);
         }
         if let Some(serial) = &aki.authority_cert_serial_number
@@ -271,7 +286,7 @@ impl Verifier {
         {
             return Err(Refusal::UntrustedIssuer);
         }
-        root.key.verify_x509(&cert.signature_algorithm, tbs_raw, signature)?;
+        root.key.verify_x509_ref(&cert.signature_algorithm, tbs_raw, signature)?;
 
         // From here on the content is the root's word.
         let not_before = to_offset(tbs.validity.not_before);
@@ -282,29 +297,29 @@ impl Verifier {
         if at > not_after {
             return Err(Refusal::Expired);
         }
-        for ext in tbs.extensions.as_deref().unwrap_or(&[]) {
+        for ext in extensions {
             if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.extn_id) {
                 return Err(Refusal::UnsupportedCriticalExtension);
             }
         }
-        match tbs.get::<BasicConstraints>() {
+        match extension::<BasicConstraints>(extensions) {
             Ok(Some((_, bc))) if bc.ca => return Err(Refusal::WrongKeyUsage),
             Ok(_) => {}
             Err(_) => return Err(Refusal::MalformedCertificate),
         }
-        match tbs.get::<KeyUsage>() {
+        match extension::<KeyUsage>(extensions) {
             Ok(Some((_, ku))) if ku.digital_signature() => {}
             Ok(_) => return Err(Refusal::WrongKeyUsage),
             Err(_) => return Err(Refusal::MalformedCertificate),
         }
         if self.policy.require_client_auth {
-            match tbs.get::<ExtendedKeyUsage>() {
+            match extension::<ExtendedKeyUsage>(extensions) {
                 Ok(Some((_, eku))) if eku.0.contains(&oids::KP_CLIENT_AUTH) => {}
                 Ok(_) => return Err(Refusal::WrongExtendedKeyUsage),
                 Err(_) => return Err(Refusal::MalformedCertificate),
             }
         }
-        match tbs.get::<CertificatePolicies>() {
+        match extension::<CertificatePolicies>(extensions) {
             Ok(Some((_, policies)))
                 if policies
                     .0
@@ -313,11 +328,11 @@ impl Verifier {
             Ok(_) => return Err(Refusal::WrongPolicy),
             Err(_) => return Err(Refusal::MalformedCertificate),
         }
-        let key = PublicKey::from_spki(&tbs.subject_public_key_info)?;
+        let key = PublicKey::from_spki_ref(&tbs.subject_public_key_info)?;
 
         let card = VerifiedCard {
             cert_ref: CertRef::new(root, tbs.serial_number.as_bytes()),
-            subject_id: common_name(&tbs.subject).unwrap_or_default(),
+            subject_id: common_name(&subject).unwrap_or_default(),
             not_before,
             not_after,
             key_algorithm: key.algorithm,
@@ -325,6 +340,98 @@ impl Verifier {
             certificate_sha256: sha256(der),
         };
         Ok((card, key))
+    }
+}
+
+impl Verifier {
+    /// Decodes a certificate under x509-cert's rules, borrowing: `None` where
+    /// `Certificate::from_der` fails. Returns the view and the decoded subject name.
+    fn decode<'a>(&self, der: &'a [u8]) -> Option<(CertificateView<'a>, Name)> {
+        let cert = CertificateView::from_der(der).ok()?;
+        let tbs = &cert.tbs_certificate;
+        if tbs.serial_number.as_bytes().len() > SERIAL_MAX_DECODE_LEN {
+            return None;
+        }
+        // A configured root's subject is well-formed: only another issuer needs decoding.
+        if !self.anchors.iter().any(|a| *a.subject_der == *tbs.issuer.0) {
+            Name::from_der(tbs.issuer.0).ok()?;
+        }
+        let subject = Name::from_der(tbs.subject.0).ok()?;
+        Some((cert, subject))
+    }
+}
+
+/// x509-cert's limit on a decoded serial number (20 octets, 21 with a sign octet).
+const SERIAL_MAX_DECODE_LEN: usize = 21;
+
+/// A certificate decoded without copies: x509-cert's `Certificate` field for field, with
+/// borrowed types (`Name`s kept as their raw DER, decoded where needed).
+#[derive(Sequence)]
+struct CertificateView<'a> {
+    tbs_certificate: TbsView<'a>,
+    signature_algorithm: AlgorithmIdentifierRef<'a>,
+    signature: BitStringRef<'a>,
+}
+
+/// x509-cert's `TbsCertificate` with borrowed fields and the same DER attributes.
+#[derive(Sequence)]
+struct TbsView<'a> {
+    #[asn1(context_specific = "0", default = "Default::default")]
+    version: Version,
+    serial_number: IntRef<'a>,
+    signature: AlgorithmIdentifierRef<'a>,
+    issuer: RawTlv<'a>,
+    validity: Validity,
+    subject: RawTlv<'a>,
+    subject_public_key_info: SubjectPublicKeyInfoRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    issuer_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", optional = "true")]
+    subject_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<Vec<ExtensionView<'a>>>,
+}
+
+/// x509-cert's `Extension` with a borrowed value.
+#[derive(Sequence)]
+struct ExtensionView<'a> {
+    extn_id: ObjectIdentifier,
+    #[asn1(default = "Default::default")]
+    critical: bool,
+    extn_value: OctetStringRef<'a>,
+}
+
+/// One complete SEQUENCE (tag, length, value), kept as its DER bytes.
+struct RawTlv<'a>(&'a [u8]);
+
+impl<'a> Decode<'a> for RawTlv<'a> {
+    fn decode<R: Reader<'a>>(reader: &mut R) -> der::Result<Self> {
+        let header = reader.peek_header()?;
+        header.tag.assert_eq(Tag::Sequence)?;
+        Ok(Self(reader.tlv_bytes()?))
+    }
+}
+
+impl Encode for RawTlv<'_> {
+    fn encoded_len(&self) -> der::Result<der::Length> {
+        der::Length::try_from(self.0.len())
+    }
+
+    fn encode(&self, writer: &mut impl der::Writer) -> der::Result<()> {
+        writer.write(self.0)
+    }
+}
+
+/// x509-cert's `TbsCertificate::get` over borrowed extensions: the extension decoded, `None`
+/// when absent, an error when it is repeated or does not decode.
+fn extension<'a, T: Decode<'a> + AssociatedOid>(
+    extensions: &[ExtensionView<'a>],
+) -> der::Result<Option<(bool, T)>> {
+    let mut found = extensions.iter().filter(|e| e.extn_id == T::OID);
+    match (found.next(), found.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(der::ErrorKind::Failed.into()),
+        (Some(e), None) => Ok(Some((e.critical, T::from_der(e.extn_value.as_bytes())?))),
     }
 }
 
