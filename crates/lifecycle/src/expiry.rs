@@ -80,7 +80,7 @@ impl ExpirySweep {
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
-                _ = stop.wait_for(|s| *s) => return,
+                () = crate::stopped(&mut stop) => return,
             }
             if let Err(error) = self.sweep(honnin_core::time::now()).await {
                 self.metrics.failure("expiry");

@@ -689,7 +689,7 @@ impl RevocationSync {
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
-                _ = stop.wait_for(|s| *s) => return,
+                () = crate::stopped(&mut stop) => return,
             }
             let lease = match self.store.try_lease(SYNC_LEASE).await {
                 Ok(Some(lease)) => lease,
@@ -708,7 +708,7 @@ impl RevocationSync {
             let mut log = |p: Progress| tracing::debug!(target: TARGET, "{p}");
             let cycle = tokio::select! {
                 cycle = self.cycle(recheck, &mut log) => cycle,
-                _ = stop.wait_for(|s| *s) => {
+                () = crate::stopped(&mut stop) => {
                     let _ = lease.release().await;
                     return;
                 }

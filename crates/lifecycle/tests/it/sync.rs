@@ -271,3 +271,51 @@ async fn failures_are_reported_and_the_cycle_goes_on(db: &TestDb) {
     assert_eq!(report.attestations_revoked(), 1);
     assert_eq!(db.status(renewed_id).await, AttestationStatus::Revoked);
 }
+
+both_backends!(the_loop_revokes_within_an_interval_and_stops_on_request);
+
+async fn the_loop_revokes_within_an_interval_and_stops_on_request(db: &TestDb) {
+    let card = db.card().await;
+    let wallet = random_wallet();
+    let id = db.attest_active(card.serial(), wallet).await;
+    let crl =
+        db.crl_file("auth.crl", vec![(card.serial().to_vec(), CardReason::KeyCompromise)]).await;
+    let metrics = honnin_lifecycle::LifecycleMetrics::default();
+    let sync = sync(db).with_crls(vec![file(&crl)]).with_metrics(metrics.clone());
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    // Spawned like `honnin serve` does (the loop must be `Send`).
+    let task = tokio::spawn(sync.run(
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(3600),
+        stop_rx,
+    ));
+    let started = std::time::Instant::now();
+    while db.status(id).await != AttestationStatus::Revoked {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "not revoked in time");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), task).await.unwrap().unwrap();
+
+    // The metrics saw it: one revoked attestation, a lag of about the CRL's age (an hour).
+    let mut registry = prometheus_client::registry::Registry::default();
+    for (name, help, metric) in metrics.metrics() {
+        registry.register(name, help, metric);
+    }
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    assert!(
+        text.contains("honnin_revocation_attestations_revoked_total{source=\"crl\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("honnin_revocation_crl_entries_total"), "{text}");
+    let lag: f64 = text
+        .lines()
+        .find(|l| l.starts_with("honnin_revocation_lag_seconds "))
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3_500.0..3_700.0).contains(&lag), "{lag}");
+    assert!(!text.contains("honnin_revocation_last_success_timestamp_seconds 0\n"), "{text}");
+}
