@@ -173,3 +173,48 @@ pub(crate) async fn attest(
     let new = new_attestation(person, wallet, challenge, b"card signature", now());
     store.record_attestation(&new, policy, now()).await
 }
+
+/// Runs raw statements on the test database (`pg` on Postgres, `sqlite` on SQLite), for
+/// tampering and scans the store's API does not offer; returns the rows affected.
+pub(crate) async fn exec(db: &TestDb, pg: &str, sqlite: &str) -> u64 {
+    use sqlx::AssertSqlSafe;
+    match db.backend {
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::raw_sql(AssertSqlSafe(pg.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::raw_sql(AssertSqlSafe(sqlite.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap()
+                .rows_affected()
+        }
+    }
+}
+
+/// A count from raw SQL that both backends accept (`SELECT count(*) …`).
+pub(crate) async fn count(db: &TestDb, sql: &str) -> i64 {
+    use sqlx::AssertSqlSafe;
+    match db.backend {
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    }
+}

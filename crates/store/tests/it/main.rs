@@ -7,8 +7,10 @@
 mod harness;
 
 mod attestations;
+mod audit;
 mod challenges;
 mod connect;
 mod lease;
+mod lifecycle;
 mod outbox;
 mod privacy;
