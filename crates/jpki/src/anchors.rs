@@ -7,11 +7,13 @@ use std::{
     sync::Arc,
 };
 
-use der::{Decode, Encode};
+use der::{Decode, Encode, asn1::OctetString};
 use time::OffsetDateTime;
 use x509_cert::{
     Certificate,
-    ext::pkix::{BasicConstraints, SubjectKeyIdentifier},
+    ext::pkix::{
+        AuthorityKeyIdentifier, BasicConstraints, SubjectKeyIdentifier, name::GeneralName,
+    },
     name::Name,
 };
 
@@ -30,13 +32,17 @@ pub struct TrustAnchor {
     pub(crate) subject_der: Arc<[u8]>,
     /// The subject as RFC 4514 text, formatted once (every verification reports it).
     pub(crate) subject_text: Arc<str>,
-    pub(crate) serial: Vec<u8>,
+    pub(crate) serial: Box<[u8]>,
     pub(crate) not_before: OffsetDateTime,
     pub(crate) not_after: OffsetDateTime,
     pub(crate) key: PublicKey,
     /// The subjectPublicKey BIT STRING contents, as OCSP's issuerKeyHash hashes them.
     pub(crate) key_bits: Arc<[u8]>,
-    pub(crate) der: Vec<u8>,
+    pub(crate) der: Box<[u8]>,
+    /// The DER authorityKeyIdentifier value a JPKI certificate under this root carries (key id,
+    /// the root's name, its serial): a certificate whose extension is these exact bytes names
+    /// this root without decoding it. Empty if it cannot be encoded.
+    pub(crate) profile_aki: Box<[u8]>,
 }
 
 impl TrustAnchor {
@@ -66,17 +72,25 @@ impl TrustAnchor {
             Err(e) => return Err(invalid(format!("bad subjectKeyIdentifier: {e}"))),
         };
         let subject_der = tbs.subject.to_der().map_err(|e| invalid(format!("bad subject: {e}")))?;
+        let profile_aki = AuthorityKeyIdentifier {
+            key_identifier: OctetString::new(key_id.clone()).ok(),
+            authority_cert_issuer: Some(vec![GeneralName::DirectoryName(tbs.subject.clone())]),
+            authority_cert_serial_number: Some(tbs.serial_number.clone()),
+        }
+        .to_der()
+        .unwrap_or_default();
         Ok(Self {
             key_id,
             subject: tbs.subject.clone(),
             subject_text: tbs.subject.to_string().into(),
             subject_der: subject_der.into(),
-            serial: tbs.serial_number.as_bytes().to_vec(),
+            serial: tbs.serial_number.as_bytes().into(),
             not_before: to_offset(tbs.validity.not_before),
             not_after: to_offset(tbs.validity.not_after),
             key,
             key_bits,
-            der: der.to_vec(),
+            der: der.into(),
+            profile_aki: profile_aki.into(),
         })
     }
 

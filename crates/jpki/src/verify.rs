@@ -269,21 +269,45 @@ impl Verifier {
         let signature = cert.signature.as_bytes().ok_or(Refusal::MalformedCertificate)?;
         let extensions = tbs.extensions.as_deref().unwrap_or(&[]);
 
-        // The root: by authority key id only, then the name must agree.
-        let aki = match extension::<AuthorityKeyIdentifier>(extensions) {
-            Ok(Some((_, aki))) => aki,
-            Ok(None) => return Err(Refusal::UntrustedIssuer),
-            Err(_) => return Err(Refusal::MalformedCertificate),
+        // The root: by authority key id only, then the name must agree. The JPKI profile's
+        // identifier (key id, root name, root serial) is recognised by its bytes: equal DER is
+        // an equal value, so this is the decode below without its cost.
+        let mut aki_found = extensions.iter().filter(|e| e.extn_id == oids::AUTHORITY_KEY_ID);
+        let profile_root = match (aki_found.next(), aki_found.next()) {
+            (Some(ext), None) => {
+                self.anchors.iter().find(|a| *a.profile_aki == *ext.extn_value.as_bytes())
+            }
+            _ => None,
         };
-        let key_id = aki.key_identifier.as_ref().ok_or(Refusal::UntrustedIssuer)?;
-        let root = self.anchors.get(key_id.as_bytes()).ok_or(Refusal::UntrustedIssuer)?;
+        let root = match profile_root {
+            Some(root) => {
+                debug_assert!(matches!(
+                    extension::<AuthorityKeyIdentifier>(extensions),
+                    Ok(Some((_, aki))) if aki.key_identifier.as_ref().map(|k| k.as_bytes())
+                        == Some(root.key_id())
+                        && aki.authority_cert_serial_number.as_ref().map(|s| s.as_bytes())
+                            == Some(&*root.serial)
+                ));
+                root
+            }
+            None => {
+                let aki = match extension::<AuthorityKeyIdentifier>(extensions) {
+                    Ok(Some((_, aki))) => aki,
+                    Ok(None) => return Err(Refusal::UntrustedIssuer),
+                    Err(_) => return Err(Refusal::MalformedCertificate),
+                };
+                let key_id = aki.key_identifier.as_ref().ok_or(Refusal::UntrustedIssuer)?;
+                let root = self.anchors.get(key_id.as_bytes()).ok_or(Refusal::UntrustedIssuer)?;
+                if let Some(serial) = &aki.authority_cert_serial_number
+                    && serial.as_bytes() != &*root.serial
+                {
+                    return Err(Refusal::UntrustedIssuer);
+                }
+                root
+            }
+        };
         // Equal DER is equal names: DER has one encoding per value.
         if !root.valid_at(at) || *tbs.issuer.0 != *root.subject_der {
-            return Err(Refusal::UntrustedIssuer);
-        }
-        if let Some(serial) = &aki.authority_cert_serial_number
-            && serial.as_bytes() != root.serial.as_slice()
-        {
             return Err(Refusal::UntrustedIssuer);
         }
         root.key.verify_x509_ref(&cert.signature_algorithm, tbs_raw, signature)?;
