@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod admin;
 mod attest;
+mod audit;
 mod auth;
 mod error;
 mod extract;
+mod lifecycle;
 mod metrics;
 mod openapi;
 mod ratelimit;
@@ -20,7 +23,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use honnin_core::{ChallengeSettings, ContractWallets, Pepper, Policy, Store};
+use honnin_core::{ChallengeSettings, ContractWallets, Pepper, Policy, Store, audit::AuditLog};
 use honnin_jpki::{RevocationSource, Verifier};
 use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
@@ -29,6 +32,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use admin::{AdminRevocationRequest, AuditEventView, AuditPage};
 pub use auth::{AdminToken, ApiKey, Auth, AuthConfigError, InvalidTokenDigest, TokenDigest};
 pub use error::{Error, PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem, Result};
 pub use metrics::Metrics;
@@ -36,7 +40,7 @@ pub use openapi::openapi;
 pub use ratelimit::{API_KEY_HEADER, Rate, RateLimits};
 pub use routes::{
     AttestationAccepted, AttestationRequest, AttestationView, ChallengeRequest, ChallengeResponse,
-    Health,
+    ErasureAccepted, ErasureRequest, Health, RevocationAccepted, RevocationRequest,
 };
 
 /// The request-id header: taken from the request when the client sent one, else a fresh UUID;
@@ -123,6 +127,9 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     /// Wakes the chain writer after work was queued (`None`: it finds the work on its next poll).
     pub on_queued: Option<OnQueued>,
+    /// The audit log writer. Its future (from `AuditLog::new`) must be running: handlers wait
+    /// for their events to be committed before answering.
+    pub audit: AuditLog,
 }
 
 impl fmt::Debug for AppState {
@@ -178,9 +185,17 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/challenges", post(routes::create_challenge))
         .route("/v1/attestations", post(routes::submit_attestation))
         .route("/v1/attestations/{wallet}", get(routes::get_attestation))
+        .route("/v1/revocations", post(routes::submit_revocation))
+        .route("/v1/erasures", post(routes::submit_erasure))
         .route_layer(middleware::from_fn_with_state(shared.clone(), ratelimit::limit));
+    // Bearer token required; refused requests are rate limited and audited.
+    let admin = Router::new()
+        .route("/v1/admin/audit", get(admin::read_audit))
+        .route("/v1/admin/revocations", post(admin::revoke))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), auth::require_admin));
     Router::new()
         .merge(public)
+        .merge(admin)
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/metrics", get(routes::metrics))

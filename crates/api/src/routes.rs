@@ -9,16 +9,21 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use honnin_core::{
-    Address, AttestationStatus, Audience, Purpose, RevocationReason, StoreError, time,
+    Address, AttestationStatus, Audience, AuditEventKind, Purpose, RevocationReason, StoreError,
+    time,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     Error, Result, Shared,
-    attest::{self, Submission},
+    attest::{
+        self, CardEvidence, Submission, decode_base64, parse_challenge_id, parse_wallet_signature,
+    },
+    audit::{self, Caller},
     error::Problem,
     extract::JsonBody,
+    lifecycle,
 };
 
 /// `POST /v1/challenges` body.
@@ -33,6 +38,11 @@ pub struct ChallengeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "app.example")]
     pub audience: Option<String>,
+    /// What the challenge is for: `attest` (default), `revoke` (self-revocation, signed by the
+    /// wallet) or `erase` (erasure, proved with the card). Part of the signed message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "attest")]
+    pub purpose: Option<String>,
 }
 
 /// `POST /v1/challenges` answer (201).
@@ -106,6 +116,55 @@ pub struct AttestationView {
     pub revocation_reason: Option<RevocationReason>,
 }
 
+/// `POST /v1/revocations` body: the holder revokes their wallet's attestation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationRequest {
+    /// The id of a challenge issued with purpose `revoke` for the wallet.
+    pub challenge_id: String,
+    /// The wallet's EIP-191 signature over the challenge's message (or an ERC-1271 signature
+    /// for a contract wallet): `0x`-prefixed hex.
+    pub wallet_signature: String,
+}
+
+/// `POST /v1/revocations` and `POST /v1/admin/revocations` answer (202): revoked, and the
+/// on-chain `revoke` queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevocationAccepted {
+    /// The revoked attestation's id.
+    pub attestation_id: String,
+    /// The wallet (EIP-55 checksummed).
+    pub wallet: String,
+    /// Always `revoked`.
+    #[schema(value_type = String, example = "revoked")]
+    pub status: AttestationStatus,
+    /// Why (`holder` for self-revocation; the operator's reason otherwise).
+    #[schema(value_type = String, example = "holder")]
+    pub reason: RevocationReason,
+}
+
+/// `POST /v1/erasures` body: the person proves with the card that they want to be forgotten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    /// The id of a challenge issued with purpose `erase`.
+    pub challenge_id: String,
+    /// The card's JPKI user-authentication certificate: DER, standard base64.
+    pub certificate: String,
+    /// The card's signature over the challenge's message: standard base64.
+    pub card_signature: String,
+}
+
+/// `POST /v1/erasures` answer (202).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErasureAccepted {
+    /// Always `true`: the pseudonym, certificate hashes and every link from the person's
+    /// attestations to them are deleted.
+    pub erased: bool,
+    /// How many live attestations were revoked (their on-chain `revoke` is queued).
+    pub revoked: usize,
+}
+
 /// `/health` and `/ready` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Health {
@@ -113,7 +172,7 @@ pub struct Health {
     pub status: String,
 }
 
-fn parse_wallet(text: &str) -> Result<Address> {
+pub(crate) fn parse_wallet(text: &str) -> Result<Address> {
     let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"));
     match digits {
         Some(d) if d.len() == 40 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -134,15 +193,24 @@ fn parse_wallet(text: &str) -> Result<Address> {
         (status = 400, description = "malformed_request, individual_number_forbidden", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "body_too_large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported_media_type", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_api_key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited (see Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "unavailable, timeout", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn create_challenge(
     State(shared): State<Arc<Shared>>,
+    caller: Caller,
     JsonBody(request): JsonBody<ChallengeRequest>,
 ) -> Result<(StatusCode, Json<ChallengeResponse>)> {
     let state = &shared.state;
     let wallet = parse_wallet(&request.wallet)?;
+    let purpose = match request.purpose.as_deref() {
+        None => Purpose::Attest,
+        Some(name) => name
+            .parse()
+            .map_err(|_| Error::malformed("`purpose` must be `attest`, `revoke` or `erase`"))?,
+    };
     let audience = request
         .audience
         .map(Audience::new)
@@ -151,14 +219,15 @@ pub(crate) async fn create_challenge(
     // A random 128-bit id collides with negligible probability; one retry covers it.
     let mut attempts = 0;
     let challenge = loop {
-        let challenge =
-            state.challenges.issue(Purpose::Attest, wallet, audience.clone(), time::now());
+        let challenge = state.challenges.issue(purpose, wallet, audience.clone(), time::now());
         match state.store.insert_challenge(&challenge).await {
             Ok(()) => break challenge,
             Err(StoreError::DuplicateChallenge) if attempts == 0 => attempts += 1,
             Err(other) => return Err(other.into()),
         }
     };
+    audit::record(&shared, vec![caller.coded(AuditEventKind::ChallengeIssued, purpose.as_str())])
+        .await?;
     state.metrics.challenge_issued();
     Ok((
         StatusCode::CREATED,
@@ -188,22 +257,43 @@ pub(crate) async fn create_challenge(
         (status = 410, description = "challenge_expired", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "body_too_large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "unsupported_media_type", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_api_key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited (see Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "wallet_mismatch, revoked, or a card refusal: malformed_certificate, untrusted_issuer, expired, not_yet_valid, wrong_key_usage, wrong_extended_key_usage, wrong_policy, unsupported_critical_extension, unsupported_key, unsupported_signature_algorithm, weak_hash, malformed_signature, bad_signature", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "revocation_unknown, stale_revocation_data, contract_wallet_unavailable, unavailable, timeout", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn submit_attestation(
     State(shared): State<Arc<Shared>>,
+    caller: Caller,
     JsonBody(request): JsonBody<AttestationRequest>,
 ) -> Result<Response> {
-    let submission = Submission::parse(
-        &request.challenge_id,
-        &request.certificate,
-        &request.card_signature,
-        &request.wallet_signature,
-    )?;
-    drop(request);
-    let answer = attest::submit(&shared, submission).await?;
+    let submitted = async {
+        let submission = Submission::parse(
+            &request.challenge_id,
+            &request.certificate,
+            &request.card_signature,
+            &request.wallet_signature,
+        )?;
+        drop(request);
+        attest::submit(&shared, submission).await
+    }
+    .await;
+    let answer = audit::outcome(&shared, &caller, submitted, |answer| {
+        let id = answer.receipt.attestation_id;
+        if answer.replayed {
+            return vec![
+                caller.coded(AuditEventKind::VerificationAccepted, "replayed").with_attestation(id),
+            ];
+        }
+        let mut events = vec![
+            caller.coded(AuditEventKind::VerificationAccepted, "attest").with_attestation(id),
+            caller.event(AuditEventKind::AttestationQueued).with_attestation(id),
+        ];
+        events.extend(answer.rotated.iter().map(|r| caller.revoked(*r, RevocationReason::Rotated)));
+        events
+    })
+    .await?;
     let receipt = answer.receipt;
     let wallet = receipt.wallet.to_checksum(None);
     let mut response = (
@@ -222,6 +312,113 @@ pub(crate) async fn submit_attestation(
     Ok(response)
 }
 
+/// Revokes the wallet's attestation at its holder's request.
+///
+/// Ask for a challenge with `purpose: "revoke"`, sign its message with the wallet (EIP-191
+/// `personal_sign`, or an ERC-1271 contract wallet's signature), and send it here. The
+/// attestation is revoked at once (the API says `revoked`) and the on-chain `revoke` is queued.
+#[utoipa::path(
+    post,
+    path = "/v1/revocations",
+    tag = "lifecycle",
+    request_body = RevocationRequest,
+    responses(
+        (status = 202, description = "Revoked; the on-chain revoke is queued", body = RevocationAccepted),
+        (status = 400, description = "malformed_request, individual_number_forbidden, challenge_purpose_mismatch", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_api_key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "challenge_not_found, no_live_attestation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "challenge_used", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "challenge_expired", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "wallet_mismatch", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "contract_wallet_unavailable, unavailable, timeout", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn submit_revocation(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    JsonBody(request): JsonBody<RevocationRequest>,
+) -> Result<(StatusCode, Json<RevocationAccepted>)> {
+    let revoked = async {
+        let challenge_id = parse_challenge_id(&request.challenge_id)?;
+        let signature = parse_wallet_signature(&request.wallet_signature)?;
+        lifecycle::revoke(&shared, challenge_id, signature).await
+    }
+    .await;
+    let (id, wallet) = audit::outcome(&shared, &caller, revoked, |(id, _)| {
+        vec![
+            caller.coded(AuditEventKind::VerificationAccepted, "revoke").with_attestation(*id),
+            caller.revoked(*id, RevocationReason::Holder),
+        ]
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(revocation_accepted(id, wallet, RevocationReason::Holder))))
+}
+
+/// Revokes the person's attestations and erases what honnin keeps about their card.
+///
+/// Ask for a challenge with `purpose: "erase"` (any of the person's wallets), sign its message
+/// with the card, and send the certificate and signature here. The card's evidence is checked
+/// as for an attestation (chain, profile, SHA-256 signature, revocation). Then the person's
+/// live attestations are revoked (on-chain `revoke` queued), and their pseudonym, certificate
+/// hashes and every link from their attestations to them are deleted.
+#[utoipa::path(
+    post,
+    path = "/v1/erasures",
+    tag = "lifecycle",
+    request_body = ErasureRequest,
+    responses(
+        (status = 202, description = "Erased; revocations queued", body = ErasureAccepted),
+        (status = 400, description = "malformed_request, individual_number_forbidden, challenge_purpose_mismatch", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_api_key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "challenge_not_found, person_not_found", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "challenge_used", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "challenge_expired", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "revoked, or a card refusal (as for attestations)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "revocation_unknown, stale_revocation_data, unavailable, timeout", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn submit_erasure(
+    State(shared): State<Arc<Shared>>,
+    caller: Caller,
+    JsonBody(request): JsonBody<ErasureRequest>,
+) -> Result<(StatusCode, Json<ErasureAccepted>)> {
+    let erased = async {
+        let challenge_id = parse_challenge_id(&request.challenge_id)?;
+        let evidence = CardEvidence {
+            certificate: decode_base64(&request.certificate, "certificate")?,
+            card_signature: decode_base64(&request.card_signature, "card_signature")?,
+        };
+        drop(request);
+        lifecycle::erase(&shared, challenge_id, evidence).await
+    }
+    .await;
+    let revoked = audit::outcome(&shared, &caller, erased, |revoked| {
+        let mut events = vec![caller.coded(AuditEventKind::VerificationAccepted, "erase")];
+        events.extend(
+            revoked.iter().map(|r| caller.revoked(r.attestation_id, RevocationReason::Erasure)),
+        );
+        events.push(caller.event(AuditEventKind::Erasure));
+        events
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(ErasureAccepted { erased: true, revoked: revoked.len() })))
+}
+
+pub(crate) fn revocation_accepted(
+    id: honnin_core::AttestationId,
+    wallet: Address,
+    reason: RevocationReason,
+) -> RevocationAccepted {
+    RevocationAccepted {
+        attestation_id: id.to_string(),
+        wallet: wallet.to_checksum(None),
+        status: AttestationStatus::Revoked,
+        reason,
+    }
+}
+
 /// The wallet's most recent attestation and its status.
 #[utoipa::path(
     get,
@@ -232,6 +429,8 @@ pub(crate) async fn submit_attestation(
         (status = 200, description = "The wallet's most recent attestation", body = AttestationView),
         (status = 400, description = "malformed_request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "attestation_not_found", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_api_key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "rate_limited (see Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "unavailable, timeout", body = Problem, content_type = "application/problem+json"),
     )
 )]

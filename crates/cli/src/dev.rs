@@ -184,6 +184,8 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
 
     let settings =
         ChallengeSettings::new(ServiceDomain::new("localhost")?, chain_id, deployed.registry);
+    let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
+    tokio::spawn(audit_writer);
     let state = AppState {
         store: store.clone(),
         verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
@@ -197,6 +199,7 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
         auth: Auth::default(),
         rate_limits: RateLimits::default(),
         on_queued: None,
+        audit,
     };
     let key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
     let mut writer_config = WriterConfig::new(rpc_url.clone(), deployed.registry, key);

@@ -130,6 +130,9 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
         }
     };
     let writer = chain_writer(&config, store.clone(), &metrics)?;
+    // The audit log's group-commit writer: handlers wait for their events to be committed.
+    let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
+    let audit_writer = tokio::spawn(audit_writer);
     let state = AppState {
         store: store.clone(),
         verifier: honnin_jpki::Verifier::new(anchors, honnin_jpki::Policy::default()),
@@ -146,6 +149,7 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
             let waker = writer.waker();
             Arc::new(move || waker.wake()) as OnQueued
         }),
+        audit,
     };
     let app = honnin_api::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
 
@@ -179,6 +183,8 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
         }
     };
     purger.abort();
+    // The server (and its audit handles) is gone: the writer commits what was queued and ends.
+    let _ = tokio::time::timeout(Duration::from_secs(5), audit_writer).await;
     if let Some(writer) = writer
         && let Err(error) = writer.stop().await
     {

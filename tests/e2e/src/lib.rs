@@ -349,6 +349,8 @@ impl Deployment {
         if let Some(n) = options.verify_concurrency {
             limits.verify_concurrency = n;
         }
+        let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
+        tokio::spawn(audit_writer);
         let state = AppState {
             store: store.clone(),
             verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
@@ -363,6 +365,7 @@ impl Deployment {
             // A thousand flows from one address are the point of these tests.
             rate_limits: honnin_api::RateLimits::off(),
             on_queued: None,
+            audit,
         };
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let url = format!("http://{}", listener.local_addr()?);

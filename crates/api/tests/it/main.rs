@@ -4,8 +4,10 @@
 // Helpers and async test bodies (outside what clippy sees as #[test]) unwrap too.
 #![allow(clippy::unwrap_used)]
 
+mod admin;
 mod concurrency;
 mod flow;
+mod lifecycle;
 mod limits;
 mod operations;
 mod privacy;

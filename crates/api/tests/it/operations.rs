@@ -61,6 +61,10 @@ async fn openapi_describes_every_route_and_the_problem_shape() {
         "/v1/challenges",
         "/v1/attestations",
         "/v1/attestations/{wallet}",
+        "/v1/revocations",
+        "/v1/erasures",
+        "/v1/admin/audit",
+        "/v1/admin/revocations",
         "/health",
         "/ready",
         "/metrics",
@@ -75,6 +79,16 @@ async fn openapi_describes_every_route_and_the_problem_shape() {
     let responses = &doc["paths"]["/v1/attestations"]["post"]["responses"];
     assert!(responses["202"].is_object() && responses["409"].is_object());
     assert!(responses["422"]["description"].as_str().unwrap().contains("weak_hash"));
+    assert!(responses["429"]["description"].as_str().unwrap().contains("rate_limited"));
+    // The admin endpoints name their bearer scheme.
+    assert_eq!(doc["components"]["securitySchemes"]["admin_token"]["scheme"], "bearer");
+    assert_eq!(
+        doc["paths"]["/v1/admin/audit"]["get"]["security"][0]["admin_token"],
+        serde_json::json!([])
+    );
+    assert!(doc["paths"]["/v1/admin/audit"]["get"]["responses"]["401"].is_object());
+    let challenge = &doc["components"]["schemas"]["ChallengeRequest"]["properties"];
+    assert!(challenge["purpose"].is_object());
 }
 
 /// The app served on a real socket (port 0), spoken to with plain HTTP/1.1.

@@ -2,18 +2,16 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use alloy_primitives::{B256, Signature};
-use async_trait::async_trait;
 use axum::http::{StatusCode, header};
-use honnin_core::{Address, ContractWalletError, ContractWallets, Purpose, time::now};
+use honnin_core::{Address, Purpose, time::now};
 use honnin_jpki::{
     RevocationReason, RevocationStatus,
     test_utils::{CardSpec, FakeAnswer, SimRoot},
 };
 
 use crate::support::{
-    Harness, Options, address, attestation_request, b64, card, personal_sign, request_for, root,
-    wallet_key,
+    Harness, Options, OwnedWallets, address, attestation_request, b64, card, personal_sign,
+    request_for, root, wallet_key,
 };
 
 #[tokio::test]
@@ -271,33 +269,6 @@ async fn malformed_bodies_get_the_same_problem_shape() {
     h.get("/v1/challenges")
         .await
         .assert_problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
-}
-
-/// A contract wallet modelled in Rust exactly as the repository's `OwnedWallet` contract
-/// behaves: it accepts a signature when ECDSA recovery over the hash gives its owner.
-#[derive(Debug, Default)]
-struct OwnedWallets {
-    owners: HashMap<Address, Address>,
-    unreachable: bool,
-}
-
-#[async_trait]
-impl ContractWallets for OwnedWallets {
-    async fn is_valid_signature(
-        &self,
-        wallet: Address,
-        hash: B256,
-        signature: &[u8],
-    ) -> Result<bool, ContractWalletError> {
-        if self.unreachable {
-            return Err(ContractWalletError("connection refused".into()));
-        }
-        let Some(owner) = self.owners.get(&wallet) else { return Ok(false) };
-        Ok(Signature::from_raw(signature)
-            .ok()
-            .and_then(|s| s.recover_address_from_prehash(&hash).ok())
-            .is_some_and(|recovered| recovered == *owner))
-    }
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! simulated JPKI root and cards, real EOA keys, and a log capture.
 
 use std::{
+    collections::HashMap,
     io::Write,
     net::SocketAddr,
     sync::{
@@ -10,7 +11,8 @@ use std::{
     },
 };
 
-use alloy_primitives::Signature;
+use alloy_primitives::{B256, Signature};
+use async_trait::async_trait;
 use axum::{
     Router,
     body::Body,
@@ -23,7 +25,8 @@ use honnin_api::{
     app,
 };
 use honnin_core::{
-    Address, Challenge, ChallengeSettings, Pepper, Policy, Purpose, ServiceDomain, Store,
+    Address, AuditQuery, AuditRecord, Challenge, ChallengeSettings, ContractWalletError,
+    ContractWallets, Pepper, Policy, Purpose, ServiceDomain, Store, audit::AuditLog,
     wallet::eip191_hash,
 };
 use honnin_jpki::{
@@ -70,6 +73,7 @@ pub(crate) struct Harness {
     policy: Policy,
     limits: Limits,
     store_options: StoreOptions,
+    audit: AuditLog,
     _dir: Option<TempDir>,
 }
 
@@ -129,6 +133,8 @@ impl Harness {
         );
         let metrics = Metrics::new();
         let pepper = Arc::new(Pepper::generate());
+        let (audit, audit_writer) = AuditLog::new(store.clone());
+        tokio::spawn(audit_writer);
         let wakes = Arc::new(AtomicUsize::new(0));
         let counter = wakes.clone();
         let state = AppState {
@@ -146,6 +152,7 @@ impl Harness {
             on_queued: Some(Arc::new(move || {
                 counter.fetch_add(1, Ordering::SeqCst);
             })),
+            audit: audit.clone(),
         };
         Self {
             app: app(state),
@@ -159,6 +166,7 @@ impl Harness {
             policy: options.policy,
             limits: options.limits,
             store_options: options.store,
+            audit,
             _dir: dir,
         }
     }
@@ -180,7 +188,13 @@ impl Harness {
             auth: Auth::default(),
             rate_limits: RateLimits::off(),
             on_queued: None,
+            audit: self.audit.clone(),
         })
+    }
+
+    /// Every audit row, in sequence order.
+    pub(crate) async fn audit_rows(&self) -> Vec<AuditRecord> {
+        self.store.audit_page(&AuditQuery::all_after(None, AuditQuery::MAX_LIMIT)).await.unwrap()
     }
 
     /// Sends a request as if from `peer` (what `into_make_service_with_connect_info` provides).
@@ -230,6 +244,24 @@ impl Harness {
             self.post("/v1/challenges", &serde_json::json!({ "wallet": wallet.to_string() })).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         serde_json::from_value(reply.body).expect("challenge response")
+    }
+
+    /// Asks the API for a challenge of `purpose` (`attest`, `revoke`, `erase`) for `wallet`.
+    pub(crate) async fn challenge_for(&self, wallet: Address, purpose: &str) -> ChallengeResponse {
+        let body = serde_json::json!({ "wallet": wallet.to_string(), "purpose": purpose });
+        let reply = self.post("/v1/challenges", &body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        serde_json::from_value(reply.body).expect("challenge response")
+    }
+
+    /// Attests `wallet` with `card` through the API (challenge, then submission); returns the
+    /// attestation id.
+    pub(crate) async fn attest(&self, card: &SimCard, wallet: &SigningKey) -> String {
+        let challenge = self.challenge(address(wallet)).await;
+        let reply =
+            self.post("/v1/attestations", &attestation_request(&challenge, card, wallet)).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+        reply.body["attestation_id"].as_str().expect("id").to_owned()
     }
 
     /// Stores a challenge issued at `issued_at` directly (expired or other-purpose challenges).
@@ -308,6 +340,14 @@ pub(crate) fn card(serial: &[u8]) -> SimCard {
     root().issue(&CardSpec { serial: serial.to_vec(), ..CardSpec::default() })
 }
 
+/// A card with a random 16-byte serial (positive, no leading zero): distinctive enough that
+/// finding its hex anywhere cannot be a coincidence.
+pub(crate) fn fresh_card() -> SimCard {
+    let mut serial = honnin_core::ChallengeId::random().as_bytes().to_vec();
+    serial[0] = (serial[0] & 0x7f) | 0x10;
+    card(&serial)
+}
+
 pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -338,6 +378,33 @@ pub(crate) fn request_for(
         expires_at: honnin_core::time::rfc3339(challenge.expires_at),
     };
     attestation_request(&response, card, wallet)
+}
+
+/// A contract wallet modelled in Rust exactly as the repository's `OwnedWallet` contract
+/// behaves: it accepts a signature when ECDSA recovery over the hash gives its owner.
+#[derive(Debug, Default)]
+pub(crate) struct OwnedWallets {
+    pub(crate) owners: HashMap<Address, Address>,
+    pub(crate) unreachable: bool,
+}
+
+#[async_trait]
+impl ContractWallets for OwnedWallets {
+    async fn is_valid_signature(
+        &self,
+        wallet: Address,
+        hash: B256,
+        signature: &[u8],
+    ) -> Result<bool, ContractWalletError> {
+        if self.unreachable {
+            return Err(ContractWalletError("connection refused".into()));
+        }
+        let Some(owner) = self.owners.get(&wallet) else { return Ok(false) };
+        Ok(Signature::from_raw(signature)
+            .ok()
+            .and_then(|s| s.recover_address_from_prehash(&hash).ok())
+            .is_some_and(|recovered| recovered == *owner))
+    }
 }
 
 /// Captures every event and span field at TRACE level (all crates: honnin, sqlx, hyper,
