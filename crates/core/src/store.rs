@@ -13,10 +13,15 @@
 //!
 //! 1. if an attestation already answers the challenge: the same request digest → return it
 //!    ([`Recorded::replayed`]); another digest → [`StoreError::ChallengeAlreadyAnswered`];
-//! 2. create the person (pseudonym) if new and **lock** them (Postgres `SELECT … FOR UPDATE`;
-//!    SQLite takes the database write lock with `BEGIN IMMEDIATE`), so two concurrent
-//!    submissions for one person are serialised and cannot both pass the limit;
-//! 3. record the certificate hash (refusing one marked revoked);
+//! 2. find the person: a known certificate hash answers it, whatever the pseudonym (so a
+//!    certificate known through a renewal link, [`Store::link_renewals`], counts as the person
+//!    of the certificate it renews); else the pseudonym, created if new. **Lock** the person
+//!    (Postgres `SELECT … FOR UPDATE`; SQLite takes the database write lock with
+//!    `BEGIN IMMEDIATE`), so two concurrent submissions for one person are serialised and
+//!    cannot both pass the limit. No lock is shared by different persons;
+//! 3. record the certificate hash with its notAfter and [sealed serial](crate::SealedCert)
+//!    (filling them in for a certificate known only through a link), refusing one marked
+//!    revoked;
 //! 4. mark the wallet's and the person's lapsed attestations expired; refuse if the wallet
 //!    still has a live attestation ([`StoreError::WalletAlreadyAttested`]);
 //! 5. apply the policy: under the limit → go on; at it → [`AtLimit::Refuse`] answers
@@ -24,6 +29,22 @@
 //!    attestations (reason `Rotated`) and queues their `revoke` (or cancels their `attest`
 //!    if it was never claimed);
 //! 6. insert the attestation (pending) and queue its `attest`.
+//!
+//! ## The life cycle
+//!
+//! Certificate revocations ([`Store::revoke_certificates`]), expiry
+//! ([`Store::expire_attestations`]), wallet revocations ([`Store::revoke_wallet`]) and erasure
+//! ([`Store::erase_person`]) revoke live attestations the same way rotation does: status
+//! `revoked` with the reason, and a `revoke` queued for the chain (or the `attest` cancelled
+//! when it was never claimed). The status change is the claim: of two concurrent revocations of
+//! one attestation, one queues the `revoke`. [`Store::claim_outbox`] keeps per-wallet order, so
+//! a `revoke` never reaches the chain before the `attest` it undoes.
+//!
+//! ## The audit log
+//!
+//! [`Store::append_audit`] chains rows as [`crate::audit`] describes. Its head row is the only
+//! lock all appenders share; nothing else takes it, so the attestation transaction is not
+//! serialised by auditing.
 //!
 //! [`AtLimit::Refuse`]: crate::AtLimit::Refuse
 //! [`AtLimit::Rotate`]: crate::AtLimit::Rotate

@@ -13,7 +13,10 @@
 //! - [`Store::record_attestation`] locks the person row (`SELECT … FOR UPDATE`) so concurrent
 //!   submissions for one person are serialised; a partial unique index keeps one live
 //!   attestation per wallet even across persons.
-//! - The outbox is claimed with `FOR UPDATE SKIP LOCKED`.
+//! - The outbox is claimed with `FOR UPDATE SKIP LOCKED`, in per-wallet order (an item waits
+//!   for every earlier open item of its wallet).
+//! - The audit log's head is one row, locked (`FOR UPDATE`) by each append: one linear chain
+//!   across instances. Batches are inserted with one `UNNEST` statement.
 //! - Leases are session advisory locks on a dedicated connection outside the pool.
 
 use std::time::Duration as StdDuration;

@@ -12,7 +12,10 @@
 //!   `BEGIN IMMEDIATE`, which takes the database's single write lock up front. That is what
 //!   serialises concurrent submissions for one person (SQLite has no row locks), and it avoids
 //!   the `SQLITE_BUSY` a deferred transaction gets when it upgrades from read to write.
-//! - Times are stored as Unix seconds.
+//! - Times are stored as Unix seconds (the audit log's as Unix microseconds, which its hash
+//!   commits to).
+//! - The outbox is claimed in per-wallet order (an item waits for every earlier open item of
+//!   its wallet).
 //! - Leases are rows with a holder token and an expiry that [`Lease::is_held`] extends.
 //! - `sqlite::memory:` works (one connection, so one database); data is lost with the process.
 
