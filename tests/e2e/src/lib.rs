@@ -349,6 +349,18 @@ impl Deployment {
         if let Some(n) = options.verify_concurrency {
             limits.verify_concurrency = n;
         }
+        let mut config =
+            WriterConfig::new(rpc_url.clone(), self.chain.registry, self.chain.attester_key.clone());
+        config.linger = Duration::from_millis(20);
+        config.idle_poll = Duration::from_millis(20);
+        config.lease_retry = Duration::from_millis(200);
+        config.retry_base = Duration::from_millis(100);
+        config.receipt_poll = Duration::from_millis(20);
+        if let Some(n) = options.max_batch {
+            config.max_batch = n;
+        }
+        let writer = ChainWriter::new(config, store.clone())?;
+        let waker = writer.waker();
         let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
         tokio::spawn(audit_writer);
         let state = AppState {
@@ -364,7 +376,7 @@ impl Deployment {
             auth: honnin_api::Auth::default(),
             // A thousand flows from one address are the point of these tests.
             rate_limits: honnin_api::RateLimits::off(),
-            on_queued: None,
+            on_queued: Some(Arc::new(move || waker.wake())),
             audit,
         };
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -376,17 +388,6 @@ impl Deployment {
             }
         });
 
-        let mut config =
-            WriterConfig::new(rpc_url, self.chain.registry, self.chain.attester_key.clone());
-        config.linger = Duration::from_millis(20);
-        config.idle_poll = Duration::from_millis(20);
-        config.lease_retry = Duration::from_millis(200);
-        config.retry_base = Duration::from_millis(100);
-        config.receipt_poll = Duration::from_millis(20);
-        if let Some(n) = options.max_batch {
-            config.max_batch = n;
-        }
-        let writer = ChainWriter::new(config, store.clone())?;
         let writer_metrics = writer.metrics().clone();
         let writer = Some(writer.spawn());
         Ok(Instance { url, store, writer_metrics, writer, server })
