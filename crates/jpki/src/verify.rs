@@ -1,6 +1,9 @@
 //! Certificate chain, profile and card-signature checks.
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    sync::{Arc, RwLock},
+};
 
 use const_oid::AssociatedOid;
 use der::{
@@ -200,7 +203,18 @@ impl fmt::Debug for VerifiedCard {
 pub struct Verifier {
     anchors: Arc<TrustAnchors>,
     policy: Policy,
+    /// Profile extension values (key usage, extended key usage, policies, basic constraints)
+    /// already decoded and accepted under `policy`. Every card of one issuer carries the same
+    /// bytes, and equal DER is an equal value: the same bytes pass again without decoding.
+    /// Public data only (no serials, names or keys); at most [`ACCEPTED_EXTENSIONS_MAX`].
+    accepted_extensions: Arc<RwLock<Vec<AcceptedExtension>>>,
 }
+
+/// An extension value (by type) a [`Verifier`] has accepted.
+type AcceptedExtension = (ObjectIdentifier, Box<[u8]>);
+
+/// Bound on [`Verifier`]'s memo of accepted extension values.
+const ACCEPTED_EXTENSIONS_MAX: usize = 32;
 
 const KNOWN_EXTENSIONS: &[ObjectIdentifier] = &[
     oids::KEY_USAGE,
@@ -217,7 +231,7 @@ const KNOWN_EXTENSIONS: &[ObjectIdentifier] = &[
 impl Verifier {
     /// A verifier trusting `anchors` and enforcing `policy`.
     pub fn new(anchors: impl Into<Arc<TrustAnchors>>, policy: Policy) -> Self {
-        Self { anchors: anchors.into(), policy }
+        Self { anchors: anchors.into(), policy, accepted_extensions: Arc::default() }
     }
 
     /// The configured roots.
@@ -326,32 +340,31 @@ impl Verifier {
                 return Err(Refusal::UnsupportedCriticalExtension);
             }
         }
-        match extension::<BasicConstraints>(extensions) {
-            Ok(Some((_, bc))) if bc.ca => return Err(Refusal::WrongKeyUsage),
-            Ok(_) => {}
-            Err(_) => return Err(Refusal::MalformedCertificate),
-        }
-        match extension::<KeyUsage>(extensions) {
-            Ok(Some((_, ku))) if ku.digital_signature() => {}
-            Ok(_) => return Err(Refusal::WrongKeyUsage),
-            Err(_) => return Err(Refusal::MalformedCertificate),
-        }
+        self.profile_extension::<BasicConstraints>(extensions, |bc| match bc {
+            Some((_, bc)) if bc.ca => Err(Refusal::WrongKeyUsage),
+            _ => Ok(()),
+        })?;
+        self.profile_extension::<KeyUsage>(extensions, |ku| match ku {
+            Some((_, ku)) if ku.digital_signature() => Ok(()),
+            _ => Err(Refusal::WrongKeyUsage),
+        })?;
         if self.policy.require_client_auth {
-            match extension::<ExtendedKeyUsage>(extensions) {
-                Ok(Some((_, eku))) if eku.0.contains(&oids::KP_CLIENT_AUTH) => {}
-                Ok(_) => return Err(Refusal::WrongExtendedKeyUsage),
-                Err(_) => return Err(Refusal::MalformedCertificate),
-            }
+            self.profile_extension::<ExtendedKeyUsage>(extensions, |eku| match eku {
+                Some((_, eku)) if eku.0.contains(&oids::KP_CLIENT_AUTH) => Ok(()),
+                _ => Err(Refusal::WrongExtendedKeyUsage),
+            })?;
         }
-        match extension::<CertificatePolicies>(extensions) {
-            Ok(Some((_, policies)))
+        self.profile_extension::<CertificatePolicies>(extensions, |policies| match policies {
+            Some((_, policies))
                 if policies
                     .0
                     .iter()
-                    .any(|p| self.policy.accepted_policies.contains(&p.policy_identifier)) => {}
-            Ok(_) => return Err(Refusal::WrongPolicy),
-            Err(_) => return Err(Refusal::MalformedCertificate),
-        }
+                    .any(|p| self.policy.accepted_policies.contains(&p.policy_identifier)) =>
+            {
+                Ok(())
+            }
+            _ => Err(Refusal::WrongPolicy),
+        })?;
         let key = PublicKey::from_spki_ref(&tbs.subject_public_key_info)?;
 
         let card = VerifiedCard {
@@ -368,6 +381,36 @@ impl Verifier {
 }
 
 impl Verifier {
+    /// Checks the extension `T` with `check` (given `None` when absent); a repeated or
+    /// undecodable extension is malformed. A value accepted before (same bytes) is accepted
+    /// again without decoding; a newly accepted one is remembered, up to a bound.
+    fn profile_extension<'a, T: Decode<'a> + AssociatedOid>(
+        &self,
+        extensions: &[ExtensionView<'a>],
+        check: impl FnOnce(Option<(bool, T)>) -> Result<(), Refusal>,
+    ) -> Result<(), Refusal> {
+        let mut found = extensions.iter().filter(|e| e.extn_id == T::OID);
+        let ext = match (found.next(), found.next()) {
+            (_, Some(_)) => return Err(Refusal::MalformedCertificate),
+            (None, None) => return check(None),
+            (Some(ext), None) => ext,
+        };
+        let value = ext.extn_value.as_bytes();
+        let known = |memo: &[AcceptedExtension]| {
+            memo.iter().any(|(oid, v)| *oid == T::OID && **v == *value)
+        };
+        if known(&self.accepted_extensions.read().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(());
+        }
+        let decoded = T::from_der(value).map_err(|_| Refusal::MalformedCertificate)?;
+        check(Some((ext.critical, decoded)))?;
+        let mut memo = self.accepted_extensions.write().unwrap_or_else(|e| e.into_inner());
+        if memo.len() < ACCEPTED_EXTENSIONS_MAX && !known(&memo) {
+            memo.push((T::OID, value.into()));
+        }
+        Ok(())
+    }
+
     /// Decodes a certificate under x509-cert's rules, borrowing: `None` where
     /// `Certificate::from_der` fails. Returns the view and the decoded subject name.
     fn decode<'a>(&self, der: &'a [u8]) -> Option<(CertificateView<'a>, Name)> {

@@ -374,3 +374,41 @@ fn random_mutations_never_panic_and_never_pass() {
         }
     }
 }
+
+/// One verifier remembers extension values it accepted; a card whose values differ in any way
+/// is still decoded and refused, before and after good cards, in any order.
+#[test]
+fn a_verifier_that_accepted_good_cards_still_refuses_each_profile_break() {
+    let server_auth = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
+    let good = card(CardSpec::default());
+    let verifier = verifier(root());
+    let accept =
+        || verifier.verify_card(good.der(), MESSAGE, &good.sign(MESSAGE), now()).expect("accepted");
+    accept();
+    let broken = [
+        (
+            CardSpec { policies: vec![oids::JPKI_SIGNATURE_POLICY], ..CardSpec::default() },
+            "wrong_policy",
+        ),
+        (CardSpec { policies: vec![], ..CardSpec::default() }, "wrong_policy"),
+        (
+            CardSpec { extended_key_usage: Some(vec![server_auth]), ..CardSpec::default() },
+            "wrong_extended_key_usage",
+        ),
+        (
+            CardSpec { key_usage: Some(KeyUsages::KeyEncipherment), ..CardSpec::default() },
+            "wrong_key_usage",
+        ),
+        (CardSpec { ca: true, ..CardSpec::default() }, "wrong_key_usage"),
+    ];
+    for (spec, code) in broken {
+        let bad = card(spec);
+        for _ in 0..2 {
+            assert_refused(
+                verifier.verify_card(bad.der(), MESSAGE, &bad.sign(MESSAGE), now()),
+                code,
+            );
+            accept();
+        }
+    }
+}
