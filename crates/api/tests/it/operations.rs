@@ -3,7 +3,7 @@
 use axum::http::{StatusCode, header};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::support::Harness;
+use crate::support::{Harness, Options, address, card, request_for, wallet_key};
 
 #[tokio::test]
 async fn health_ready_and_request_ids() {
@@ -150,4 +150,32 @@ async fn unsafe_request_ids_are_replaced() {
             assert_eq!(echoed.len(), 36, "a fresh UUID");
         }
     }
+}
+
+/// Audit events are committed before the answer: when they cannot be, work that was done is
+/// answered 503 (the client retries; an attestation answers a re-sent request from the store),
+/// and a refusal is still answered with its own code.
+#[tokio::test]
+async fn an_unwritable_audit_log_fails_the_request_not_the_refusal() {
+    let h = Harness::with(Options { audit_writer: false, ..Options::default() }).await;
+    let key = wallet_key(51);
+    let reply =
+        h.post("/v1/challenges", &serde_json::json!({ "wallet": address(&key).to_string() })).await;
+    reply.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+
+    let challenge = h
+        .stored_challenge(honnin_core::Purpose::Attest, address(&key), honnin_core::time::now())
+        .await;
+    let mut request = request_for(&challenge, &card(&[0x51]), &key);
+    request.challenge_id = "ch_nope".into();
+    h.post("/v1/attestations", &request)
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "malformed_request");
+    request.challenge_id = challenge.id.to_string();
+    h.post("/v1/attestations", &request)
+        .await
+        .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    let stored = h.store.attestation_by_wallet(address(&key)).await.unwrap();
+    assert!(stored.is_some(), "the attestation was recorded before the audit write failed");
+    assert!(h.audit_rows().await.is_empty());
 }

@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use honnin_core::ChallengeId;
 use honnin_jpki::test_utils::CardSpec;
 
-use crate::support::{Harness, address, attestation_request, b64, capture_logs, root, wallet_key};
+use crate::support::{
+    Harness, address, attestation_request, b64, capture_logs, personal_sign, root, wallet_key,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_carry_no_certificate_serial_subject_or_individual_number() {
@@ -49,6 +51,21 @@ async fn logs_carry_no_certificate_serial_subject_or_individual_number() {
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "weak_hash");
 
+    // Self-revocation and erasure (the card again, through the same path).
+    let revoke = h.challenge_for(address(&key), "revoke").await;
+    let revocation = honnin_api::RevocationRequest {
+        challenge_id: revoke.id.clone(),
+        wallet_signature: personal_sign(&key, &revoke.message),
+    };
+    assert_eq!(h.post("/v1/revocations", &revocation).await.status, StatusCode::ACCEPTED);
+    let erase = h.challenge_for(address(&key), "erase").await;
+    let erasure = honnin_api::ErasureRequest {
+        challenge_id: erase.id.clone(),
+        certificate: b64(card.der()),
+        card_signature: b64(&card.sign(erase.message.as_bytes())),
+    };
+    assert_eq!(h.post("/v1/erasures", &erasure).await.status, StatusCode::ACCEPTED);
+
     let logs = capture.logs();
     drop(capture);
     // The capture works: request spans with route and request id, and the refusal codes.
@@ -56,6 +73,7 @@ async fn logs_carry_no_certificate_serial_subject_or_individual_number() {
     assert!(logs.contains("request_id="));
     assert!(logs.contains("individual_number_forbidden"));
     assert!(logs.contains("weak_hash"));
+    assert!(logs.contains(r#"path="/v1/erasures""#));
 
     let der = card.der();
     let der_b64 = b64(der);
@@ -67,6 +85,8 @@ async fn logs_carry_no_certificate_serial_subject_or_individual_number() {
         format!("{serial:?}"),
         "123456789018".to_owned(),
         request.card_signature[..32].to_owned(),
+        erasure.card_signature[..32].to_owned(),
+        revocation.wallet_signature[2..34].to_owned(),
     ];
     // Any stretch of the certificate, as base64 or hex (this covers the public key).
     for start in (0..der_b64.len().saturating_sub(24)).step_by(48) {

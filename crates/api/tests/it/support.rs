@@ -87,6 +87,8 @@ pub(crate) struct Options {
     pub(crate) auth: Auth,
     /// Off unless a test sets them: in-process requests share one client.
     pub(crate) rate_limits: RateLimits,
+    /// Whether the audit log's writer runs (default); without it every audit write fails.
+    pub(crate) audit_writer: bool,
 }
 
 impl Default for Options {
@@ -99,6 +101,7 @@ impl Default for Options {
             store: StoreOptions::default(),
             auth: Auth::default(),
             rate_limits: RateLimits::off(),
+            audit_writer: true,
         }
     }
 }
@@ -134,7 +137,9 @@ impl Harness {
         let metrics = Metrics::new();
         let pepper = Arc::new(Pepper::generate());
         let (audit, audit_writer) = AuditLog::new(store.clone());
-        tokio::spawn(audit_writer);
+        if options.audit_writer {
+            tokio::spawn(audit_writer);
+        }
         let wakes = Arc::new(AtomicUsize::new(0));
         let counter = wakes.clone();
         let state = AppState {
