@@ -94,7 +94,8 @@ impl From<AuditRecord> for AuditEventView {
 pub struct AuditPage {
     /// The events, in sequence order.
     pub events: Vec<AuditEventView>,
-    /// The cursor for the next page (pass it as `after`), or `null` when this page is the last.
+    /// The cursor for the next page (pass it as `after`): set whenever the page is full (the
+    /// page after a full last page is empty), `null` when this page came back short.
     pub next: Option<u64>,
 }
 
