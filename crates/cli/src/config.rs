@@ -11,7 +11,7 @@
 
 use std::{
     fmt,
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     num::NonZeroU32,
     path::{Path, PathBuf},
     str::FromStr,
@@ -143,6 +143,43 @@ pub(crate) struct Settings {
     /// chain writer.
     #[arg(long, env = "HONNIN_ATTESTER_KEY", hide_env_values = true, value_name = "HEX")]
     pub(crate) attester_key: Option<Secret>,
+    // ---- operator access and abuse ----
+    /// Admin bearer tokens for `/v1/admin/*`, as `id:sha256hex` (the SHA-256 of the token, never
+    /// the token; `printf %s "$token" | sha256sum`), comma-separated. [default: none: admin
+    /// endpoints answer 401]
+    #[arg(long, env = "HONNIN_ADMIN_TOKENS", value_delimiter = ',', value_name = "ID:SHA256")]
+    pub(crate) admin_tokens: Option<Vec<String>>,
+    /// dApp API keys (sent in `x-api-key`), as `id:sha256hex[:per_minute[/burst]]`,
+    /// comma-separated; a key without a rate gets `api_key_rate_limit`. [default: none]
+    #[arg(long, env = "HONNIN_API_KEYS", value_delimiter = ',', value_name = "ID:SHA256[:RATE]")]
+    pub(crate) api_keys: Option<Vec<String>>,
+    /// Each anonymous client's rate limit on the public endpoints, `per_minute[/burst]` (burst
+    /// defaults to a sixth of the rate), or `off`. [default: 600/100]
+    #[arg(long, env = "HONNIN_RATE_LIMIT", value_name = "RATE|off")]
+    pub(crate) rate_limit: Option<String>,
+    /// Each API key's rate limit unless the key sets its own, `per_minute[/burst]`.
+    /// [default: 6000/1000]
+    #[arg(long, env = "HONNIN_API_KEY_RATE_LIMIT", value_name = "RATE")]
+    pub(crate) api_key_rate_limit: Option<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (for rate limits and
+    /// the audit log's client address), comma-separated. [default: none]
+    #[arg(long, env = "HONNIN_TRUSTED_PROXIES", value_delimiter = ',', value_name = "IP")]
+    pub(crate) trusted_proxies: Option<Vec<IpAddr>>,
+
+    // ---- revocation sync, renewal, expiry ----
+    /// The renewal link feed: a file or an `https://` URL of JSON lines
+    /// `{"issuer_key_id": hex, "old_serial": hex, "new_serial": hex}`. [default: none: a
+    /// superseded certificate's attestation is revoked]
+    #[arg(long, env = "HONNIN_RENEWAL_LINKS", value_name = "FILE|URL")]
+    pub(crate) renewal_links: Option<String>,
+    /// How often the revocation sync runs (renewal links, CRLs), in seconds. [default: 900]
+    #[arg(long, env = "HONNIN_REVOCATION_SYNC_SECS", value_name = "SECS")]
+    pub(crate) revocation_sync_secs: Option<u64>,
+    /// How often certificates with live attestations are re-checked with the OCSP responder
+    /// (`revocation = "ocsp:…"` only), in seconds. [default: 86400]
+    #[arg(long, env = "HONNIN_REVOCATION_RECHECK_SECS", value_name = "SECS")]
+    pub(crate) revocation_recheck_secs: Option<u64>,
+
     // ---- chain writer ----
     // honnin-chain: add the writer's settings here (batch size, batch wait, confirmations,
     // poll interval), each with its HONNIN_* variable, a default in its doc line, a `merge!` entry
@@ -182,7 +219,9 @@ impl Settings {
             verify_concurrency, database_url, db_max_connections, db_acquire_timeout_secs,
             trust_anchors, revocation, revocation_cache_secs, revocation_allow_unknown, pepper,
             wallets_per_person, at_limit, attestation_max_age_days, domain,
-            challenge_lifetime_secs, chain_id, registry, rpc_url, attester_key, log, log_format,
+            challenge_lifetime_secs, chain_id, registry, rpc_url, attester_key, admin_tokens,
+            api_keys, rate_limit, api_key_rate_limit, trusted_proxies, renewal_links,
+            revocation_sync_secs, revocation_recheck_secs, log, log_format,
         )
     }
 
@@ -302,6 +341,158 @@ pub(crate) struct ChainConfig {
     pub(crate) attester_key: Option<Secret>,
 }
 
+/// Admin tokens, API keys and rate limits, validated.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessConfig {
+    pub(crate) auth: honnin_api::Auth,
+    pub(crate) rate_limits: honnin_api::RateLimits,
+}
+
+/// `per_minute[/burst]`; burst defaults to a sixth of the rate (ten seconds' worth), at least 1.
+fn parse_rate(key: &'static str, text: &str) -> Result<honnin_api::Rate, ConfigError> {
+    let (per_minute, burst) = match text.trim().split_once('/') {
+        Some((rate, burst)) => (rate, Some(burst)),
+        None => (text.trim(), None),
+    };
+    let number = |n: &str| {
+        n.trim().parse::<u32>().ok().filter(|&n| n >= 1).ok_or_else(|| {
+            invalid(key, "expected `per_minute[/burst]`, both whole numbers of at least 1")
+        })
+    };
+    let per_minute = number(per_minute)?;
+    let burst = match burst {
+        Some(burst) => number(burst)?,
+        None => (per_minute / 6).max(1),
+    };
+    Ok(honnin_api::Rate { per_minute, burst })
+}
+
+/// `id:sha256hex`, the first two fields of an admin token or API key setting.
+fn parse_credential(
+    key: &'static str,
+    text: &str,
+) -> Result<(String, honnin_api::TokenDigest, Option<String>), ConfigError> {
+    let mut parts = text.trim().splitn(3, ':');
+    let id = parts.next().unwrap_or("").trim();
+    let digest = parts.next().ok_or_else(|| {
+        invalid(
+            key,
+            format_args!(
+                "`{id}`: expected `id:sha256hex` (the SHA-256 of the token, never the token)"
+            ),
+        )
+    })?;
+    let digest = digest.parse().map_err(|error| invalid(key, format_args!("`{id}`: {error}")))?;
+    Ok((id.to_owned(), digest, parts.next().map(str::to_owned)))
+}
+
+impl AccessConfig {
+    pub(crate) fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let mut auth = honnin_api::Auth::default();
+        for entry in s.admin_tokens.iter().flatten().filter(|e| !e.trim().is_empty()) {
+            let (id, sha256, rest) = parse_credential("admin_tokens", entry)?;
+            if rest.is_some() {
+                return Err(invalid(
+                    "admin_tokens",
+                    format_args!("`{id}`: expected `id:sha256hex`"),
+                ));
+            }
+            auth.admin_tokens.push(honnin_api::AdminToken { id, sha256 });
+        }
+        for entry in s.api_keys.iter().flatten().filter(|e| !e.trim().is_empty()) {
+            let (id, sha256, rate) = parse_credential("api_keys", entry)?;
+            let rate = rate.map(|rate| parse_rate("api_keys", &rate)).transpose()?;
+            auth.api_keys.push(honnin_api::ApiKey { id, sha256, rate });
+        }
+        // Admin tokens alone first, so the error names the setting at fault.
+        honnin_api::Auth { admin_tokens: auth.admin_tokens.clone(), api_keys: Vec::new() }
+            .validate()
+            .map_err(|error| invalid("admin_tokens", error))?;
+        auth.validate().map_err(|error| invalid("api_keys", error))?;
+
+        let mut rate_limits = honnin_api::RateLimits::default();
+        match s.rate_limit.as_deref().map(str::trim) {
+            Some("off") => rate_limits.enabled = false,
+            Some(rate) => rate_limits.anonymous = parse_rate("rate_limit", rate)?,
+            None => {}
+        }
+        if let Some(rate) = &s.api_key_rate_limit {
+            rate_limits.api_key = parse_rate("api_key_rate_limit", rate)?;
+        }
+        rate_limits.trusted_proxies = s.trusted_proxies.clone().unwrap_or_default();
+        Ok(Self { auth, rate_limits })
+    }
+}
+
+/// The life-cycle jobs' settings.
+#[derive(Debug, Clone)]
+pub(crate) struct LifecycleConfig {
+    pub(crate) renewal_links: Option<honnin_lifecycle::LinkOrigin>,
+    pub(crate) sync_interval: Duration,
+    pub(crate) recheck_interval: Duration,
+}
+
+impl LifecycleConfig {
+    pub(crate) fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let renewal_links = s
+            .renewal_links
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .map(honnin_lifecycle::LinkOrigin::parse)
+            .transpose()
+            .map_err(|error| invalid("renewal_links", error))?;
+        let secs = |key: &'static str, value: Option<u64>, default: u64| match value {
+            Some(0) => Err(invalid(key, "must be at least 1")),
+            value => Ok(Duration::from_secs(value.unwrap_or(default))),
+        };
+        Ok(Self {
+            renewal_links,
+            sync_interval: secs("revocation_sync_secs", s.revocation_sync_secs, 900)?,
+            recheck_interval: secs("revocation_recheck_secs", s.revocation_recheck_secs, 86_400)?,
+        })
+    }
+}
+
+/// What `honnin revocation sync` needs: the database, the trust anchors, the revocation source,
+/// the pepper (never a throwaway one: it would match nothing) and the link feed.
+#[derive(Debug)]
+pub(crate) struct SyncConfig {
+    pub(crate) database: DatabaseConfig,
+    pub(crate) trust_anchors: PathBuf,
+    pub(crate) revocation: RevocationConfig,
+    pub(crate) pepper: honnin_core::Pepper,
+    pub(crate) lifecycle: LifecycleConfig,
+    pub(crate) log: LogConfig,
+}
+
+impl SyncConfig {
+    pub(crate) fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let database = DatabaseConfig::from_settings(s)?;
+        let trust_anchors = s
+            .trust_anchors
+            .clone()
+            .ok_or_else(|| missing("trust_anchors", "HONNIN_TRUST_ANCHORS", "trust-anchors"))?;
+        let revocation: RevocationConfig = s
+            .revocation
+            .as_deref()
+            .ok_or_else(|| missing("revocation", "HONNIN_REVOCATION", "revocation"))?
+            .parse()
+            .map_err(|reason| invalid("revocation", reason))?;
+        let pepper =
+            s.pepper.as_ref().ok_or_else(|| missing("pepper", "HONNIN_PEPPER", "pepper"))?;
+        let pepper = honnin_core::Pepper::from_hex(pepper.expose())
+            .map_err(|error| invalid("pepper", error))?;
+        Ok(Self {
+            database,
+            trust_anchors,
+            revocation,
+            pepper,
+            lifecycle: LifecycleConfig::from_settings(s)?,
+            log: LogConfig::from_settings(s),
+        })
+    }
+}
+
 /// `honnin serve`'s configuration, validated, with defaults applied.
 #[derive(Debug)]
 pub(crate) struct ServeConfig {
@@ -319,6 +510,8 @@ pub(crate) struct ServeConfig {
     pub(crate) policy: honnin_core::Policy,
     pub(crate) challenges: honnin_core::ChallengeSettings,
     pub(crate) chain: ChainConfig,
+    pub(crate) access: AccessConfig,
+    pub(crate) lifecycle: LifecycleConfig,
     pub(crate) log: LogConfig,
 }
 
@@ -484,6 +677,8 @@ impl ServeConfig {
                 rpc_url: s.rpc_url.clone(),
                 attester_key: s.attester_key.clone(),
             },
+            access: AccessConfig::from_settings(&s)?,
+            lifecycle: LifecycleConfig::from_settings(&s)?,
             log: LogConfig::from_settings(&s),
         })
     }
@@ -575,6 +770,96 @@ mod tests {
                 .contains("`challenge_lifetime_secs`")
         );
         assert_eq!(format!("{:?}", Secret("s3cret".into())), "<redacted>");
+    }
+
+    #[test]
+    fn access_settings_resolve_and_name_the_bad_one() {
+        let digest = "ab".repeat(32);
+        let settings = Settings {
+            admin_tokens: Some(vec![format!("ops:{digest}")]),
+            api_keys: Some(vec![format!("shop:{digest}:1200/200"), format!("app:{digest}")]),
+            rate_limit: Some("60".into()),
+            trusted_proxies: Some(vec!["10.0.0.1".parse().unwrap()]),
+            ..production()
+        };
+        let config = ServeConfig::from_settings(settings).unwrap();
+        let auth = &config.access.auth;
+        assert_eq!(auth.admin_tokens.len(), 1);
+        assert_eq!(auth.admin_tokens[0].id, "ops");
+        assert_eq!(auth.api_keys[0].rate, Some(honnin_api::Rate { per_minute: 1200, burst: 200 }));
+        assert_eq!(auth.api_keys[1].rate, None);
+        let limits = &config.access.rate_limits;
+        assert!(limits.enabled);
+        assert_eq!(limits.anonymous, honnin_api::Rate { per_minute: 60, burst: 10 });
+        assert_eq!(limits.trusted_proxies.len(), 1);
+
+        let off = Settings { rate_limit: Some("off".into()), ..production() };
+        assert!(!ServeConfig::from_settings(off).unwrap().access.rate_limits.enabled);
+
+        for (settings, key) in [
+            // A token where its digest belongs: refused, and never echoed.
+            (
+                Settings { admin_tokens: Some(vec!["ops:s3cret-token".into()]), ..production() },
+                "admin_tokens",
+            ),
+            (
+                Settings { admin_tokens: Some(vec![format!("bad id:{digest}")]), ..production() },
+                "admin_tokens",
+            ),
+            (
+                Settings {
+                    api_keys: Some(vec![format!("a:{digest}"), format!("a:{digest}")]),
+                    ..production()
+                },
+                "api_keys",
+            ),
+            (
+                Settings { api_keys: Some(vec![format!("a:{digest}:0/1")]), ..production() },
+                "api_keys",
+            ),
+            (Settings { rate_limit: Some("fast".into()), ..production() }, "rate_limit"),
+            (
+                Settings { api_key_rate_limit: Some("10/0".into()), ..production() },
+                "api_key_rate_limit",
+            ),
+            (
+                Settings {
+                    renewal_links: Some("http://operator.example/links".into()),
+                    ..production()
+                },
+                "renewal_links",
+            ),
+            (Settings { revocation_sync_secs: Some(0), ..production() }, "revocation_sync_secs"),
+        ] {
+            let error = ServeConfig::from_settings(settings).unwrap_err().to_string();
+            assert!(error.contains(&format!("`{key}`")), "{error}");
+            assert!(!error.contains("s3cret"), "{error}");
+        }
+    }
+
+    #[test]
+    fn lifecycle_settings_default_and_resolve() {
+        let config = ServeConfig::from_settings(production()).unwrap();
+        assert_eq!(config.lifecycle.sync_interval, Duration::from_secs(900));
+        assert_eq!(config.lifecycle.recheck_interval, Duration::from_secs(86_400));
+        assert!(config.lifecycle.renewal_links.is_none());
+        let settings = Settings {
+            renewal_links: Some("https://operator.example/links.jsonl".into()),
+            revocation_sync_secs: Some(60),
+            ..production()
+        };
+        let config = ServeConfig::from_settings(settings).unwrap();
+        assert!(matches!(
+            config.lifecycle.renewal_links,
+            Some(honnin_lifecycle::LinkOrigin::Url(_))
+        ));
+        assert_eq!(config.lifecycle.sync_interval, Duration::from_secs(60));
+
+        // The sync needs a real pepper even in dev mode: a throwaway one matches nothing.
+        let dev = Settings { dev: Some(true), pepper: None, ..production() };
+        let error = SyncConfig::from_settings(&dev).unwrap_err().to_string();
+        assert!(error.contains("missing setting `pepper`"), "{error}");
+        assert!(SyncConfig::from_settings(&production()).is_ok());
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //! CRL it signed (`<data>/crl.der`) as the revocation source (`--no-revocation` turns checking
 //! off, loudly) → the pepper from `<data>/pepper.hex` (generated on first start, mode 0600) →
 //! a SQLite database `<data>/honnin.db`, **recreated at every start** because the chain is new
-//! at every start (attestations of a chain that is gone would only confuse) → the API and the
-//! chain writer. Ctrl-C stops the server, the writer and anvil.
+//! at every start (attestations of a chain that is gone would only confuse) → the audit log
+//! writer, the chain writer, the revocation sync every 30 s (the dev CRL, and
+//! `<data>/renewal-links.jsonl` when that file exists) and the expiry sweep → the API, with a
+//! fresh admin token for this run printed in the banner. Ctrl-C stops the server, the jobs,
+//! the writer and anvil.
 //!
 //! `honnin dev --demo` then walks one simulated person (simulated card, fresh EOA) through the
 //! whole flow over real HTTP, printing each step, and ends with the registry's `isVerified`
@@ -36,7 +39,9 @@ use alloy::{
 };
 use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
-use honnin_api::{AppState, Auth, Limits, Metrics, OnQueued, RateLimits, Revocation};
+use honnin_api::{
+    AdminToken, AppState, Auth, Limits, Metrics, OnQueued, RateLimits, Revocation, TokenDigest,
+};
 use honnin_chain::{
     DeployOptions,
     bindings::KycRegistry,
@@ -50,7 +55,7 @@ use honnin_jpki::{
 };
 use serde_json::{Value, json};
 
-use crate::config::{LogConfig, LogFormat};
+use crate::config::{LogConfig, LogFormat, RevocationConfig};
 
 const TARGET: &str = "honnin::dev";
 
@@ -105,6 +110,8 @@ struct Running {
     provider: DynProvider,
     registry: honnin_core::Address,
     root: SimRoot,
+    /// The admin bearer token of this run (printed in the banner).
+    admin_token: String,
 }
 
 async fn dev(args: DevArgs) -> anyhow::Result<()> {
@@ -150,19 +157,21 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
     let crl_path = data.join("crl.der");
     std::fs::write(&crl_path, root.crl(&CrlSpec::default()))?;
     let anchors = Arc::new(TrustAnchors::from_path(&trust).context("loading the dev root")?);
-    let revocation = if args.no_revocation {
+    let crl_origin = crl_path.display().to_string();
+    let (revocation, crl_source, revocation_config) = if args.no_revocation {
         tracing::warn!(
             target: TARGET,
             "DEV MODE: REVOCATION CHECKING IS OFF (--no-revocation): revoked cards are accepted"
         );
-        Revocation::Disabled
+        (Revocation::Disabled, None, RevocationConfig::None)
     } else {
-        let source = CrlSource::new(
-            anchors.clone(),
-            vec![CrlOrigin::parse(&crl_path.display().to_string())],
-        );
+        let source = Arc::new(CrlSource::new(anchors.clone(), vec![CrlOrigin::parse(&crl_origin)]));
         source.refresh().await.context("loading the dev CRL")?;
-        Revocation::Check { source: Arc::new(source), allow_unknown: false }
+        (
+            Revocation::Check { source: source.clone(), allow_unknown: false },
+            Some(source),
+            RevocationConfig::Crl(vec![crl_origin]),
+        )
     };
 
     let pepper = pepper(&data.join("pepper.hex"))?;
@@ -185,28 +194,69 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
     let settings =
         ChallengeSettings::new(ServiceDomain::new("localhost")?, chain_id, deployed.registry);
     let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
-    tokio::spawn(audit_writer);
+    let audit_writer = tokio::spawn(audit_writer);
+    let key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
+    let mut writer_config = WriterConfig::new(rpc_url.clone(), deployed.registry, key);
+    writer_config.linger = Duration::from_millis(50);
+    let writer = ChainWriter::new(writer_config, store.clone())?.spawn();
+    let waker = writer.waker();
+    let on_queued: OnQueued = Arc::new(move || waker.wake());
+
+    let pepper = Arc::new(pepper);
+    let metrics = Metrics::new();
+    let links_path = data.join("renewal-links.jsonl");
+    let links = links_path.exists().then(|| honnin_lifecycle::LinkOrigin::File(links_path.clone()));
+    let (jobs_stop, jobs_stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = crate::serve::spawn_jobs(
+        crate::serve::BackgroundJobs {
+            store: store.clone(),
+            pepper: pepper.clone(),
+            anchors: anchors.clone(),
+            audit: audit.clone(),
+            crl_source,
+            on_queued: Some(on_queued.clone()),
+            metrics: &metrics,
+            stop: jobs_stop_rx,
+        },
+        &revocation_config,
+        links.as_ref(),
+        Duration::from_secs(30),
+        Duration::from_secs(3600),
+    );
+    step(format!(
+        "revocation sync every 30 s ({}; renewal links from {}{}), expiry sweep every minute",
+        if args.no_revocation { "no CRL" } else { "the dev CRL" },
+        links_path.display(),
+        if links.is_some() { "" } else { " when it exists at start" },
+    ));
+
+    // A fresh admin token for this run: only its digest is configured.
+    let admin_token = {
+        let mut bytes = [0u8; 32];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        hex::encode(bytes)
+    };
     let state = AppState {
         store: store.clone(),
         verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
         revocation,
-        pepper: Arc::new(pepper),
+        pepper,
         policy: Policy::default(),
         challenges: settings,
         contract_wallets: Some(Arc::new(RpcContractWallets::connect_http(rpc_url.clone()))),
-        metrics: Metrics::new(),
+        metrics,
         limits: Limits::default(),
-        auth: Auth::default(),
+        auth: Auth {
+            admin_tokens: vec![AdminToken {
+                id: "dev".into(),
+                sha256: TokenDigest::of(&admin_token),
+            }],
+            api_keys: Vec::new(),
+        },
         rate_limits: RateLimits::default(),
-        on_queued: None,
+        on_queued: Some(on_queued),
         audit,
     };
-    let key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
-    let mut writer_config = WriterConfig::new(rpc_url.clone(), deployed.registry, key);
-    writer_config.linger = Duration::from_millis(50);
-    let writer = ChainWriter::new(writer_config, store)?.spawn();
-    let waker = writer.waker();
-    let state = AppState { on_queued: Some(Arc::new(move || waker.wake()) as OnQueued), ..state };
 
     let listen = args.listen.unwrap_or_else(|| {
         let port = if args.demo { 0 } else { 8080 };
@@ -222,7 +272,7 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
         let _ = stop_rx.wait_for(|stop| *stop).await;
     });
     let server = tokio::spawn(std::future::IntoFuture::into_future(server));
-    let running = Running { base_url, provider, registry: deployed.registry, root };
+    let running = Running { base_url, provider, registry: deployed.registry, root, admin_token };
 
     let outcome = if args.demo {
         step(format!("API at {}; chain writer running", running.base_url));
@@ -236,9 +286,14 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
     };
     let _ = stop_tx.send(true);
     let _ = server.await;
+    let _ = jobs_stop.send(true);
+    for job in jobs {
+        let _ = job.await;
+    }
     if let Err(error) = writer.stop().await {
         tracing::warn!(target: TARGET, %error, "the chain writer did not stop cleanly");
     }
+    let _ = tokio::time::timeout(Duration::from_secs(10), audit_writer).await;
     outcome
 }
 
@@ -268,6 +323,7 @@ honnin dev is running (Ctrl-C stops it and anvil).
   API        {url}   (OpenAPI: {url}/openapi.json, metrics: {url}/metrics)
   registry   {registry}
   trust      {trust} (a simulated root minted for this run: only test cards chain to it)
+  admin      bearer token {token} (this run only, for /v1/admin/*)
 
 Try it:
 
@@ -275,11 +331,13 @@ Try it:
   curl -s -X POST {url}/v1/challenges -H 'content-type: application/json' \
        -d '{{"wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}}'
   curl -s {url}/v1/attestations/0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+  curl -s {url}/v1/admin/audit -H 'authorization: Bearer {token}'
 
 A whole flow with a simulated card and a fresh wallet: honnin dev --demo
 "#,
         registry = running.registry,
         trust = data.join("trust").display(),
+        token = running.admin_token,
     );
 }
 

@@ -5,11 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod config;
 mod deploy;
 mod dev;
 mod jpki;
 mod migrate;
+mod revocation;
 mod serve;
 
 /// honnin: a My Number card (JPKI) → privacy-preserving KYC attestation on an EVM chain.
@@ -20,8 +22,7 @@ struct Cli {
     command: Command,
 }
 
-/// The subcommands. Add new ones (serve, migrate, deploy, dev, audit, revocation) as variants
-/// with their own module.
+/// The subcommands, each in its own module.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Inspect and verify JPKI certificates and card signatures offline.
@@ -36,6 +37,12 @@ enum Command {
     /// Run everything locally: anvil, registry, simulated JPKI root, SQLite, API, chain writer
     /// (`--demo`: walk one simulated person through the whole flow and exit).
     Dev(Box<dev::DevArgs>),
+    /// The revocation sync: `honnin revocation sync --once` runs one cycle by hand.
+    #[command(subcommand)]
+    Revocation(revocation::RevocationCommand),
+    /// The audit log: `verify` its hash chain, `export` it as JSON lines.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +53,8 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate::run(*args),
         Command::Deploy(args) => deploy::run(*args),
         Command::Dev(args) => dev::run(*args),
+        Command::Revocation(command) => revocation::run(command),
+        Command::Audit(command) => audit::run(command),
     }
 }
 

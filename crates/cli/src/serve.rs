@@ -2,19 +2,23 @@
 //!
 //! Start-up order: typed configuration (fail fast, naming the setting) → tracing → trust
 //! anchors and revocation source (CRLs loaded and verified) → database pool → migrations →
-//! chain writer → serve, until SIGINT or SIGTERM; then in-flight requests get
-//! `shutdown_timeout_secs` to finish and the chain writer stops.
+//! chain writer → audit log writer → background jobs (revocation sync when a source is
+//! configured, expiry sweep every minute) → serve, until SIGINT or SIGTERM; then in-flight
+//! requests get `shutdown_timeout_secs` to finish, the background jobs and the chain writer
+//! stop, and the audit log writer commits what is queued.
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use honnin_api::{AppState, Auth, Metrics, OnQueued, RateLimits, Revocation};
+use honnin_api::{AppState, Metrics, OnQueued, Revocation};
 use honnin_chain::{
     metrics::WriterMetrics,
     wallets::RpcContractWallets,
     writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
 };
+use honnin_core::audit::AuditLog;
 use honnin_jpki::{CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, TrustAnchors};
+use honnin_lifecycle::{ExpirySweep, LifecycleMetrics};
 
 use crate::config::{
     DatabaseConfig, LogConfig, LogFormat, RevocationConfig, ServeConfig, Settings,
@@ -95,7 +99,7 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
         TrustAnchors::from_path(&config.trust_anchors)
             .context("cannot load trust anchors (setting `trust_anchors`)")?,
     );
-    let revocation = revocation(&config, anchors.clone()).await?;
+    let (revocation, crl_source) = revocation(&config, anchors.clone()).await?;
     // The database last: nothing is migrated for a service whose card settings are unusable.
     let store = open_store(&config.database).await?;
     tracing::info!(target: "honnin::serve", "database migrated");
@@ -131,24 +135,51 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     };
     let writer = chain_writer(&config, store.clone(), &metrics)?;
     // The audit log's group-commit writer: handlers wait for their events to be committed.
-    let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
+    let (audit, audit_writer) = AuditLog::new(store.clone());
     let audit_writer = tokio::spawn(audit_writer);
+    let on_queued: Option<OnQueued> = writer.as_ref().map(|writer| {
+        let waker = writer.waker();
+        Arc::new(move || waker.wake()) as OnQueued
+    });
+    let pepper = Arc::new(pepper);
+    let (jobs_stop, jobs_stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = spawn_jobs(
+        BackgroundJobs {
+            store: store.clone(),
+            pepper: pepper.clone(),
+            anchors: anchors.clone(),
+            audit: audit.clone(),
+            crl_source,
+            on_queued: on_queued.clone(),
+            metrics: &metrics,
+            stop: jobs_stop_rx,
+        },
+        &config.revocation,
+        config.lifecycle.renewal_links.as_ref(),
+        config.lifecycle.sync_interval,
+        config.lifecycle.recheck_interval,
+    );
+    tracing::info!(
+        target: "honnin::serve",
+        admin_tokens = config.access.auth.admin_tokens.len(),
+        api_keys = config.access.auth.api_keys.len(),
+        rate_limits = config.access.rate_limits.enabled,
+        trusted_proxies = config.access.rate_limits.trusted_proxies.len(),
+        "access"
+    );
     let state = AppState {
         store: store.clone(),
         verifier: honnin_jpki::Verifier::new(anchors, honnin_jpki::Policy::default()),
         revocation,
-        pepper: Arc::new(pepper),
+        pepper,
         policy: config.policy,
         challenges: config.challenges,
         contract_wallets,
         metrics,
         limits: config.limits,
-        auth: Auth::default(),
-        rate_limits: RateLimits::default(),
-        on_queued: writer.as_ref().map(|writer| {
-            let waker = writer.waker();
-            Arc::new(move || waker.wake()) as OnQueued
-        }),
+        auth: config.access.auth.clone(),
+        rate_limits: config.access.rate_limits.clone(),
+        on_queued,
         audit,
     };
     let app = honnin_api::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -183,8 +214,15 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
         }
     };
     purger.abort();
-    // The server (and its audit handles) is gone: the writer commits what was queued and ends.
-    let _ = tokio::time::timeout(Duration::from_secs(5), audit_writer).await;
+    let _ = jobs_stop.send(true);
+    for job in jobs {
+        let _ = job.await;
+    }
+    // The server and the jobs (and their audit handles) are gone: the writer commits what was
+    // queued and ends.
+    if tokio::time::timeout(Duration::from_secs(10), audit_writer).await.is_err() {
+        tracing::warn!(target: "honnin::serve", "the audit log writer did not finish in time");
+    }
     if let Some(writer) = writer
         && let Err(error) = writer.stop().await
     {
@@ -192,6 +230,69 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     }
     tracing::info!(target: "honnin::serve", "stopped");
     result
+}
+
+/// What the background jobs share with the API.
+pub(crate) struct BackgroundJobs<'a> {
+    pub(crate) store: Arc<dyn honnin_core::Store>,
+    pub(crate) pepper: Arc<honnin_core::Pepper>,
+    pub(crate) anchors: Arc<TrustAnchors>,
+    pub(crate) audit: AuditLog,
+    /// The API's CRL source: the sync offers it every CRL it verified.
+    pub(crate) crl_source: Option<Arc<CrlSource>>,
+    pub(crate) on_queued: Option<OnQueued>,
+    pub(crate) metrics: &'a Metrics,
+    pub(crate) stop: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Spawns the revocation sync (when a revocation source or a renewal link feed is configured)
+/// and the expiry sweep (every minute), their metrics registered next to the API's. `serve`
+/// and `dev` both run them.
+pub(crate) fn spawn_jobs(
+    jobs: BackgroundJobs<'_>,
+    revocation: &RevocationConfig,
+    links: Option<&honnin_lifecycle::LinkOrigin>,
+    sync_interval: Duration,
+    recheck_interval: Duration,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let metrics = LifecycleMetrics::default();
+    for (name, help, metric) in metrics.metrics() {
+        jobs.metrics.register(name, help, metric);
+    }
+    let mut handles = Vec::new();
+    let mut sync = crate::revocation::build_sync(
+        jobs.store.clone(),
+        jobs.pepper,
+        jobs.anchors,
+        jobs.audit.clone(),
+        revocation,
+        links,
+    )
+    .with_metrics(metrics.clone());
+    if let Some(source) = jobs.crl_source {
+        sync = sync.offer_crls_to(source);
+    }
+    if let Some(wake) = jobs.on_queued {
+        sync = sync.on_queued(wake);
+    }
+    if sync.has_work() {
+        tracing::info!(
+            target: "honnin::serve",
+            every_secs = sync_interval.as_secs(),
+            recheck_every_secs = recheck_interval.as_secs(),
+            renewal_links = links.is_some(),
+            "revocation sync started"
+        );
+        handles.push(tokio::spawn(sync.run(sync_interval, recheck_interval, jobs.stop.clone())));
+    } else {
+        tracing::warn!(
+            target: "honnin::serve",
+            "no revocation sync: no revocation source and no renewal link feed"
+        );
+    }
+    let sweep = ExpirySweep::new(jobs.store, jobs.audit).with_metrics(metrics);
+    handles.push(tokio::spawn(sweep.run(Duration::from_secs(60), jobs.stop)));
+    handles
 }
 
 /// Starts the chain writer when `rpc_url` and `attester_key` are set (one instance at a time
@@ -229,24 +330,29 @@ fn chain_writer(
     Ok(Some(writer.spawn()))
 }
 
-/// The revocation source the configuration names, cached when configured.
+/// The revocation source the configuration names, cached when configured; for CRLs also the
+/// source itself, which the revocation sync keeps up to date.
 async fn revocation(
     config: &ServeConfig,
     anchors: Arc<TrustAnchors>,
-) -> anyhow::Result<Revocation> {
+) -> anyhow::Result<(Revocation, Option<Arc<CrlSource>>)> {
+    let mut crl_source = None;
     let source: Arc<dyn RevocationSource> = match &config.revocation {
         RevocationConfig::None => {
             tracing::warn!(
                 target: "honnin::serve",
                 "DEV MODE: REVOCATION CHECKING IS OFF (revocation = none): revoked cards are accepted"
             );
-            return Ok(Revocation::Disabled);
+            return Ok((Revocation::Disabled, None));
         }
         RevocationConfig::Crl(origins) => {
-            let source =
-                CrlSource::new(anchors, origins.iter().map(|o| CrlOrigin::parse(o)).collect());
+            let source = Arc::new(CrlSource::new(
+                anchors,
+                origins.iter().map(|o| CrlOrigin::parse(o)).collect(),
+            ));
             source.refresh().await.context("cannot load the CRLs (setting `revocation`)")?;
             tracing::info!(target: "honnin::serve", crls = origins.len(), "revocation: CRL");
+            crl_source = Some(source.clone());
             cached(source, config.revocation_cache)
         }
         RevocationConfig::Ocsp(url) => {
@@ -257,7 +363,7 @@ async fn revocation(
     if config.revocation_allow_unknown {
         tracing::warn!(target: "honnin::serve", "DEV MODE: unknown revocation status is accepted");
     }
-    Ok(Revocation::Check { source, allow_unknown: config.revocation_allow_unknown })
+    Ok((Revocation::Check { source, allow_unknown: config.revocation_allow_unknown }, crl_source))
 }
 
 fn cached<S: RevocationSource + 'static>(source: S, ttl: Duration) -> Arc<dyn RevocationSource> {
@@ -287,7 +393,7 @@ async fn purge_challenges(store: Arc<dyn honnin_core::Store>) {
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -87,9 +87,13 @@ impl fmt::Display for Progress {
                 o.linked, o.already, o.unknown_old, o.conflicts
             ),
             Self::CrlFetched { origin, entries, this_update, next_update, stale } => {
-                write!(f, "crl {origin}: verified, {entries} entries, thisUpdate {this_update}")?;
+                write!(
+                    f,
+                    "crl {origin}: verified, {entries} entries, thisUpdate {}",
+                    rfc3339(*this_update)
+                )?;
                 if let Some(next) = next_update {
-                    write!(f, ", nextUpdate {next}")?;
+                    write!(f, ", nextUpdate {}", rfc3339(*next))?;
                 }
                 if *stale {
                     f.write_str(" (STALE: past nextUpdate)")?;
@@ -105,6 +109,10 @@ impl fmt::Display for Progress {
             Self::Failed { stage, error } => write!(f, "FAILED ({stage}): {error}"),
         }
     }
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 /// What one CRL did in a cycle.

@@ -4,4 +4,5 @@
 
 mod dev;
 mod jpki;
+mod lifecycle;
 mod serve;

@@ -140,7 +140,12 @@ fn stop(mut server: Server) -> Vec<String> {
     assert!(status.unwrap().success());
     let exit = server.child.wait().unwrap();
     assert!(exit.success(), "exit status {exit:?}");
-    server.logs.try_iter().collect()
+    // Everything it wrote: the reader thread ends (and the channel closes) at end of stderr.
+    let mut logs = Vec::new();
+    while let Ok(line) = server.logs.recv_timeout(Duration::from_secs(10)) {
+        logs.push(line);
+    }
+    logs
 }
 
 #[test]

@@ -1,0 +1,163 @@
+//! `honnin revocation sync`: the revocation sync by hand.
+//!
+//! With `--once`, one cycle (renewal links, every CRL, and the OCSP re-check of live
+//! certificates when `revocation = "ocsp:…"`), printing each step as it goes and a progress
+//! line per batch, then a summary; exit 1 when any stage failed. Without `--once`, the same loop
+//! `honnin serve` runs, in the foreground, until SIGINT/SIGTERM (for deployments that run the
+//! sync as its own process). The `revoke`s it queues are sent by the chain writer of a running
+//! `honnin serve`.
+
+#![allow(clippy::print_stdout)]
+
+use std::{io::Write as _, path::PathBuf, process::ExitCode, sync::Arc};
+
+use anyhow::Context as _;
+use honnin_core::audit::AuditLog;
+use honnin_jpki::{CrlOrigin, OcspSource, TrustAnchors};
+use honnin_lifecycle::{LinkFeed, Progress, RevocationSync};
+
+use crate::config::{RevocationConfig, Settings, SyncConfig};
+
+/// The `revocation` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum RevocationCommand {
+    /// Follow the revocation source: renewal links, CRLs, OCSP re-checks → revoke attestations.
+    Sync(Box<SyncArgs>),
+}
+
+/// `honnin revocation sync` arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SyncArgs {
+    /// Run one cycle, print what it did and exit (1 when a stage failed).
+    #[arg(long)]
+    once: bool,
+    /// A TOML file of settings; flags and environment win over it.
+    #[arg(long, env = "HONNIN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// Runs a `revocation` subcommand.
+pub(crate) fn run(command: RevocationCommand) -> ExitCode {
+    let RevocationCommand::Sync(args) = command;
+    let config = match args
+        .settings
+        .with_file(args.config.as_deref())
+        .and_then(|s| SyncConfig::from_settings(&s))
+    {
+        Ok(config) => config,
+        Err(error) => return crate::fail(&error),
+    };
+    if let Err(error) = crate::serve::init_tracing(&config.log) {
+        return crate::fail(&*error);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return crate::fail(&error),
+    };
+    match runtime.block_on(sync(config, args.once)) {
+        Ok(code) => code,
+        Err(error) => {
+            println!("FAILED: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the sync the configuration describes (shared with `honnin serve`).
+pub(crate) fn build_sync(
+    store: Arc<dyn honnin_core::Store>,
+    pepper: Arc<honnin_core::Pepper>,
+    anchors: Arc<TrustAnchors>,
+    audit: AuditLog,
+    revocation: &RevocationConfig,
+    links: Option<&honnin_lifecycle::LinkOrigin>,
+) -> RevocationSync {
+    let mut sync = RevocationSync::new(store, pepper, anchors.clone(), audit);
+    match revocation {
+        RevocationConfig::Crl(origins) => {
+            sync = sync.with_crls(origins.iter().map(|o| CrlOrigin::parse(o)).collect());
+        }
+        RevocationConfig::Ocsp(url) => {
+            sync = sync.with_recheck(Arc::new(OcspSource::new(anchors, url.clone())));
+        }
+        RevocationConfig::None => {}
+    }
+    if let Some(origin) = links {
+        sync = sync.with_links(LinkFeed::new(origin.clone()));
+    }
+    sync
+}
+
+async fn sync(config: SyncConfig, once: bool) -> anyhow::Result<ExitCode> {
+    let anchors = Arc::new(
+        TrustAnchors::from_path(&config.trust_anchors)
+            .context("cannot load trust anchors (setting `trust_anchors`)")?,
+    );
+    let store = crate::serve::open_store(&config.database).await?;
+    let (audit, audit_task) = AuditLog::new(store.clone());
+    let audit_task = tokio::spawn(audit_task);
+    let sync = build_sync(
+        store,
+        Arc::new(config.pepper),
+        anchors,
+        audit,
+        &config.revocation,
+        config.lifecycle.renewal_links.as_ref(),
+    );
+    if !sync.has_work() {
+        anyhow::bail!("nothing to sync: `revocation` is `none` and no `renewal_links` is set");
+    }
+    if !once {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            crate::serve::shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        step(format!(
+            "revocation sync every {}s (re-check every {}s); Ctrl-C stops it",
+            config.lifecycle.sync_interval.as_secs(),
+            config.lifecycle.recheck_interval.as_secs()
+        ));
+        sync.run(config.lifecycle.sync_interval, config.lifecycle.recheck_interval, stop_rx).await;
+        finish_audit(audit_task).await;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let started = std::time::Instant::now();
+    let mut print = |progress: Progress| step(progress);
+    let report = sync.cycle(true, &mut print).await;
+    drop(sync);
+    finish_audit(audit_task).await;
+    let report = report?;
+    let verdict = if report.is_success() { "done" } else { "done with failures" };
+    step(format!("{verdict} in {:.1?}: {report}", started.elapsed()));
+    if let Some(recheck) = &report.recheck {
+        step(format!(
+            "re-check: {} good, {} revoked, {} unknown, {} errors, {} without a readable serial",
+            recheck.good, recheck.revoked, recheck.unknown, recheck.errors, recheck.unreadable
+        ));
+    }
+    for crl in report.crls.iter().filter(|c| c.deferred > 0) {
+        step(format!(
+            "crl {}: {} superseded entries deferred (the renewal link feed could not be read)",
+            crl.origin, crl.deferred
+        ));
+    }
+    Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Lets the audit writer commit what is queued and stop (its handles are gone).
+async fn finish_audit(task: tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(std::time::Duration::from_secs(10), task).await.is_err() {
+        tracing::warn!(target: "honnin::revocation", "the audit log writer did not stop in time");
+    }
+}
+
+/// Prints one line of what is happening, at once (progress on long runs).
+fn step(text: impl std::fmt::Display) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "==> {text}");
+    let _ = out.flush();
+}
