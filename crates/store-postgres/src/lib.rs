@@ -89,6 +89,9 @@ impl PgStore {
             .min_connections(options.min_connections)
             .acquire_timeout(options.acquire_timeout)
             .idle_timeout(options.idle_timeout)
+            // No ping before each checkout: it doubles the round trips of a one-statement call.
+            // A connection the server dropped fails its next query and is discarded by the pool.
+            .test_before_acquire(false)
             .connect_with(connect_options.clone())
             .await
             .map_err(db)?;
@@ -204,46 +207,6 @@ fn lease_key(name: LeaseName) -> i64 {
     i64::from_be_bytes(key)
 }
 
-/// Marks lapsed live attestations of a wallet or a person expired and cancels their unsent
-/// `attest` items (the registry would refuse an already expired record).
-async fn expire_lapsed(
-    tx: &mut Transaction<'static, Postgres>,
-    wallet: &[u8],
-    person_id: i64,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    let expired = sqlx::query_scalar!(
-        // Two indexed lookups (an OR across two columns would scan every live attestation).
-        r#"UPDATE attestations SET status = 'expired', updated_at = $3
-           WHERE status IN ('pending', 'active')
-             AND id IN (SELECT id FROM attestations
-                        WHERE wallet = $1 AND status IN ('pending', 'active') AND expires_at <= $3
-                        UNION ALL
-                        SELECT id FROM attestations
-                        WHERE person_id = $2 AND status IN ('pending', 'active')
-                          AND expires_at <= $3)
-           RETURNING id"#,
-        wallet,
-        person_id,
-        now,
-    )
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(db)?;
-    if !expired.is_empty() {
-        sqlx::query!(
-            r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
-               WHERE kind = 'attest' AND state = 'pending' AND attestation_id = ANY($1)"#,
-            &expired,
-            now,
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    }
-    Ok(())
-}
-
 /// The receipt for the attestation answering a challenge, if its digest matches.
 async fn receipt_for_challenge(
     conn: &mut PgConnection,
@@ -276,178 +239,55 @@ async fn receipt_for_challenge(
 }
 
 impl PgStore {
-    /// The attestation transaction (see `honnin_core::store`), in as few round trips as the
-    /// locking allows: a replay is only looked for when the challenge turns out to be answered
-    /// already (the unique `challenge_id` refuses the insert).
-    async fn record_in_tx(
+    /// The attestation transaction (see `honnin_core::store`) in one round trip: the
+    /// `honnin_record_attestation` function (migration 0003) runs its steps on the server, in
+    /// the call's own transaction. A replay is only looked for when the challenge turns out to
+    /// be answered already (the unique `challenge_id` refuses the insert).
+    async fn record_once(
         &self,
-        tx: &mut Transaction<'static, Postgres>,
         new: &NewAttestation,
         policy: &Policy,
         now: OffsetDateTime,
     ) -> Result<Recorded, StoreError> {
-        let wallet = new.wallet.as_slice();
-        let cert_hash = new.cert.as_bytes().as_slice();
-
-        // 1. The person: through the certificate if it is known (renewal links point a new
-        // certificate at an old person), else by pseudonym; locked until commit either way.
-        let cert = sqlx::query!(
-            r#"SELECT id, person_id, revoked_at,
-                      (not_after IS NULL OR sealed IS NULL) AS "incomplete!"
-               FROM certificates WHERE cert_hash = $1"#,
-            cert_hash,
-        )
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db)?;
-        let (person_id, certificate_id, revoked) = match cert {
-            Some(c) => {
-                sqlx::query_scalar!(
-                    r#"SELECT id FROM persons WHERE id = $1 FOR UPDATE"#,
-                    c.person_id
-                )
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(db)?;
-                if c.incomplete && c.revoked_at.is_none() {
-                    // Known through a renewal link (or recorded before serials were sealed):
-                    // the certificate is presented now, so its notAfter and serial are known.
-                    sqlx::query!(
-                        r#"UPDATE certificates
-                           SET not_after = COALESCE(not_after, $2), sealed = COALESCE(sealed, $3)
-                           WHERE id = $1"#,
-                        c.id,
-                        new.cert_not_after,
-                        new.sealed.as_bytes(),
-                    )
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                }
-                (c.person_id, c.id, c.revoked_at.is_some())
-            }
-            None => {
-                // The upsert locks the person row (also when it already existed).
-                let person_id = sqlx::query_scalar!(
-                    r#"INSERT INTO persons (pseudonym, created_at) VALUES ($1, $2)
-                       ON CONFLICT (pseudonym) DO UPDATE SET pseudonym = EXCLUDED.pseudonym
-                       RETURNING id"#,
-                    new.person.as_bytes().as_slice(),
-                    now,
-                )
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(db)?;
-                let c = sqlx::query!(
-                    r#"INSERT INTO certificates (cert_hash, person_id, not_after, sealed, created_at)
-                       VALUES ($1, $2, $3, $4, $5)
-                       ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
-                       RETURNING id, person_id, revoked_at"#,
-                    cert_hash,
-                    person_id,
-                    new.cert_not_after,
-                    new.sealed.as_bytes(),
-                    now,
-                )
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(db)?;
-                if c.person_id != person_id {
-                    // Linked to another person between our two reads: lock that one too.
-                    sqlx::query_scalar!(
-                        r#"SELECT id FROM persons WHERE id = $1 FOR UPDATE"#,
-                        c.person_id
-                    )
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                }
-                (c.person_id, c.id, c.revoked_at.is_some())
-            }
-        };
-        if revoked {
-            return Err(StoreError::CertificateRevoked);
-        }
-
-        // 2. Lapsed attestations stop counting. Then, in one read, the wallet's live
-        // attestation (there must be none) and the person's live ones, oldest first.
-        expire_lapsed(tx, wallet, person_id, now).await?;
-        let live = sqlx::query!(
-            r#"SELECT id AS "id!", wallet AS "wallet!", COALESCE(person_id = $2, false) AS "mine!"
-               FROM (SELECT id, wallet, person_id, issued_at, seq FROM attestations
-                     WHERE wallet = $1 AND status IN ('pending', 'active')
-                     UNION
-                     SELECT id, wallet, person_id, issued_at, seq FROM attestations
-                     WHERE person_id = $2 AND status IN ('pending', 'active')) live
-               ORDER BY issued_at, seq"#,
-            wallet,
-            person_id,
-        )
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
-        if live.iter().any(|a| a.wallet == wallet) {
-            return Err(StoreError::WalletAlreadyAttested);
-        }
-
-        // 3. The policy.
-        let live: Vec<_> = live.into_iter().filter(|a| a.mine).collect();
-        let limit = policy.max_active_wallets.get() as usize;
-        let mut rotated = Vec::new();
-        if live.len() >= limit {
-            match policy.at_limit {
-                AtLimit::Refuse => {
-                    return Err(StoreError::WalletLimitReached {
-                        limit: policy.max_active_wallets.get(),
-                    });
-                }
-                AtLimit::Rotate => {
-                    for old in &live[..live.len() + 1 - limit] {
-                        rotate_out(tx, &old.id, &old.wallet, now).await?;
-                        rotated.push(Rotated {
-                            attestation_id: AttestationId::from_bytes(id16(
-                                &old.id,
-                                "attestation id",
-                            )?),
-                            wallet: address(&old.wallet)?,
-                        });
-                    }
-                }
-            }
-        }
-
-        // 4. The attestation and its outbox item, in one statement.
-        sqlx::query!(
-            r#"WITH attestation AS (
-                 INSERT INTO attestations
-                   (id, challenge_id, request_digest, wallet, wallet_proof, person_id,
-                    certificate_id, level, claims, status, issued_at, expires_at, created_at,
-                    updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $12)
-                 RETURNING id, wallet, level, claims, issued_at, expires_at)
-               INSERT INTO outbox
-                 (kind, attestation_id, wallet, level, claims, issued_at, expires_at, state,
-                  next_attempt_at, created_at, updated_at)
-               SELECT 'attest', id, wallet, level, claims, issued_at, expires_at, 'pending',
-                      $12, $12, $12
-               FROM attestation"#,
+        let row = sqlx::query!(
+            r#"SELECT rotated_ids AS "rotated_ids!", rotated_wallets AS "rotated_wallets!"
+               FROM honnin_record_attestation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                                              $13, $14, $15, $16, $17)"#,
             new.id.as_bytes().as_slice(),
             new.challenge_id.as_bytes().as_slice(),
             new.request_digest.as_bytes().as_slice(),
-            wallet,
+            new.wallet.as_slice(),
             new.wallet_proof.as_str(),
-            person_id,
-            certificate_id,
+            new.person.as_bytes().as_slice(),
+            new.cert.as_bytes().as_slice(),
+            new.cert_not_after,
+            new.sealed.as_bytes(),
             i16::from(new.level.0),
             i64::from(new.claims.0),
             new.issued_at,
             new.expires_at,
+            i32::try_from(policy.max_active_wallets.get()).unwrap_or(i32::MAX),
+            policy.at_limit == AtLimit::Rotate,
+            i16::from(RevocationReason::Rotated.code()),
             now,
         )
-        .execute(&mut **tx)
+        .fetch_one(&self.pool)
         .await
-        .map_err(unique_violation)?;
-
+        .map_err(|e| record_error(e, policy))?;
+        if row.rotated_ids.len() != row.rotated_wallets.len() {
+            return Err(corrupt("rotated attestations"));
+        }
+        let rotated = row
+            .rotated_ids
+            .iter()
+            .zip(&row.rotated_wallets)
+            .map(|(id, wallet)| {
+                Ok(Rotated {
+                    attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
+                    wallet: address(wallet)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Recorded {
             receipt: AttestationReceipt {
                 attestation_id: new.id,
@@ -458,6 +298,20 @@ impl PgStore {
             replayed: false,
             rotated,
         })
+    }
+}
+
+/// The attestation function's refusals (raised with honnin's own SQLSTATEs, so the call's work
+/// rolls back) and unique violations as domain errors.
+fn record_error(e: sqlx::Error, policy: &Policy) -> StoreError {
+    let code = e.as_database_error().and_then(|d| d.code());
+    match code.as_deref() {
+        Some("HN001") => StoreError::CertificateRevoked,
+        Some("HN002") => StoreError::WalletAlreadyAttested,
+        Some("HN003") => {
+            StoreError::WalletLimitReached { limit: policy.max_active_wallets.get() }
+        }
+        _ => unique_violation(e),
     }
 }
 
@@ -474,54 +328,6 @@ fn unique_violation(e: sqlx::Error) -> StoreError {
         }
     }
     db(e)
-}
-
-/// Revokes one attestation by rotation: cancels its `attest` if never claimed, else queues a
-/// `revoke` (which waits behind the `attest` in the queue; see `claim_outbox`).
-async fn rotate_out(
-    tx: &mut Transaction<'static, Postgres>,
-    id: &[u8],
-    wallet: &[u8],
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    let code = i16::from(RevocationReason::Rotated.code());
-    sqlx::query!(
-        r#"UPDATE attestations SET status = 'revoked', revocation_reason = $2, revoked_at = $3,
-                  updated_at = $3
-           WHERE id = $1"#,
-        id,
-        code,
-        now,
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    let cancelled = sqlx::query!(
-        r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
-           WHERE attestation_id = $1 AND kind = 'attest' AND state = 'pending'"#,
-        id,
-        now,
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?
-    .rows_affected();
-    if cancelled == 0 {
-        sqlx::query!(
-            r#"INSERT INTO outbox
-                 (kind, attestation_id, wallet, reason, state, next_attempt_at, created_at,
-                  updated_at)
-               VALUES ('revoke', $1, $2, $3, 'pending', $4, $4, $4)"#,
-            id,
-            wallet,
-            code,
-            now,
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -611,12 +417,7 @@ impl Store for PgStore {
         // other's lapsed rows by wallet); Postgres aborts one of them, which simply runs again.
         let mut attempt = 1;
         loop {
-            let mut tx = self.pool.begin().await.map_err(db)?;
-            // On error the transaction rolls back when dropped.
-            let result = match self.record_in_tx(&mut tx, new, policy, now).await {
-                Ok(recorded) => tx.commit().await.map(|()| recorded).map_err(unique_violation),
-                Err(e) => Err(e),
-            };
+            let result = self.record_once(new, policy, now).await;
             match result {
                 Err(e) if attempt < 3 && is_deadlock(&e) => {
                     tracing::debug!(target: "honnin::store", attempt, "deadlock recording an attestation; retrying");
