@@ -308,9 +308,7 @@ fn record_error(e: sqlx::Error, policy: &Policy) -> StoreError {
     match code.as_deref() {
         Some("HN001") => StoreError::CertificateRevoked,
         Some("HN002") => StoreError::WalletAlreadyAttested,
-        Some("HN003") => {
-            StoreError::WalletLimitReached { limit: policy.max_active_wallets.get() }
-        }
+        Some("HN003") => StoreError::WalletLimitReached { limit: policy.max_active_wallets.get() },
         _ => unique_violation(e),
     }
 }
