@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use honnin_core::{
     AttestationId, AuditBreak, AuditContext, AuditEventKind, AuditLog, AuditQuery, AuditRecord,
-    ChainVerifier, NewAuditEvent, Store, audit::verify_chain,
+    ChainVerifier, NewAuditEvent, Store, StoreError, audit::verify_chain,
 };
 use time::Duration;
 
@@ -224,4 +224,13 @@ async fn the_group_commit_writer_records_everything(db: &TestDb) {
     // Dropping every handle ends the writer.
     drop(log);
     writer.await.unwrap();
+
+    // Without a running writer, recording fails loudly instead of hanging or losing events.
+    let (log, writer) = AuditLog::new(Arc::clone(&db.store));
+    drop(writer);
+    assert!(matches!(
+        log.record_one(event(AuditEventKind::AdminAction, 0)).await,
+        Err(StoreError::AuditLogClosed)
+    ));
+    assert_eq!(verify(&*db.store).await, Ok(100));
 }
