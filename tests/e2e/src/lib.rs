@@ -40,11 +40,12 @@ use honnin_chain::{
     wallets::RpcContractWallets,
     writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
 };
-use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain, Store};
+use honnin_core::{AuditLog, ChallengeSettings, Pepper, Policy, ServiceDomain, Store};
 use honnin_jpki::{
     CrlOrigin, CrlSource, TrustAnchors, Verifier,
     test_utils::{CardKeyKind, CardSpec, CrlEntry, CrlSpec, SimCard, SimRoot},
 };
+use honnin_lifecycle::{LinkFeed, LinkOrigin, RevocationSync};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use tempfile::TempDir;
@@ -244,6 +245,12 @@ pub struct Instance {
     pub store: Arc<dyn Store>,
     /// Its chain writer's metrics (`is_leader`).
     pub writer_metrics: WriterMetrics,
+    /// Its audit log (the group-commit writer runs on the test's runtime).
+    pub audit: AuditLog,
+    /// The CRL source its API checks certificates against.
+    pub crl: Arc<CrlSource>,
+    /// Wakes its chain writer.
+    pub wake_writer: Arc<dyn Fn() + Send + Sync>,
     writer: Option<WriterHandle>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -276,6 +283,10 @@ pub struct Deployment {
     pub pepper: Arc<Pepper>,
     /// The challenge settings every instance uses.
     pub settings: ChallengeSettings,
+    /// The CRL every instance follows (rewrite it with [`Deployment::publish_crl`]).
+    pub crl_path: PathBuf,
+    /// The renewal link feed (JSON lines; rewrite it with [`Deployment::publish_links`]).
+    pub links_path: PathBuf,
     _dir: TempDir,
 }
 
@@ -319,11 +330,21 @@ impl Deployment {
             ..CrlSpec::default()
         });
         std::fs::write(&crl_path, crl)?;
+        let links_path = dir.path().join("links.jsonl");
+        std::fs::write(&links_path, "")?;
 
         let pepper = Arc::new(Pepper::generate());
         let settings = ChallengeSettings::new(ServiceDomain::new(DOMAIN)?, 31337, chain.registry);
-        let mut deployment =
-            Self { chain, database_url, instances: Vec::new(), pepper, settings, _dir: dir };
+        let mut deployment = Self {
+            chain,
+            database_url,
+            instances: Vec::new(),
+            pepper,
+            settings,
+            crl_path: crl_path.clone(),
+            links_path,
+            _dir: dir,
+        };
         for _ in 0..options.instances.max(1) {
             let instance = deployment.start_instance(&options, &crl_path).await?;
             deployment.instances.push(instance);
@@ -339,18 +360,21 @@ impl Deployment {
         store_options.postgres.acquire_timeout = Duration::from_secs(60);
         let store = honnin_store::migrate(&self.database_url, &store_options).await?;
         let anchors = Arc::new(root().anchors());
-        let crl = CrlSource::new(
+        let crl = Arc::new(CrlSource::new(
             anchors.clone(),
             vec![CrlOrigin::parse(&crl_path.display().to_string())],
-        );
+        ));
         crl.refresh().await.context("load the CRL")?;
         let rpc_url: reqwest::Url = self.chain.rpc_url().parse()?;
         let mut limits = Limits { request_timeout: Duration::from_secs(60), ..Limits::default() };
         if let Some(n) = options.verify_concurrency {
             limits.verify_concurrency = n;
         }
-        let mut config =
-            WriterConfig::new(rpc_url.clone(), self.chain.registry, self.chain.attester_key.clone());
+        let mut config = WriterConfig::new(
+            rpc_url.clone(),
+            self.chain.registry,
+            self.chain.attester_key.clone(),
+        );
         config.linger = Duration::from_millis(20);
         config.idle_poll = Duration::from_millis(20);
         config.lease_retry = Duration::from_millis(200);
@@ -361,12 +385,13 @@ impl Deployment {
         }
         let writer = ChainWriter::new(config, store.clone())?;
         let waker = writer.waker();
+        let wake_writer: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake());
         let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
         tokio::spawn(audit_writer);
         let state = AppState {
             store: store.clone(),
             verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
-            revocation: Revocation::Check { source: Arc::new(crl), allow_unknown: false },
+            revocation: Revocation::Check { source: crl.clone(), allow_unknown: false },
             pepper: self.pepper.clone(),
             policy: options.policy,
             challenges: self.settings.clone(),
@@ -376,8 +401,8 @@ impl Deployment {
             auth: honnin_api::Auth::default(),
             // A thousand flows from one address are the point of these tests.
             rate_limits: honnin_api::RateLimits::off(),
-            on_queued: Some(Arc::new(move || waker.wake())),
-            audit,
+            on_queued: Some(wake_writer.clone()),
+            audit: audit.clone(),
         };
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -390,7 +415,59 @@ impl Deployment {
 
         let writer_metrics = writer.metrics().clone();
         let writer = Some(writer.spawn());
-        Ok(Instance { url, store, writer_metrics, writer, server })
+        Ok(Instance { url, store, writer_metrics, audit, crl, wake_writer, writer, server })
+    }
+
+    /// Publishes a new CRL (issued now) revoking `entries` (serial, reason, when), for the
+    /// instances' API checks and the revocation sync alike.
+    pub fn publish_crl(&self, entries: &[(Vec<u8>, honnin_jpki::RevocationReason)]) -> Result<()> {
+        let now = time::OffsetDateTime::now_utc();
+        let crl = root().crl(&CrlSpec {
+            this_update: now - time::Duration::seconds(5),
+            entries: entries
+                .iter()
+                .map(|(serial, reason)| CrlEntry {
+                    serial: serial.clone(),
+                    reason: Some(*reason),
+                    time: now - time::Duration::seconds(10),
+                })
+                .collect(),
+            ..CrlSpec::default()
+        });
+        std::fs::write(&self.crl_path, crl)?;
+        Ok(())
+    }
+
+    /// Publishes the renewal link feed: each pair is (old serial, new serial) under the
+    /// simulated root, in the documented JSON-lines format.
+    pub fn publish_links(&self, links: &[(&[u8], &[u8])]) -> Result<()> {
+        let mut text = String::new();
+        for (old, new) in links {
+            text.push_str(&serde_json::to_string(&serde_json::json!({
+                "issuer_key_id": hex::encode(root().key_id()),
+                "old_serial": hex::encode(old),
+                "new_serial": hex::encode(new),
+            }))?);
+            text.push('\n');
+        }
+        std::fs::write(&self.links_path, text)?;
+        Ok(())
+    }
+
+    /// The revocation sync of the first instance, as `honnin serve` builds it: the CRL, the
+    /// renewal link feed, the instance's CRL source kept current, its writer woken.
+    pub fn revocation_sync(&self) -> Result<RevocationSync> {
+        let instance = self.instance();
+        Ok(RevocationSync::new(
+            instance.store.clone(),
+            self.pepper.clone(),
+            Arc::new(root().anchors()),
+            instance.audit.clone(),
+        )
+        .with_crls(vec![CrlOrigin::parse(&self.crl_path.display().to_string())])
+        .offer_crls_to(instance.crl.clone())
+        .with_links(LinkFeed::new(LinkOrigin::parse(&self.links_path.display().to_string())?))
+        .on_queued(instance.wake_writer.clone()))
     }
 
     /// The first instance.
