@@ -126,7 +126,21 @@ async fn sync(config: SyncConfig, once: bool) -> anyhow::Result<ExitCode> {
     }
 
     let started = std::time::Instant::now();
-    let mut print = |progress: Progress| step(progress);
+    // Batches and pages print the first, the last and then at most one line a second, so a
+    // CRL of a million entries shows progress without a thousand lines.
+    let mut last_line: Option<std::time::Instant> = None;
+    let mut print = |progress: Progress| {
+        let throttled = match &progress {
+            Progress::CrlBatch { done, total, .. } => done != total,
+            Progress::RecheckPage { .. } => true,
+            _ => false,
+        };
+        if throttled && last_line.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+            return;
+        }
+        last_line = throttled.then(std::time::Instant::now);
+        step(progress);
+    };
     let report = sync.cycle(true, &mut print).await;
     drop(sync);
     finish_audit(audit_task).await;

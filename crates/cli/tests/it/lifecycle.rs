@@ -148,8 +148,30 @@ async fn audit_rows(store: &dyn Store, n: usize) {
 
 async fn execute(url: &str, sql: &'static str) {
     use sqlx::Connection as _;
-    let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    if url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+}
+
+/// A fresh database URL: SQLite in `dir`, or a new database on the test Postgres server.
+async fn fresh_url(
+    postgres: bool,
+    dir: &Path,
+) -> (String, Option<honnin_store::test_utils::TestServer>) {
+    if !postgres {
+        return (sqlite_url(dir), None);
+    }
+    tokio::task::spawn_blocking(|| {
+        let server = honnin_store::test_utils::test_server().unwrap();
+        let url = server.create_database().unwrap();
+        (url, Some(server))
+    })
+    .await
+    .unwrap()
 }
 
 #[track_caller]
@@ -159,9 +181,18 @@ fn verify(url: &str) -> (i32, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_verify_names_the_edited_or_deleted_row() {
+async fn audit_verify_names_the_edited_or_deleted_row_sqlite() {
+    audit_verify_names_the_edited_or_deleted_row(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_names_the_edited_or_deleted_row_postgres() {
+    audit_verify_names_the_edited_or_deleted_row(true).await;
+}
+
+async fn audit_verify_names_the_edited_or_deleted_row(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
+    let (url, _server) = fresh_url(postgres, dir.path()).await;
     let store = open(&url).await;
     audit_rows(store.as_ref(), 6).await;
     assert_eq!(verify(&url), (0, "audit log intact: 6 rows (head 6)\n".into()));
@@ -182,7 +213,7 @@ async fn audit_verify_names_the_edited_or_deleted_row() {
 
     // Delete the tail of a fresh log.
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
+    let (url, _server) = fresh_url(postgres, dir.path()).await;
     let store = open(&url).await;
     audit_rows(store.as_ref(), 3).await;
     execute(&url, "DELETE FROM audit_log WHERE seq = 3").await;
