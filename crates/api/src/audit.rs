@@ -78,15 +78,7 @@ impl Caller {
 
 /// The snake_case name of a revocation reason (as serde writes it).
 pub(crate) fn reason_name(reason: honnin_core::RevocationReason) -> &'static str {
-    use honnin_core::RevocationReason as R;
-    match reason {
-        R::Holder => "holder",
-        R::Operator => "operator",
-        R::CertificateRevoked => "certificate_revoked",
-        R::Superseded => "superseded",
-        R::Erasure => "erasure",
-        R::Rotated => "rotated",
-    }
+    reason.as_str()
 }
 
 /// Records events that must be durable before the answer: a failure is the request's failure

@@ -72,7 +72,10 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use alloy::transports::RpcError;
 use alloy::transports::http::reqwest::{self, Url};
-use honnin_core::{Lease, LeaseName, OutboxAction, OutboxId, OutboxItem, Store, StoreError};
+use honnin_core::{
+    AuditContext, AuditEventKind, AuditLog, Lease, LeaseName, NewAuditEvent, OutboxAction,
+    OutboxId, OutboxItem, Store, StoreError,
+};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -243,6 +246,7 @@ pub struct ChainWriter {
     nonce: Option<u64>,
     metrics: WriterMetrics,
     waker: Waker,
+    audit: Option<AuditLog>,
 }
 
 impl fmt::Debug for ChainWriter {
@@ -398,7 +402,15 @@ impl ChainWriter {
             nonce: None,
             metrics: WriterMetrics::default(),
             waker: Waker::default(),
+            audit: None,
         })
+    }
+
+    /// Records `attestation_confirmed` and `revocation_confirmed` events in `audit` (one per
+    /// item, with the transaction hash as the request id: nothing personal).
+    pub fn with_audit(mut self, audit: AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// Uses `metrics` (register them with the service's registry) instead of private ones.
@@ -878,7 +890,37 @@ impl ChainWriter {
             );
         }
         tracing::info!(target: TARGET, tx = %hash, block, kind = batch.kind, records = batch.items.len(), gas = receipt.gas_used, "confirmed");
+        self.audit_confirmed(batch, hash, now).await;
         Flow::Continue
+    }
+
+    /// Audits a confirmed batch. The confirmation is recorded already: a failure here is
+    /// logged, not retried (the transaction hash in the outbox keeps the fact).
+    async fn audit_confirmed(&self, batch: &Batch, hash: B256, at: time::OffsetDateTime) {
+        let Some(audit) = &self.audit else { return };
+        let context =
+            AuditContext { request_id: Some(format!("tx:{hash}")), ..AuditContext::default() };
+        let events = batch
+            .items
+            .iter()
+            .map(|item| {
+                let event = match &item.action {
+                    OutboxAction::Attest { attestation, .. } => {
+                        NewAuditEvent::new(AuditEventKind::AttestationConfirmed, at)
+                            .with_attestation(*attestation)
+                    }
+                    OutboxAction::Revoke { attestation, reason, .. } => {
+                        NewAuditEvent::new(AuditEventKind::RevocationConfirmed, at)
+                            .with_attestation(*attestation)
+                            .with_code(reason.as_str())
+                    }
+                };
+                event.with_context(context.clone())
+            })
+            .collect();
+        if let Err(e) = audit.record(events).await {
+            tracing::warn!(target: TARGET, tx = %hash, error = %e, "could not audit confirmed items");
+        }
     }
 
     /// Puts the batch back due after `delay`.

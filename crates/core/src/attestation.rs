@@ -103,6 +103,19 @@ impl RevocationReason {
     pub const fn code(self) -> u8 {
         self as u8
     }
+
+    /// The snake_case name (as serde writes it): the API's, the audit log's and the
+    /// metrics' word for the reason.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Holder => "holder",
+            Self::Operator => "operator",
+            Self::CertificateRevoked => "certificate_revoked",
+            Self::Superseded => "superseded",
+            Self::Erasure => "erasure",
+            Self::Rotated => "rotated",
+        }
+    }
 }
 
 impl TryFrom<u8> for RevocationReason {

@@ -383,11 +383,11 @@ impl Deployment {
         if let Some(n) = options.max_batch {
             config.max_batch = n;
         }
-        let writer = ChainWriter::new(config, store.clone())?;
-        let waker = writer.waker();
-        let wake_writer: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake());
         let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
         tokio::spawn(audit_writer);
+        let writer = ChainWriter::new(config, store.clone())?.with_audit(audit.clone());
+        let waker = writer.waker();
+        let wake_writer: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake());
         let state = AppState {
             store: store.clone(),
             verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),

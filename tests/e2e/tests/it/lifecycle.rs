@@ -70,6 +70,21 @@ async fn audit_codes(d: &Deployment, kind: AuditEventKind, id: &str) -> Result<V
         .collect())
 }
 
+/// Waits until the audit log holds a `kind` event for attestation `id`; returns its codes.
+async fn until_audited(d: &Deployment, kind: AuditEventKind, id: &str) -> Result<Vec<String>> {
+    let deadline = Instant::now() + CONFIRM;
+    loop {
+        let codes = audit_codes(d, kind, id).await?;
+        if !codes.is_empty() {
+            return Ok(codes);
+        }
+        if Instant::now() > deadline {
+            bail!("no {kind:?} event for {id} after {CONFIRM:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_revoked_in_the_crl_is_revoked_on_chain_within_one_cycle() -> Result<()> {
     let d = Deployment::start(Options::default()).await?;
@@ -95,6 +110,13 @@ async fn a_certificate_revoked_in_the_crl_is_revoked_on_chain_within_one_cycle()
     assert_eq!(on_chain.revocationReason, honnin_core::RevocationReason::CertificateRevoked.code());
     assert_eq!(
         audit_codes(&d, AuditEventKind::AttestationRevoked, &accepted.attestation_id).await?,
+        vec!["certificate_revoked".to_owned()]
+    );
+    // The writer audits both transactions it landed for this attestation.
+    let id = &accepted.attestation_id;
+    assert_eq!(until_audited(&d, AuditEventKind::AttestationConfirmed, id).await?.len(), 1);
+    assert_eq!(
+        until_audited(&d, AuditEventKind::RevocationConfirmed, id).await?,
         vec!["certificate_revoked".to_owned()]
     );
 
