@@ -181,13 +181,17 @@ pub struct CycleReport {
     pub recheck: Option<RecheckReport>,
     /// Each failure, `stage: message` (nothing personal).
     pub failures: Vec<String>,
+    /// The cycle stopped early, between two batches, because it was asked to (shutdown).
+    pub interrupted: bool,
 }
 
 impl CycleReport {
     /// Whether every stage succeeded. Individual re-check errors (one certificate the source did
     /// not answer for) count as a failure too: the certificate was not checked.
     pub fn is_success(&self) -> bool {
-        self.failures.is_empty() && self.recheck.as_ref().is_none_or(|r| r.errors == 0)
+        !self.interrupted
+            && self.failures.is_empty()
+            && self.recheck.as_ref().is_none_or(|r| r.errors == 0)
     }
 
     /// Attestations revoked by CRLs and the re-check together.
@@ -221,6 +225,9 @@ impl fmt::Display for CycleReport {
         }
         if !self.failures.is_empty() {
             write!(f, "; {} failure(s)", self.failures.len())?;
+        }
+        if self.interrupted {
+            f.write_str("; interrupted")?;
         }
         Ok(())
     }
@@ -372,6 +379,19 @@ impl RevocationSync {
         recheck: bool,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<CycleReport> {
+        self.cycle_until(recheck, progress, None).await
+    }
+
+    /// [`cycle`](Self::cycle), stopping between two batches once `stop` says `true` (the
+    /// report is then [`interrupted`](CycleReport::interrupted)). A batch is never abandoned
+    /// half-way: what the store revoked is also audited and counted before the cycle stops.
+    pub async fn cycle_until(
+        &self,
+        recheck: bool,
+        progress: &mut (dyn FnMut(Progress) + Send),
+        stop: Option<&watch::Receiver<bool>>,
+    ) -> Result<CycleReport> {
+        let stopping = || stop.is_some_and(|stop| *stop.borrow());
         let mut report = CycleReport::default();
         let context = AuditContext {
             request_id: Some(format!(
@@ -401,6 +421,10 @@ impl RevocationSync {
                     });
                     let mut total = LinkOutcome::default();
                     for chunk in links.chunks(self.batch_size) {
+                        if stopping() {
+                            report.interrupted = true;
+                            return Ok(report);
+                        }
                         let now = honnin_core::time::now();
                         let outcome = self.store.link_renewals(chunk, now).await?;
                         let events = (0..outcome.linked)
@@ -438,6 +462,10 @@ impl RevocationSync {
         // 2. CRLs.
         let mut oldest: Option<OffsetDateTime> = None;
         for origin in &self.crls {
+            if stopping() {
+                report.interrupted = true;
+                return Ok(report);
+            }
             let name = origin.to_string();
             let crl = match origin.fetch(&self.anchors).await {
                 Ok(crl) => crl,
@@ -493,6 +521,11 @@ impl RevocationSync {
             let total = hashed.len();
             let mut done = 0;
             for chunk in hashed.chunks(self.batch_size) {
+                if stopping() {
+                    report.crls.push(crl_report);
+                    report.interrupted = true;
+                    return Ok(report);
+                }
                 let applied = self.apply(chunk, links_ok, "crl", &context).await?;
                 crl_report.known += applied.known;
                 crl_report.newly_revoked += applied.newly_revoked;
@@ -514,8 +547,10 @@ impl RevocationSync {
 
         // 3. Re-check live certificates with the source.
         if recheck && let Some(source) = &self.recheck {
-            let recheck = self.recheck(source.as_ref(), links_ok, &context, progress).await?;
+            let (recheck, interrupted) =
+                self.recheck(source.as_ref(), links_ok, &context, progress, &stopping).await?;
             report.recheck = Some(recheck);
+            report.interrupted = interrupted;
         }
 
         if report.is_success() {
@@ -598,10 +633,14 @@ impl RevocationSync {
         links_ok: bool,
         context: &AuditContext,
         progress: &mut (dyn FnMut(Progress) + Send),
-    ) -> Result<RecheckReport> {
+        stopping: &(dyn Fn() -> bool + Sync),
+    ) -> Result<(RecheckReport, bool)> {
         let mut report = RecheckReport::default();
         let mut after = None;
         loop {
+            if stopping() {
+                return Ok((report, true));
+            }
             let page = self.store.live_certificates(after, self.page_size).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
@@ -678,11 +717,12 @@ impl RevocationSync {
         if report.errors > 0 {
             self.metrics.failure("recheck");
         }
-        Ok(report)
+        Ok((report, false))
     }
 
     /// Runs a cycle every `interval` (the re-check every `recheck_every`, on the first cycle
-    /// and then whenever that much time has passed) until `stop` turns true. Only the instance
+    /// and then whenever that much time has passed) until `stop` turns true (a running cycle
+    /// stops at its next batch boundary). Only the instance
     /// holding the [`SYNC_LEASE`] works; the others skip the cycle. Failures are logged and
     /// counted, and the next cycle tries again.
     pub async fn run(
@@ -714,13 +754,13 @@ impl RevocationSync {
             let recheck = last_recheck.is_none_or(|t| t.elapsed() >= recheck_every);
             let started = std::time::Instant::now();
             let mut log = |p: Progress| tracing::debug!(target: TARGET, "{p}");
-            let cycle = tokio::select! {
-                cycle = self.cycle(recheck, &mut log) => cycle,
-                () = crate::stopped(&mut stop) => {
-                    let _ = lease.release().await;
-                    return;
-                }
-            };
+            // Not cancelled on stop: the cycle stops itself between batches, so every batch the
+            // store applied is audited and counted too.
+            let cycle = self.cycle_until(recheck, &mut log, Some(&stop)).await;
+            if cycle.as_ref().is_ok_and(|report| report.interrupted) {
+                let _ = lease.release().await;
+                return;
+            }
             match cycle {
                 Ok(report) => {
                     if recheck && self.recheck.is_some() {

@@ -318,4 +318,79 @@ async fn the_loop_revokes_within_an_interval_and_stops_on_request(db: &TestDb) {
         .unwrap();
     assert!((3_500.0..3_700.0).contains(&lag), "{lag}");
     assert!(!text.contains("honnin_revocation_last_success_timestamp_seconds 0\n"), "{text}");
+
+    // Asked to stop before it starts: nothing is applied, the report says so.
+    let (_stop, stopped) = tokio::sync::watch::channel(true);
+    let report = self::sync(db)
+        .with_crls(vec![file(&crl)])
+        .cycle_until(true, &mut |_| {}, Some(&stopped))
+        .await
+        .unwrap();
+    assert!(report.interrupted && !report.is_success(), "{report:?}");
+    assert!(report.crls.is_empty());
+}
+
+both_backends!(verified_crls_reach_the_api_source_and_links_come_over_http,);
+
+/// Serves `body` to every GET on a loopback port; returns the URL.
+async fn serve_once_per_request(body: String) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/links.jsonl", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+async fn verified_crls_reach_the_api_source_and_links_come_over_http(db: &TestDb) {
+    let (old, new) = (db.card().await, db.card().await);
+    let wallet = random_wallet();
+    let id = db.attest_active(old.serial(), wallet).await;
+    // The API's source holds yesterday's CRL, which does not list the card yet.
+    let before = db.crl_file("before.crl", vec![]).await;
+    let api_source = Arc::new(honnin_jpki::CrlSource::from_crls(
+        db.anchors.clone(),
+        [CrlOrigin::File(before).fetch(&db.anchors).await.unwrap()],
+    ));
+    let cert = db.root.cert_ref(old.serial());
+    use honnin_jpki::RevocationSource as _;
+    assert_eq!(api_source.status(&cert, now()).await.unwrap(), RevocationStatus::Good);
+
+    let feed = format!(
+        "{{\"issuer_key_id\": \"{}\", \"old_serial\": \"{}\", \"new_serial\": \"{}\"}}\n",
+        hex::encode(db.root.key_id()),
+        hex::encode(old.serial()),
+        hex::encode(new.serial()),
+    );
+    let url = serve_once_per_request(feed).await;
+    let crl = db.crl_file("auth.crl", vec![(old.serial().to_vec(), CardReason::Superseded)]).await;
+    let report = sync(db)
+        .with_crls(vec![file(&crl)])
+        .with_links(LinkFeed::new(LinkOrigin::parse(&url).unwrap()))
+        .offer_crls_to(api_source.clone())
+        .cycle(true, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.links.as_ref().unwrap().outcome.linked, 1);
+    assert_eq!(report.attestations_moved(), 1);
+    assert_eq!(db.status(id).await, AttestationStatus::Active);
+    // The API now refuses the old card at once, without waiting for its own reload.
+    assert!(matches!(
+        api_source.status(&cert, now()).await.unwrap(),
+        RevocationStatus::Revoked { reason: CardReason::Superseded, .. }
+    ));
 }
