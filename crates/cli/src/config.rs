@@ -181,9 +181,17 @@ pub(crate) struct Settings {
     pub(crate) revocation_recheck_secs: Option<u64>,
 
     // ---- chain writer ----
-    // honnin-chain: add the writer's settings here (batch size, batch wait, confirmations,
-    // poll interval), each with its HONNIN_* variable, a default in its doc line, a `merge!` entry
-    // below and a field in `ChainWriterConfig`.
+    /// Most records in one chain writer transaction. [default: 200]
+    #[arg(long, env = "HONNIN_WRITER_BATCH_SIZE", value_name = "N")]
+    pub(crate) writer_batch_size: Option<u32>,
+    /// How long the chain writer keeps filling a batch that is not full, in milliseconds.
+    /// [default: 100]
+    #[arg(long, env = "HONNIN_WRITER_LINGER_MS", value_name = "MS")]
+    pub(crate) writer_linger_ms: Option<u64>,
+    /// Blocks a transaction must have (its own included) before its records count as
+    /// confirmed. [default: 1]
+    #[arg(long, env = "HONNIN_WRITER_CONFIRMATIONS", value_name = "N")]
+    pub(crate) writer_confirmations: Option<u64>,
 
     // ---- logs ----
     /// Log filter (tracing `EnvFilter` syntax, e.g. `info,honnin_api=debug`). [default: info]
@@ -221,7 +229,8 @@ impl Settings {
             wallets_per_person, at_limit, attestation_max_age_days, domain,
             challenge_lifetime_secs, chain_id, registry, rpc_url, attester_key, admin_tokens,
             api_keys, rate_limit, api_key_rate_limit, trusted_proxies, renewal_links,
-            revocation_sync_secs, revocation_recheck_secs, log, log_format,
+            revocation_sync_secs, revocation_recheck_secs, writer_batch_size, writer_linger_ms,
+            writer_confirmations, log, log_format,
         )
     }
 
@@ -339,6 +348,15 @@ pub(crate) struct ChainConfig {
     pub(crate) registry: Address,
     pub(crate) rpc_url: Option<String>,
     pub(crate) attester_key: Option<Secret>,
+    pub(crate) writer: WriterTuning,
+}
+
+/// Chain writer tuning; `None` keeps `WriterConfig::new`'s default.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WriterTuning {
+    pub(crate) max_batch: Option<u32>,
+    pub(crate) linger: Option<Duration>,
+    pub(crate) confirmations: Option<u64>,
 }
 
 /// Admin tokens, API keys and rate limits, validated.
@@ -676,6 +694,19 @@ impl ServeConfig {
                 registry,
                 rpc_url: s.rpc_url.clone(),
                 attester_key: s.attester_key.clone(),
+                writer: WriterTuning {
+                    max_batch: match s.writer_batch_size {
+                        Some(0) => return Err(invalid("writer_batch_size", "must be at least 1")),
+                        n => n,
+                    },
+                    linger: s.writer_linger_ms.map(Duration::from_millis),
+                    confirmations: match s.writer_confirmations {
+                        Some(0) => {
+                            return Err(invalid("writer_confirmations", "must be at least 1"));
+                        }
+                        n => n,
+                    },
+                },
             },
             access: AccessConfig::from_settings(&s)?,
             lifecycle: LifecycleConfig::from_settings(&s)?,
@@ -834,6 +865,29 @@ mod tests {
             let error = ServeConfig::from_settings(settings).unwrap_err().to_string();
             assert!(error.contains(&format!("`{key}`")), "{error}");
             assert!(!error.contains("s3cret"), "{error}");
+        }
+    }
+
+    #[test]
+    fn writer_settings_resolve_and_refuse_zero() {
+        let config = ServeConfig::from_settings(production()).unwrap();
+        assert!(config.chain.writer.max_batch.is_none() && config.chain.writer.linger.is_none());
+        let settings = Settings {
+            writer_batch_size: Some(10),
+            writer_linger_ms: Some(5),
+            writer_confirmations: Some(3),
+            ..production()
+        };
+        let writer = ServeConfig::from_settings(settings).unwrap().chain.writer;
+        assert_eq!(writer.max_batch, Some(10));
+        assert_eq!(writer.linger, Some(Duration::from_millis(5)));
+        assert_eq!(writer.confirmations, Some(3));
+        for (settings, key) in [
+            (Settings { writer_batch_size: Some(0), ..production() }, "writer_batch_size"),
+            (Settings { writer_confirmations: Some(0), ..production() }, "writer_confirmations"),
+        ] {
+            let error = ServeConfig::from_settings(settings).unwrap_err().to_string();
+            assert!(error.contains(&format!("`{key}`")), "{error}");
         }
     }
 

@@ -298,8 +298,8 @@ pub(crate) fn spawn_jobs(
 /// Starts the chain writer when `rpc_url` and `attester_key` are set (one instance at a time
 /// writes: the others wait for the lease), its metrics registered next to the API's.
 ///
-/// Writer tuning (batch size, linger, confirmations, …) uses `WriterConfig::new`'s defaults;
-/// settings for them belong in `config.rs` under "chain writer".
+/// Writer tuning: `writer_batch_size`, `writer_linger_ms`, `writer_confirmations`; the rest
+/// keeps `WriterConfig::new`'s defaults.
 fn chain_writer(
     config: &ServeConfig,
     store: Arc<dyn honnin_core::Store>,
@@ -314,11 +314,21 @@ fn chain_writer(
     };
     let key: AttesterKey =
         key.expose().parse().context("invalid setting `attester_key`: not 32 bytes of hex")?;
-    let writer_config = WriterConfig::new(
+    let mut writer_config = WriterConfig::new(
         url.parse().context("invalid setting `rpc_url`: not a URL")?,
         config.chain.registry,
         key,
     );
+    let tuning = &config.chain.writer;
+    if let Some(n) = tuning.max_batch {
+        writer_config.max_batch = n;
+    }
+    if let Some(linger) = tuning.linger {
+        writer_config.linger = linger;
+    }
+    if let Some(n) = tuning.confirmations {
+        writer_config.confirmations = n;
+    }
     let writer_metrics = WriterMetrics::default();
     for (name, help, metric) in writer_metrics.metrics() {
         metrics.register(name, help, metric);

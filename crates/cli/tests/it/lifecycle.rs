@@ -13,9 +13,9 @@ use honnin_jpki::{
 };
 use time::Duration;
 
-const PEPPER: &str = "4242424242424242424242424242424242424242424242424242424242424242";
+pub(crate) const PEPPER: &str = "4242424242424242424242424242424242424242424242424242424242424242";
 
-fn honnin() -> Command {
+pub(crate) fn honnin() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_honnin"));
     for (key, _) in std::env::vars() {
         if key.starts_with("HONNIN_") {
@@ -34,7 +34,12 @@ async fn open(url: &str) -> Arc<dyn Store> {
 }
 
 /// Records an attestation for (root, serial) as the API does.
-async fn attest(store: &dyn Store, pepper: &Pepper, root: &[u8], serial: &[u8]) -> Address {
+pub(crate) async fn attest(
+    store: &dyn Store,
+    pepper: &Pepper,
+    root: &[u8],
+    serial: &[u8],
+) -> Address {
     let mut bytes = [0x11u8; 20];
     bytes[20 - serial.len()..].copy_from_slice(serial);
     let wallet = Address::from(bytes);
