@@ -5,6 +5,8 @@
 //! cargo bench -p honnin-core --bench wallet
 //! ```
 
+#![allow(clippy::unwrap_used)]
+
 use alloy_primitives::Signature;
 use criterion::{Criterion, criterion_group, criterion_main};
 use honnin_core::{Address, EoaCheck, WalletSignature, wallet::eip191_hash};
