@@ -198,7 +198,7 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
     let key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
     let mut writer_config = WriterConfig::new(rpc_url.clone(), deployed.registry, key);
     writer_config.linger = Duration::from_millis(50);
-    let writer = ChainWriter::new(writer_config, store.clone())?.spawn();
+    let writer = ChainWriter::new(writer_config, store.clone())?.with_audit(audit.clone()).spawn();
     let waker = writer.waker();
     let on_queued: OnQueued = Arc::new(move || waker.wake());
 

@@ -133,10 +133,10 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
-    let writer = chain_writer(&config, store.clone(), &metrics)?;
     // The audit log's group-commit writer: handlers wait for their events to be committed.
     let (audit, audit_writer) = AuditLog::new(store.clone());
     let audit_writer = tokio::spawn(audit_writer);
+    let writer = chain_writer(&config, store.clone(), &metrics, audit.clone())?;
     let on_queued: Option<OnQueued> = writer.as_ref().map(|writer| {
         let waker = writer.waker();
         Arc::new(move || waker.wake()) as OnQueued
@@ -218,15 +218,15 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     for job in jobs {
         let _ = job.await;
     }
-    // The server and the jobs (and their audit handles) are gone: the writer commits what was
-    // queued and ends.
-    if tokio::time::timeout(Duration::from_secs(10), audit_writer).await.is_err() {
-        tracing::warn!(target: "honnin::serve", "the audit log writer did not finish in time");
-    }
     if let Some(writer) = writer
         && let Err(error) = writer.stop().await
     {
         tracing::warn!(target: "honnin::serve", %error, "the chain writer did not stop cleanly");
+    }
+    // The server, the jobs and the chain writer (and their audit handles) are gone: the audit
+    // writer commits what was queued and ends.
+    if tokio::time::timeout(Duration::from_secs(10), audit_writer).await.is_err() {
+        tracing::warn!(target: "honnin::serve", "the audit log writer did not finish in time");
     }
     tracing::info!(target: "honnin::serve", "stopped");
     result
@@ -304,6 +304,7 @@ fn chain_writer(
     config: &ServeConfig,
     store: Arc<dyn honnin_core::Store>,
     metrics: &Metrics,
+    audit: AuditLog,
 ) -> anyhow::Result<Option<WriterHandle>> {
     let (Some(url), Some(key)) = (&config.chain.rpc_url, &config.chain.attester_key) else {
         tracing::warn!(
@@ -335,7 +336,8 @@ fn chain_writer(
     }
     let writer = ChainWriter::new(writer_config, store)
         .context("cannot start the chain writer")?
-        .with_metrics(writer_metrics);
+        .with_metrics(writer_metrics)
+        .with_audit(audit);
     tracing::info!(target: "honnin::serve", "chain writer started");
     Ok(Some(writer.spawn()))
 }

@@ -4,5 +4,6 @@
 
 mod dev;
 mod jpki;
+mod kill;
 mod lifecycle;
 mod serve;

@@ -67,8 +67,8 @@ fn serve_names_the_missing_setting_and_refuses_dev_only_values() {
 }
 
 /// A running `honnin serve`, killed on drop if still running.
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
     address: SocketAddr,
     logs: mpsc::Receiver<String>,
 }
@@ -81,7 +81,7 @@ impl Drop for Server {
 }
 
 /// Starts `honnin serve` with `env` on a free port and waits for its "listening" line.
-fn start(env: &[(&str, String)]) -> Server {
+pub(crate) fn start(env: &[(&str, String)]) -> Server {
     let mut child = honnin()
         .arg("serve")
         .env("HONNIN_LISTEN", "127.0.0.1:0")
@@ -128,7 +128,7 @@ fn http(address: SocketAddr, method: &str, path: &str, body: &str) -> (String, S
     (status, body)
 }
 
-fn write_root(dir: &Path, root: &SimRoot) -> String {
+pub(crate) fn write_root(dir: &Path, root: &SimRoot) -> String {
     let roots = dir.join("roots");
     std::fs::create_dir_all(&roots).unwrap();
     std::fs::write(roots.join("root.pem"), root.pem()).unwrap();

@@ -136,7 +136,7 @@ async fn ocsp_responder(revoked: Arc<Mutex<BTreeSet<Vec<u8>>>>) -> Result<String
     async fn answer(State(revoked): State<Arc<Mutex<BTreeSet<Vec<u8>>>>>, body: Bytes) -> Vec<u8> {
         let request = x509_ocsp::OcspRequest::from_der(&body).expect("an OCSP request");
         let serial = request.tbs_request.request_list[0].req_cert.serial_number.as_bytes().to_vec();
-        let status = if revoked.lock().unwrap().contains(&serial) {
+        let status = if revoked.lock().expect("responder state").contains(&serial) {
             RevocationStatus::Revoked {
                 reason: CardReason::KeyCompromise,
                 time: time::OffsetDateTime::now_utc() - time::Duration::minutes(5),
@@ -174,7 +174,7 @@ async fn an_ocsp_recheck_that_answers_revoked_revokes_on_chain() -> Result<()> {
     assert_eq!(report.attestations_revoked(), 0, "good: nothing to do");
     ensure!(d.chain.is_verified(person.address()).await?);
 
-    revoked.lock().unwrap().insert(person.card.serial().to_vec());
+    revoked.lock().expect("responder state").insert(person.card.serial().to_vec());
     let report = sync.cycle(true, &mut |_| {}).await?;
     ensure!(report.is_success(), "{report:?}");
     assert_eq!(report.attestations_revoked(), 1);
