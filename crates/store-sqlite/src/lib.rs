@@ -343,50 +343,13 @@ async fn expire_lapsed(
 
 /// Revokes one attestation by rotation: cancels its `attest` if never claimed, else queues a
 /// `revoke` (which waits behind the `attest` in the queue; see `claim_outbox`).
-async fn rotate_out(
-    tx: &mut SqliteConnection,
-    id: &[u8],
-    wallet: &[u8],
-    now: i64,
-) -> Result<(), StoreError> {
+async fn rotate_out(tx: &mut SqliteConnection, id: &[u8], now: i64) -> Result<(), StoreError> {
     let code = i64::from(RevocationReason::Rotated.code());
-    sqlx::query!(
-        r#"UPDATE attestations SET status = 'revoked', revocation_reason = ?2, revoked_at = ?3,
-                  updated_at = ?3
-           WHERE id = ?1"#,
-        id,
-        code,
-        now,
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    let cancelled = sqlx::query!(
-        r#"UPDATE outbox SET state = 'cancelled', updated_at = ?2
-           WHERE attestation_id = ?1 AND kind = 'attest' AND state = 'pending'"#,
-        id,
-        now,
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?
-    .rows_affected();
-    if cancelled == 0 {
-        sqlx::query!(
-            r#"INSERT INTO outbox
-                 (kind, attestation_id, wallet, reason, state, next_attempt_at, created_at,
-                  updated_at)
-               VALUES ('revoke', ?1, ?2, ?3, 'pending', ?4, ?4, ?4)"#,
-            id,
-            wallet,
-            code,
-            now,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    match revoke_one(tx, id, code, now).await? {
+        Some(_) => Ok(()),
+        // The caller read it live in this transaction (the database is locked meanwhile).
+        None => Err(corrupt("rotated attestation no longer live")),
     }
-    Ok(())
 }
 
 async fn record_in_tx(
@@ -505,7 +468,7 @@ async fn record_in_tx(
             }
             AtLimit::Rotate => {
                 for old in &live[..live.len() + 1 - limit] {
-                    rotate_out(&mut *tx, &old.id, &old.wallet, now).await?;
+                    rotate_out(&mut *tx, &old.id, now).await?;
                     rotated.push(Rotated {
                         attestation_id: AttestationId::from_bytes(id16(&old.id, "attestation id")?),
                         wallet: address(&old.wallet)?,
