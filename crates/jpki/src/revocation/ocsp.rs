@@ -252,7 +252,7 @@ impl OcspSource {
 
     async fn query(&self, cert: &CertRef, at: OffsetDateTime) -> Result<RevocationStatus> {
         let mut nonce = [0u8; 32];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
+        aws_lc_rs::rand::fill(&mut nonce)
             .map_err(|_| Error::Http { url: self.url.clone(), reason: "no randomness".into() })?;
         let request = build_request(cert, &nonce)?;
         let body = http_fetch(&self.client, &self.url, Some(("application/ocsp-request", request)))
