@@ -337,7 +337,10 @@ fn tx_key(item: &OutboxItem) -> (&'static str, u8) {
 }
 
 /// Cuts `items` (queue order) into consecutive groups in which every wallet has one action, and
-/// each group into its transactions: the `attest` first, then one `revoke` per reason.
+/// each group into its transactions: one `revoke` per reason first, then the `attest`. Within a
+/// group the wallets differ, so the order only matters across wallets: a rotation's old wallet
+/// is revoked before its successor is attested, and a person never has more live wallets on
+/// chain than the policy allows.
 fn plan(items: Vec<OutboxItem>) -> Vec<Vec<Batch>> {
     let mut groups: Vec<Vec<OutboxItem>> = vec![Vec::new()];
     let mut seen: HashMap<Address, (&'static str, u8)> = HashMap::new();
@@ -365,7 +368,7 @@ fn plan(items: Vec<OutboxItem>) -> Vec<Vec<Batch>> {
                     None => batches.push(Batch { kind, reason, items: vec![item] }),
                 }
             }
-            batches.sort_by_key(|b| b.kind != "attest");
+            batches.sort_by_key(|b| b.kind == "attest");
             batches
         })
         .collect()
@@ -1048,8 +1051,8 @@ mod tests {
         assert_eq!(
             shape(&plan(items)),
             vec![
-                vec![("attest", 0, vec![1, 3]), ("revoke", 1, vec![2])],
-                vec![("attest", 0, vec![4]), ("revoke", 1, vec![5])],
+                vec![("revoke", 1, vec![2]), ("attest", 0, vec![1, 3])],
+                vec![("revoke", 1, vec![5]), ("attest", 0, vec![4])],
             ]
         );
     }
