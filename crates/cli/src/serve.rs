@@ -136,7 +136,16 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     // The audit log's group-commit writer: handlers wait for their events to be committed.
     let (audit, audit_writer) = AuditLog::new(store.clone());
     let audit_writer = tokio::spawn(audit_writer);
-    let writer = chain_writer(&config, store.clone(), &metrics, audit.clone())?;
+    // The writer's own connections: it must not queue behind a burst of API requests.
+    let writer_store = honnin_store::connect_worker(
+        config.database.url.expose(),
+        &config.database.options,
+        2,
+        &store,
+    )
+    .await
+    .context("cannot open the chain writer's database connections")?;
+    let writer = chain_writer(&config, writer_store, &metrics, audit.clone())?;
     let on_queued: Option<OnQueued> = writer.as_ref().map(|writer| {
         let waker = writer.waker();
         Arc::new(move || waker.wake()) as OnQueued

@@ -56,6 +56,12 @@ pub struct PgOptions {
     pub idle_timeout: StdDuration,
     /// Per-statement timeout set on every connection (default 30 s).
     pub statement_timeout: StdDuration,
+    /// Plan without sequential scans (`enable_seqscan = off`), for a pool that serves the
+    /// chain writer: its queries touch a few hundred rows by id or open state, and on a queue
+    /// that grew from empty faster than autovacuum analyses it, stale statistics (one row)
+    /// otherwise make a scan of the whole table look as cheap as an index lookup. Default
+    /// `false`.
+    pub index_scans_only: bool,
 }
 
 impl Default for PgOptions {
@@ -66,6 +72,7 @@ impl Default for PgOptions {
             acquire_timeout: StdDuration::from_secs(5),
             idle_timeout: StdDuration::from_secs(600),
             statement_timeout: StdDuration::from_secs(30),
+            index_scans_only: false,
         }
     }
 }
@@ -81,9 +88,12 @@ impl PgStore {
     /// Connects a pool to `url` (`postgres://…`) with `options`. Does not migrate.
     pub async fn connect(url: &str, options: &PgOptions) -> Result<Self, StoreError> {
         let connect_options: PgConnectOptions = url.parse().map_err(db)?;
-        let connect_options = connect_options
+        let mut connect_options = connect_options
             .application_name("honnin")
             .options([("statement_timeout", format!("{}", options.statement_timeout.as_millis()))]);
+        if options.index_scans_only {
+            connect_options = connect_options.options([("enable_seqscan", "off")]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .min_connections(options.min_connections)
@@ -503,7 +513,11 @@ impl Store for PgStore {
         now: OffsetDateTime,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         // An item waits while an earlier item for the same wallet is still open, so a revoke
-        // never overtakes the attest it undoes (also when another writer holds the attest).
+        // never overtakes the attest it undoes (also when another writer holds the attest): it
+        // must be its wallet's first open item. Written as a correlated subquery, not an
+        // anti-join: Postgres runs it per candidate with the wallet bound, an index lookup,
+        // where an anti-join planned on stale statistics (a queue that grew from empty faster
+        // than autovacuum analyses it) compared every candidate with every open item.
         let rows = sqlx::query_as!(
             OutboxRow,
             r#"UPDATE outbox o
@@ -511,9 +525,11 @@ impl Store for PgStore {
                FROM (SELECT id FROM outbox c
                      WHERE ((c.state = 'pending' AND c.next_attempt_at <= $2)
                             OR (c.state = 'claimed' AND c.claimed_until <= $2))
-                       AND NOT EXISTS (SELECT 1 FROM outbox p
-                                       WHERE p.wallet = c.wallet AND p.id < c.id
-                                         AND p.state IN ('pending', 'claimed', 'sent'))
+                       AND c.id = (SELECT p.id FROM outbox p
+                                   WHERE p.wallet = c.wallet
+                                     AND p.state IN ('pending', 'claimed', 'sent')
+                                   ORDER BY p.id
+                                   LIMIT 1)
                      ORDER BY id
                      LIMIT $1
                      FOR UPDATE SKIP LOCKED) picked

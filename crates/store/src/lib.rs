@@ -92,6 +92,30 @@ pub struct StoreOptions {
     pub sqlite: SqliteOptions,
 }
 
+/// A store for a background worker (the chain writer) next to `shared`, the API's store.
+///
+/// On Postgres it is a pool of its own with `connections` connections: under load the API's
+/// requests fill the shared pool, and each of the worker's queries would otherwise wait behind
+/// them. Its connections plan with indexes only (see `PgOptions::index_scans_only`). SQLite serialises writers anyway (and `sqlite::memory:` is one database per pool), so
+/// there the worker shares `shared`.
+pub async fn connect_worker(
+    url: &str,
+    options: &StoreOptions,
+    connections: u32,
+    shared: &Arc<dyn Store>,
+) -> Result<Arc<dyn Store>> {
+    match Backend::of_url(url)? {
+        Backend::Postgres => {
+            let mut options = options.clone();
+            options.postgres.max_connections = connections.max(1);
+            options.postgres.min_connections = 1;
+            options.postgres.index_scans_only = true;
+            connect(url, &options).await
+        }
+        Backend::Sqlite => Ok(shared.clone()),
+    }
+}
+
 /// Connects to the database `url` names and returns it as a shared [`Store`]. Does not
 /// migrate: call [`Store::migrate`] (as `honnin migrate` and `honnin serve` do).
 ///

@@ -385,7 +385,9 @@ impl Deployment {
         }
         let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
         tokio::spawn(audit_writer);
-        let writer = ChainWriter::new(config, store.clone())?.with_audit(audit.clone());
+        let writer_store =
+            honnin_store::connect_worker(&self.database_url, &store_options, 2, &store).await?;
+        let writer = ChainWriter::new(config, writer_store)?.with_audit(audit.clone());
         let waker = writer.waker();
         let wake_writer: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake());
         let state = AppState {
