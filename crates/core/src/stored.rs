@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Attestation, AttestationId, Challenge, ChallengeId, Claims, Level, Nonce, OutboxAction,
-    OutboxId, OutboxItem, RevocationReason, StoreError,
+    OutboxId, OutboxItem, RevocationReason, Rotated, StoreError,
     audit::{AuditContext, AuditRecord, NewAuditEvent},
     challenge::{Audience, ServiceDomain},
 };
@@ -36,6 +36,14 @@ pub fn b256(bytes: &[u8]) -> Result<B256, StoreError> {
 /// A 16-byte id; `what` names it in the error.
 pub fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
     <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
+}
+
+/// An attestation id and wallet read back, as a [`Rotated`].
+pub fn rotated(id: &[u8], wallet: &[u8]) -> Result<Rotated, StoreError> {
+    Ok(Rotated {
+        attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
+        wallet: address(wallet)?,
+    })
 }
 
 /// A revocation reason code (the contract's `uint8`), when there is one.

@@ -30,7 +30,7 @@ use honnin_core::{
     RevokedCertificate, Rotated, SealedCert, Store, StoreError,
     audit::chain_hash,
     challenge::Audience,
-    stored::{self, address, all_updated, corrupt, id16},
+    stored::{self, address, all_updated, corrupt, id16, rotated},
 };
 use sha2::{Digest, Sha256};
 use sqlx::{
@@ -1096,14 +1096,6 @@ impl Store for PgStore {
             })
             .collect()
     }
-}
-
-/// An attestation id and wallet read back, as a [`Rotated`].
-fn rotated(id: &[u8], wallet: &[u8]) -> Result<Rotated, StoreError> {
-    Ok(Rotated {
-        attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
-        wallet: address(wallet)?,
-    })
 }
 
 /// Revokes those of `ids` that are still live, each for its reason (registry codes), and

@@ -30,7 +30,7 @@ use honnin_core::{
     RevokedCertificate, Rotated, SealedCert, Store, StoreError,
     audit::{chain_hash, unix_micros},
     challenge::Audience,
-    stored::{self, address, all_updated, corrupt, id16},
+    stored::{self, address, all_updated, corrupt, id16, rotated},
 };
 use sqlx::{
     Sqlite, SqliteConnection, SqlitePool, Transaction,
@@ -1339,14 +1339,6 @@ impl Store for SqliteStore {
             })
             .collect()
     }
-}
-
-/// An attestation id and wallet read back, as a [`Rotated`].
-fn rotated(id: &[u8], wallet: &[u8]) -> Result<Rotated, StoreError> {
-    Ok(Rotated {
-        attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
-        wallet: address(wallet)?,
-    })
 }
 
 /// Revokes attestation `id` if it is still live, for `reason` (a registry code), and queues
