@@ -37,9 +37,10 @@ struct Args {
     /// API instances sharing the database (each runs a writer; one holds the lease).
     #[arg(long, default_value_t = 1)]
     instances: usize,
-    /// Database connections per instance.
-    #[arg(long, default_value_t = 32)]
-    db_connections: u32,
+    /// Database connections per instance (default: twice the CPUs: Postgres shares these cores
+    /// with everything else here, and more connections than it can run only take turns).
+    #[arg(long)]
+    db_connections: Option<u32>,
     /// Records per `attest` transaction.
     #[arg(long, default_value_t = 200)]
     batch: u32,
@@ -48,23 +49,23 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let db_connections = args.db_connections.unwrap_or(2 * u32::try_from(cpus)?);
     // Logs only when asked for (RUST_LOG=honnin=info shows the writer's batches): stderr.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     }
     let d = Deployment::start(Options {
         instances: args.instances,
-        db_max_connections: Some(args.db_connections),
+        db_max_connections: Some(db_connections),
         max_batch: Some(args.batch),
         ..Options::default()
     })
     .await?;
     println!(
-        "loadbench: {} flows, concurrency {}, {} instance(s), {} CPUs",
-        args.flows,
-        args.concurrency,
-        args.instances,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "loadbench: {} flows, concurrency {}, {} instance(s), {db_connections} database connections \
+         each, {cpus} CPUs",
+        args.flows, args.concurrency, args.instances,
     );
 
     let t = Instant::now();
@@ -91,6 +92,7 @@ async fn main() -> Result<()> {
         .collect::<Result<_>>()?;
     println!("challenges issued and signed in {:.1?} (not timed below)", t.elapsed());
 
+    let cpu = MachineCpu::now()?;
     let start = Instant::now();
     let mut latencies: Vec<Duration> = stream::iter(requests.iter().enumerate())
         .map(|(i, request)| {
@@ -106,6 +108,7 @@ async fn main() -> Result<()> {
         .into_iter()
         .collect::<Result<_>>()?;
     let stored = start.elapsed();
+    let cpu = MachineCpu::now()?.since(&cpu);
 
     let pool = d.pool().await?;
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -158,6 +161,13 @@ async fn main() -> Result<()> {
         pct(1.0)
     );
     println!(
+        "machine CPU while submitting: {:.2} ms per attestation ({:.0}% of {} CPUs busy; every process: \
+         client, API, Postgres, writer, anvil)",
+        cpu.busy.as_secs_f64() * 1000.0 / flows,
+        cpu.busy_fraction() * 100.0,
+        cpu.cpus,
+    );
+    println!(
         "submit → active (on chain): {:.0} attestations/s (all active after {:.2?})",
         flows / active.as_secs_f64(),
         active
@@ -195,4 +205,47 @@ async fn mint(flows: u32) -> Result<Vec<Person>> {
     })
     .await
     .context("minting")
+}
+
+/// Busy and total CPU time of the whole machine, from `/proc/stat` (Linux).
+struct MachineCpu {
+    busy: Duration,
+    total: Duration,
+    cpus: usize,
+}
+
+impl MachineCpu {
+    fn now() -> Result<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").context("read /proc/stat")?;
+        let line = stat.lines().next().context("empty /proc/stat")?;
+        let ticks: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .context("parse /proc/stat")?;
+        ensure!(ticks.len() >= 5, "short /proc/stat cpu line");
+        // user nice system idle iowait irq softirq steal ...: idle and iowait are not busy.
+        let total: u64 = ticks.iter().take(8).sum();
+        let idle = ticks[3] + ticks[4];
+        // USER_HZ is 100 on every Linux this runs on.
+        let tick = Duration::from_millis(10);
+        Ok(Self {
+            busy: tick * u32::try_from(total - idle)?,
+            total: tick * u32::try_from(total)?,
+            cpus: stat.lines().filter(|l| l.starts_with("cpu") && !l.starts_with("cpu ")).count(),
+        })
+    }
+
+    fn since(&self, earlier: &Self) -> Self {
+        Self {
+            busy: self.busy.saturating_sub(earlier.busy),
+            total: self.total.saturating_sub(earlier.total),
+            cpus: self.cpus,
+        }
+    }
+
+    fn busy_fraction(&self) -> f64 {
+        if self.total.is_zero() { 0.0 } else { self.busy.as_secs_f64() / self.total.as_secs_f64() }
+    }
 }
