@@ -257,9 +257,22 @@ fn create_database_on(admin_url: &str) -> io::Result<String> {
             String::from_utf8_lossy(&output.stderr)
         )));
     }
+    with_database(admin_url, &name)
+}
+
+/// `url` naming `database` instead; a query string (`?host=/run/postgresql`, a Unix socket) is
+/// kept.
+fn with_database(url: &str, database: &str) -> io::Result<String> {
+    let (path, query) = match url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url, None),
+    };
     let (base, _) =
-        admin_url.rsplit_once('/').ok_or_else(|| io::Error::other("admin URL has no database"))?;
-    Ok(format!("{base}/{name}"))
+        path.rsplit_once('/').ok_or_else(|| io::Error::other("admin URL has no database"))?;
+    Ok(match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    })
 }
 
 /// The uid and gid of the `postgres` system user, from `/etc/passwd`.
@@ -278,4 +291,23 @@ fn postgres_user() -> io::Result<(u32, u32)> {
 
 fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_is_swapped_and_the_query_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1").unwrap(),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://postgres@localhost/postgres?host=/run/pg&port=5433", "t2")
+                .unwrap(),
+            "postgres://postgres@localhost/t2?host=/run/pg&port=5433"
+        );
+        assert!(with_database("no-slashes", "t3").is_err());
+    }
 }
