@@ -63,15 +63,23 @@ pub fn contains_in_json(value: &Value) -> bool {
 
 /// Whether `text` carries a standalone individual number (see the [module docs](self)).
 pub fn contains_in_text(text: &str) -> bool {
+    // Request bodies are ASCII almost always (base64, hex, JSON): scan their bytes as they are.
+    if text.is_ascii() { scan(text.as_bytes()) } else { scan(&text.chars().collect::<Vec<char>>()) }
+}
+
+/// [`contains_in_text`] over the text's characters (bytes when it is ASCII).
+fn scan<C: Copy + Into<char>>(chars: &[C]) -> bool {
     // Quick exit: fewer than 12 digits in all cannot hold a number.
-    if text.chars().filter(|&c| digit_value(c).is_some()).nth(11).is_none() {
+    if chars.iter().filter(|&&c| digit_value(c.into()).is_some()).nth(11).is_none() {
         return false;
     }
-    let chars: Vec<char> = text.chars().collect();
+    // A match starts on a digit that does not continue a token (checked first: inside base64
+    // and hex, which is most of a request, almost every position fails there at once).
     (0..chars.len()).any(|start| {
-        match_at(&chars, start).is_some_and(|(end, digits)| {
-            is_valid(&digits) && !continues_left(&chars, start) && !continues_right(&chars, end)
-        })
+        digit_value(chars[start].into()).is_some()
+            && !continues_left(chars, start)
+            && match_at(chars, start)
+                .is_some_and(|(end, digits)| is_valid(&digits) && !continues_right(chars, end))
     })
 }
 
@@ -131,35 +139,35 @@ fn is_joiner(c: char) -> bool {
     matches!(c, '-' | '.')
 }
 
-fn continues_left(chars: &[char], start: usize) -> bool {
-    let Some(&before) = start.checked_sub(1).and_then(|i| chars.get(i)) else {
+fn continues_left<C: Copy + Into<char>>(chars: &[C], start: usize) -> bool {
+    let at = |i: usize| chars.get(i).map(|&c| c.into());
+    let Some(before) = start.checked_sub(1).and_then(at) else {
         return false;
     };
     is_token_char(before)
         || (is_joiner(before)
-            && start
-                .checked_sub(2)
-                .and_then(|i| chars.get(i))
-                .is_some_and(|c| c.is_ascii_alphanumeric()))
+            && start.checked_sub(2).and_then(at).is_some_and(|c| c.is_ascii_alphanumeric()))
 }
 
-fn continues_right(chars: &[char], end: usize) -> bool {
-    let Some(&after) = chars.get(end) else {
+fn continues_right<C: Copy + Into<char>>(chars: &[C], end: usize) -> bool {
+    let at = |i: usize| chars.get(i).map(|&c| c.into());
+    let Some(after) = at(end) else {
         return false;
     };
     is_token_char(after)
-        || (is_joiner(after) && chars.get(end + 1).is_some_and(|c| c.is_ascii_alphanumeric()))
+        || (is_joiner(after) && at(end + 1).is_some_and(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Matches 12 digits, plain or as 4-4-4 groups with one repeated separator, at `start`.
 /// Returns the end index (exclusive) and the digits.
-fn match_at(chars: &[char], start: usize) -> Option<(usize, [u8; 12])> {
+fn match_at<C: Copy + Into<char>>(chars: &[C], start: usize) -> Option<(usize, [u8; 12])> {
+    let at = |i: usize| chars.get(i).map(|&c| c.into());
     let mut digits = [0u8; 12];
     let mut i = start;
     let mut separator: Option<char> = None;
     for (k, slot) in digits.iter_mut().enumerate() {
         if k == 4 || k == 8 {
-            let c = *chars.get(i)?;
+            let c = at(i)?;
             if digit_value(c).is_none() {
                 if !is_separator(c)
                     || separator.is_some_and(|s| s != c)
@@ -173,7 +181,7 @@ fn match_at(chars: &[char], start: usize) -> Option<(usize, [u8; 12])> {
                 return None;
             }
         }
-        *slot = digit_value(*chars.get(i)?)?;
+        *slot = digit_value(at(i)?)?;
         i += 1;
     }
     Some((i, digits))

@@ -109,6 +109,7 @@ async fn main() -> Result<()> {
         .collect::<Result<_>>()?;
     let stored = start.elapsed();
     let cpu = MachineCpu::now()?.since(&cpu);
+    println!("submitted in {stored:.2?}; waiting until the writer has confirmed all on chain");
 
     let pool = d.pool().await?;
     let deadline = Instant::now() + Duration::from_secs(600);
