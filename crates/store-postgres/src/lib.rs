@@ -19,7 +19,10 @@
 //!   across instances. Batches are inserted with one `UNNEST` statement.
 //! - Leases are session advisory locks on a dedicated connection outside the pool.
 
-use std::time::Duration as StdDuration;
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration as StdDuration,
+};
 
 use async_trait::async_trait;
 use honnin_core::{
@@ -82,6 +85,9 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: PgPool,
     connect_options: PgConnectOptions,
+    /// The audit chain's head as this store last wrote or read it: appends assume it, so one
+    /// statement does the whole append (see `append_audit`).
+    audit_head: Arc<Mutex<Option<(u64, B256)>>>,
 }
 
 impl PgStore {
@@ -105,14 +111,32 @@ impl PgStore {
             .connect_with(connect_options.clone())
             .await
             .map_err(db)?;
-        Ok(Self { pool, connect_options })
+        Ok(Self { pool, connect_options, audit_head: Arc::default() })
     }
 
     /// The underlying pool (for tests and tools; the service should use the [`Store`] methods).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Reads the audit chain's head (and remembers it for the next append).
+    async fn read_audit_head(&self) -> Result<(u64, B256), StoreError> {
+        let row = sqlx::query!(r#"SELECT seq, hash FROM audit_head WHERE id"#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let head = (
+            u64::try_from(row.seq).map_err(|_| corrupt("audit head seq"))?,
+            stored::b256(&row.hash)?,
+        );
+        *self.audit_head.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
+        Ok(head)
+    }
 }
+
+/// How often one audit append re-reads a head that other instances keep moving before it gives
+/// up (each try is one statement; the head row's lock queues them, so this is rarely above 2).
+const AUDIT_APPEND_ATTEMPTS: usize = 64;
 
 /// Maps a sqlx error to the store's error, keeping the source for the log.
 fn db(e: sqlx::Error) -> StoreError {
@@ -716,52 +740,66 @@ impl Store for PgStore {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // The head row is the chain's lock: appenders on every instance take turns here.
-        let head = sqlx::query!(r#"SELECT seq, hash FROM audit_head WHERE id FOR UPDATE"#)
-            .fetch_one(&mut *tx)
+        // One statement, one round trip: the rows go in only if the head row still holds the
+        // head they were chained to, and the head moves in the same statement. An append from
+        // another instance in between (or none known yet) leaves nothing written: read the head
+        // and chain again. The head row's lock makes concurrent appenders take turns.
+        let cached = *self.audit_head.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut head = match cached {
+            Some(head) => head,
+            None => self.read_audit_head().await?,
+        };
+        for _ in 0..AUDIT_APPEND_ATTEMPTS {
+            let (mut seq, mut prev) = head;
+            let mut rows = AuditColumns::with_capacity(events.len());
+            for event in events {
+                let event = event.clone().truncated();
+                seq += 1;
+                let hash = chain_hash(&prev, seq, &event);
+                rows.push(u64_to_i64(seq, "audit seq above 2^63")?, &event, prev, hash);
+                prev = hash;
+            }
+            let appended = sqlx::query_scalar!(
+                r#"WITH head AS (
+                       UPDATE audit_head SET seq = $11, hash = $12
+                        WHERE id AND seq = $13 AND hash = $14
+                       RETURNING seq),
+                   appended AS (
+                       INSERT INTO audit_log
+                           (seq, at, kind, code, attestation_id, request_id, client, api_key_id,
+                            prev_hash, hash)
+                       SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[],
+                                            $4::text[], $5::bytea[], $6::text[], $7::text[],
+                                            $8::text[], $9::bytea[], $10::bytea[])
+                        WHERE EXISTS (SELECT 1 FROM head))
+                   SELECT count(*) AS "moved!" FROM head"#,
+                &rows.seq,
+                &rows.at,
+                &rows.kind,
+                &rows.code as &[Option<String>],
+                &rows.attestation_id as &[Option<Vec<u8>>],
+                &rows.request_id as &[Option<String>],
+                &rows.client as &[Option<String>],
+                &rows.api_key_id as &[Option<String>],
+                &rows.prev_hash,
+                &rows.hash,
+                u64_to_i64(seq, "audit seq above 2^63")?,
+                prev.as_slice(),
+                u64_to_i64(head.0, "audit seq above 2^63")?,
+                head.1.as_slice(),
+            )
+            .fetch_one(&self.pool)
             .await
             .map_err(db)?;
-        let mut seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
-        let mut prev = stored::b256(&head.hash)?;
-        let mut rows = AuditColumns::with_capacity(events.len());
-        for event in events {
-            let event = event.clone().truncated();
-            seq += 1;
-            let hash = chain_hash(&prev, seq, &event);
-            rows.push(u64_to_i64(seq, "audit seq above 2^63")?, &event, prev, hash);
-            prev = hash;
+            if appended == 1 {
+                *self.audit_head.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, prev));
+                return Ok(());
+            }
+            head = self.read_audit_head().await?;
         }
-        sqlx::query!(
-            r#"INSERT INTO audit_log
-                 (seq, at, kind, code, attestation_id, request_id, client, api_key_id, prev_hash,
-                  hash)
-               SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[],
-                                    $5::bytea[], $6::text[], $7::text[], $8::text[], $9::bytea[],
-                                    $10::bytea[])"#,
-            &rows.seq,
-            &rows.at,
-            &rows.kind,
-            &rows.code as &[Option<String>],
-            &rows.attestation_id as &[Option<Vec<u8>>],
-            &rows.request_id as &[Option<String>],
-            &rows.client as &[Option<String>],
-            &rows.api_key_id as &[Option<String>],
-            &rows.prev_hash,
-            &rows.hash,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query!(
-            r#"UPDATE audit_head SET seq = $1, hash = $2 WHERE id"#,
-            u64_to_i64(seq, "audit seq above 2^63")?,
-            prev.as_slice(),
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)
+        Err(StoreError::Database(
+            format!("the audit head moved {AUDIT_APPEND_ATTEMPTS} times during one append").into(),
+        ))
     }
 
     async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {

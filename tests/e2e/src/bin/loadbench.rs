@@ -2,14 +2,16 @@
 //! socket, a real Postgres, the real chain writer and anvil.
 //!
 //! ```text
-//! cargo run --release -p honnin-e2e --bin loadbench -- --flows 5000 --concurrency 64
+//! cargo run --release -p honnin-e2e --bin loadbench -- --flows 5000 --concurrency 32 --runs 5
 //! ```
 //!
-//! Phases: mint the simulated cards and wallets (not timed); ask for every challenge and sign it
-//! with card and wallet (not timed: that is the client's work); then **submit** every request
-//! with `--concurrency` in flight, timing each `POST /v1/attestations` (submit → verified and
-//! stored, answered 202); then wait until the writer has confirmed all of them on chain
-//! (submit → `active`). Gas per attestation comes from the receipts of the writer's transactions.
+//! Phases: mint the simulated cards and wallets (not timed, once); then, for each run, a fresh
+//! deployment (anvil, database, API, writer): ask for every challenge and sign it with card and
+//! wallet (not timed: that is the client's work); then **submit** every request with
+//! `--concurrency` in flight, timing each `POST /v1/attestations` (submit → verified and stored,
+//! answered 202); then wait until the writer has confirmed all of them on chain (submit →
+//! `active`). Gas per attestation comes from the receipts of the writer's transactions. With
+//! several runs, the last lines are the medians across them (the machine is noisy).
 
 #![allow(clippy::print_stdout)]
 
@@ -44,6 +46,9 @@ struct Args {
     /// Records per `attest` transaction.
     #[arg(long, default_value_t = 200)]
     batch: u32,
+    /// Runs, each on a fresh deployment with the same cards; medians are printed at the end.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
 }
 
 #[tokio::main]
@@ -55,6 +60,107 @@ async fn main() -> Result<()> {
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     }
+    println!(
+        "loadbench: {} flows, concurrency {}, {} instance(s), {db_connections} database connections \
+         each, {cpus} CPUs, {} run(s)",
+        args.flows, args.concurrency, args.instances, args.runs,
+    );
+    let t = Instant::now();
+    let people = Arc::new(mint(args.flows).await?);
+    println!("minted {} cards in {:.1?}", people.len(), t.elapsed());
+
+    let mut runs = Vec::new();
+    for run in 1..=args.runs {
+        println!("run {run}/{}", args.runs);
+        let result = run_once(&args, db_connections, &people).await?;
+        result.print();
+        runs.push(result);
+    }
+    if runs.len() > 1 {
+        println!("medians of {} runs:", runs.len());
+        Outcome::median(&runs).print();
+    }
+    Ok(())
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, Copy)]
+struct Outcome {
+    flows: u32,
+    /// Submit → stored (every 202 answered).
+    stored: Duration,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+    /// Machine CPU per attestation while submitting, in ms, and the busy fraction.
+    cpu_ms: f64,
+    busy: f64,
+    cpus: usize,
+    /// Submit → every attestation `active`.
+    active: Duration,
+    gas_per_attestation: f64,
+    transactions: usize,
+    blocks: usize,
+}
+
+impl Outcome {
+    fn print(&self) {
+        let flows = f64::from(self.flows);
+        println!(
+            "  submit → stored (202): {:.0} attestations/s ({} in {:.2?})",
+            flows / self.stored.as_secs_f64(),
+            self.flows,
+            self.stored
+        );
+        println!(
+            "  submit latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            self.p50, self.p95, self.p99, self.max
+        );
+        println!(
+            "  machine CPU while submitting: {:.2} ms per attestation ({:.0}% of {} CPUs busy; \
+             every process: client, API, Postgres, writer, anvil)",
+            self.cpu_ms,
+            self.busy * 100.0,
+            self.cpus,
+        );
+        println!(
+            "  submit → active (on chain): {:.0} attestations/s (all active after {:.2?})",
+            flows / self.active.as_secs_f64(),
+            self.active
+        );
+        println!(
+            "  gas: {:.0} per attestation ({} attest transactions in {} blocks)",
+            self.gas_per_attestation, self.transactions, self.blocks
+        );
+    }
+
+    /// Each figure's median across `runs` (not one run's figures).
+    fn median(runs: &[Self]) -> Self {
+        fn mid<T: Copy + PartialOrd>(mut values: Vec<T>) -> T {
+            values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            values[values.len() / 2]
+        }
+        Self {
+            flows: runs[0].flows,
+            stored: mid(runs.iter().map(|r| r.stored).collect()),
+            p50: mid(runs.iter().map(|r| r.p50).collect()),
+            p95: mid(runs.iter().map(|r| r.p95).collect()),
+            p99: mid(runs.iter().map(|r| r.p99).collect()),
+            max: mid(runs.iter().map(|r| r.max).collect()),
+            cpu_ms: mid(runs.iter().map(|r| r.cpu_ms).collect()),
+            busy: mid(runs.iter().map(|r| r.busy).collect()),
+            cpus: runs[0].cpus,
+            active: mid(runs.iter().map(|r| r.active).collect()),
+            gas_per_attestation: mid(runs.iter().map(|r| r.gas_per_attestation).collect()),
+            transactions: mid(runs.iter().map(|r| r.transactions).collect()),
+            blocks: mid(runs.iter().map(|r| r.blocks).collect()),
+        }
+    }
+}
+
+/// One run on a fresh deployment.
+async fn run_once(args: &Args, db_connections: u32, people: &Arc<Vec<Person>>) -> Result<Outcome> {
     let d = Deployment::start(Options {
         instances: args.instances,
         db_max_connections: Some(db_connections),
@@ -62,15 +168,6 @@ async fn main() -> Result<()> {
         ..Options::default()
     })
     .await?;
-    println!(
-        "loadbench: {} flows, concurrency {}, {} instance(s), {db_connections} database connections \
-         each, {cpus} CPUs",
-        args.flows, args.concurrency, args.instances,
-    );
-
-    let t = Instant::now();
-    let people = Arc::new(mint(args.flows).await?);
-    println!("minted {} cards in {:.1?}", people.len(), t.elapsed());
 
     let clients: Vec<Client> = d.instances.iter().map(|i| i.client()).collect();
     let t = Instant::now();
@@ -90,7 +187,7 @@ async fn main() -> Result<()> {
         .await
         .into_iter()
         .collect::<Result<_>>()?;
-    println!("challenges issued and signed in {:.1?} (not timed below)", t.elapsed());
+    println!("  challenges issued and signed in {:.1?} (not timed)", t.elapsed());
 
     let cpu = MachineCpu::now()?;
     let start = Instant::now();
@@ -109,7 +206,7 @@ async fn main() -> Result<()> {
         .collect::<Result<_>>()?;
     let stored = start.elapsed();
     let cpu = MachineCpu::now()?.since(&cpu);
-    println!("submitted in {stored:.2?}; waiting until the writer has confirmed all on chain");
+    println!("  submitted in {stored:.2?}; waiting until the writer has confirmed all on chain");
 
     let pool = d.pool().await?;
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -141,6 +238,7 @@ async fn main() -> Result<()> {
         gas += receipt.gas_used;
         blocks.insert(receipt.block_number);
     }
+    pool.close().await;
 
     latencies.sort();
     let pct = |p: f64| {
@@ -148,39 +246,21 @@ async fn main() -> Result<()> {
         latencies[index].as_secs_f64() * 1000.0
     };
     let flows = f64::from(args.flows);
-    println!(
-        "submit → stored (202): {:.0} attestations/s ({} in {:.2?})",
-        flows / stored.as_secs_f64(),
-        args.flows,
-        stored
-    );
-    println!(
-        "submit latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        pct(0.50),
-        pct(0.95),
-        pct(0.99),
-        pct(1.0)
-    );
-    println!(
-        "machine CPU while submitting: {:.2} ms per attestation ({:.0}% of {} CPUs busy; every process: \
-         client, API, Postgres, writer, anvil)",
-        cpu.busy.as_secs_f64() * 1000.0 / flows,
-        cpu.busy_fraction() * 100.0,
-        cpu.cpus,
-    );
-    println!(
-        "submit → active (on chain): {:.0} attestations/s (all active after {:.2?})",
-        flows / active.as_secs_f64(),
-        active
-    );
-    println!(
-        "gas: {:.0} per attestation ({} attest transactions in {} blocks, {} gas in all)",
-        gas as f64 / flows,
-        hashes.len(),
-        blocks.len(),
-        gas
-    );
-    Ok(())
+    Ok(Outcome {
+        flows: args.flows,
+        stored,
+        p50: pct(0.50),
+        p95: pct(0.95),
+        p99: pct(0.99),
+        max: pct(1.0),
+        cpu_ms: cpu.busy.as_secs_f64() * 1000.0 / flows,
+        busy: cpu.busy_fraction(),
+        cpus: cpu.cpus,
+        active,
+        gas_per_attestation: gas as f64 / flows,
+        transactions: hashes.len(),
+        blocks: blocks.len(),
+    })
 }
 
 /// Mints `flows` people on every core.
