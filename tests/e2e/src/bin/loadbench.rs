@@ -34,7 +34,7 @@ struct Args {
     #[arg(long, default_value_t = 5000)]
     flows: u32,
     /// Submissions in flight at once.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     concurrency: usize,
     /// API instances sharing the database (each runs a writer; one holds the lease).
     #[arg(long, default_value_t = 1)]
