@@ -135,7 +135,8 @@ impl PgStore {
 }
 
 /// How often one audit append re-reads a head that other instances keep moving before it gives
-/// up (each try is one statement; the head row's lock queues them, so this is rarely above 2).
+/// up (each try is one statement; the head row's lock queues them, so a try fails at most once
+/// per other instance appending at the same moment).
 const AUDIT_APPEND_ATTEMPTS: usize = 64;
 
 /// Maps a sqlx error to the store's error, keeping the source for the log.
@@ -600,7 +601,7 @@ impl Store for PgStore {
         let asked = ids;
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         // Only the outbox: a pending attestation shows its item's hash (see `attestation`), so
-        // sending costs no second rewrite of the attestation rows and their eight indexes.
+        // sending costs no second rewrite of the attestation rows and all their indexes.
         let mut tx = self.pool.begin().await.map_err(db)?;
         let updated = sqlx::query_scalar!(
             r#"UPDATE outbox SET state = 'sent', tx_hash = $2, claimed_until = NULL, updated_at = $3
@@ -681,6 +682,8 @@ impl Store for PgStore {
         .await
         .map_err(db)?;
         all_updated(asked, &updated, "claimed or sent")?;
+        // Since migration 0005 sending leaves attestation rows alone; this clears the hash a
+        // batch sent before the upgrade put on them.
         sqlx::query!(
             r#"UPDATE attestations a SET tx_hash = NULL, updated_at = now()
                FROM outbox o
