@@ -682,8 +682,8 @@ impl Store for PgStore {
         .await
         .map_err(db)?;
         all_updated(asked, &updated, "claimed or sent")?;
-        // Since migration 0005 sending leaves attestation rows alone; this clears the hash a
-        // batch sent before the upgrade put on them.
+        // Sending no longer writes attestation rows (since the release with migration 0005);
+        // this clears the hash that a batch sent by an older version put on them.
         sqlx::query!(
             r#"UPDATE attestations a SET tx_hash = NULL, updated_at = now()
                FROM outbox o
