@@ -136,16 +136,7 @@ async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     // The audit log's group-commit writer: handlers wait for their events to be committed.
     let (audit, audit_writer) = AuditLog::new(store.clone());
     let audit_writer = tokio::spawn(audit_writer);
-    // The writer's own connections: it must not queue behind a burst of API requests.
-    let writer_store = honnin_store::connect_worker(
-        config.database.url.expose(),
-        &config.database.options,
-        2,
-        &store,
-    )
-    .await
-    .context("cannot open the chain writer's database connections")?;
-    let writer = chain_writer(&config, writer_store, &metrics, audit.clone())?;
+    let writer = chain_writer(&config, &store, &metrics, audit.clone()).await?;
     let on_queued: Option<OnQueued> = writer.as_ref().map(|writer| {
         let waker = writer.waker();
         Arc::new(move || waker.wake()) as OnQueued
@@ -309,9 +300,9 @@ pub(crate) fn spawn_jobs(
 ///
 /// Writer tuning: `writer_batch_size`, `writer_linger_ms`, `writer_confirmations`; the rest
 /// keeps `WriterConfig::new`'s defaults.
-fn chain_writer(
+async fn chain_writer(
     config: &ServeConfig,
-    store: Arc<dyn honnin_core::Store>,
+    store: &Arc<dyn honnin_core::Store>,
     metrics: &Metrics,
     audit: AuditLog,
 ) -> anyhow::Result<Option<WriterHandle>> {
@@ -343,6 +334,15 @@ fn chain_writer(
     for (name, help, metric) in writer_metrics.metrics() {
         metrics.register(name, help, metric);
     }
+    // The writer's own connections: it must not queue behind a burst of API requests.
+    let store = honnin_store::connect_worker(
+        config.database.url.expose(),
+        &config.database.options,
+        2,
+        store,
+    )
+    .await
+    .context("cannot open the chain writer's database connections")?;
     let writer = ChainWriter::new(writer_config, store)
         .context("cannot start the chain writer")?
         .with_metrics(writer_metrics)

@@ -469,10 +469,7 @@ async fn record_in_tx(
             AtLimit::Rotate => {
                 for old in &live[..live.len() + 1 - limit] {
                     rotate_out(&mut *tx, &old.id, now).await?;
-                    rotated.push(Rotated {
-                        attestation_id: AttestationId::from_bytes(id16(&old.id, "attestation id")?),
-                        wallet: address(&old.wallet)?,
-                    });
+                    rotated.push(stored::rotated(&old.id, &old.wallet)?);
                 }
             }
         }

@@ -96,8 +96,9 @@ pub struct StoreOptions {
 ///
 /// On Postgres it is a pool of its own with `connections` connections: under load the API's
 /// requests fill the shared pool, and each of the worker's queries would otherwise wait behind
-/// them. Its connections plan with indexes only (see `PgOptions::index_scans_only`). SQLite serialises writers anyway (and `sqlite::memory:` is one database per pool), so
-/// there the worker shares `shared`.
+/// them. Its connections plan with indexes only (see `PgOptions::index_scans_only`). SQLite
+/// serialises writers anyway (and `sqlite::memory:` is one database per pool), so there the
+/// worker shares `shared`.
 pub async fn connect_worker(
     url: &str,
     options: &StoreOptions,
