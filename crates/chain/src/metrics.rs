@@ -29,6 +29,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::{MetricType, TypedMetric};
 
+use crate::writer::BatchKind;
+
 /// The label set of the per-kind histograms: `kind`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabels {
@@ -40,6 +42,33 @@ pub struct KindLabels {
 pub struct OutcomeLabels {
     kind: &'static str,
     outcome: &'static str,
+}
+
+impl KindLabels {
+    fn of(kind: BatchKind) -> Self {
+        Self { kind: kind.label() }
+    }
+}
+
+/// What became of an outbox item: the `outcome` label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Confirmed on chain.
+    Confirmed,
+    /// Put back for another attempt.
+    Retried,
+    /// Given up on.
+    Failed,
+}
+
+impl Outcome {
+    const fn label(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Retried => "retried",
+            Self::Failed => "failed",
+        }
+    }
 }
 
 type HistogramFamily = Family<KindLabels, Histogram, fn() -> Histogram>;
@@ -162,26 +191,27 @@ impl WriterMetrics {
         ]
     }
 
-    pub(crate) fn sent(&self, kind: &'static str, records: usize) {
-        self.batch_size.get_or_create(&KindLabels { kind }).observe(records as f64);
+    pub(crate) fn sent(&self, kind: BatchKind, records: usize) {
+        self.batch_size.get_or_create(&KindLabels::of(kind)).observe(records as f64);
     }
 
-    pub(crate) fn confirmed(&self, kind: &'static str, records: usize, gas_used: u64, secs: f64) {
-        let labels = KindLabels { kind };
+    pub(crate) fn confirmed(&self, kind: BatchKind, records: usize, gas_used: u64, secs: f64) {
+        let labels = KindLabels::of(kind);
         self.gas_per_tx.get_or_create(&labels).observe(gas_used as f64);
         if records > 0 {
             self.gas_per_record.get_or_create(&labels).observe(gas_used as f64 / records as f64);
         }
         self.confirm_seconds.get_or_create(&labels).observe(secs);
-        self.item_outcome(kind, "confirmed", records as u64);
+        self.item_outcome(kind, Outcome::Confirmed, records as u64);
     }
 
-    pub(crate) fn queued_to_confirmed(&self, kind: &'static str, secs: f64) {
-        self.queue_to_confirm_seconds.get_or_create(&KindLabels { kind }).observe(secs);
+    pub(crate) fn queued_to_confirmed(&self, kind: BatchKind, secs: f64) {
+        self.queue_to_confirm_seconds.get_or_create(&KindLabels::of(kind)).observe(secs);
     }
 
-    pub(crate) fn item_outcome(&self, kind: &'static str, outcome: &'static str, n: u64) {
-        self.items.get_or_create(&OutcomeLabels { kind, outcome }).inc_by(n);
+    pub(crate) fn item_outcome(&self, kind: BatchKind, outcome: Outcome, n: u64) {
+        let labels = OutcomeLabels { kind: kind.label(), outcome: outcome.label() };
+        self.items.get_or_create(&labels).inc_by(n);
     }
 
     pub(crate) fn leader(&self, held: bool) {
