@@ -10,6 +10,10 @@ use crate::{LifecycleMetrics, Result};
 
 const TARGET: &str = "honnin::lifecycle::expiry";
 
+/// The store the sweep takes (it expires attestations, nothing else). Every use of the store
+/// here goes through this one name, so narrowing it to a role is one edit.
+pub type ExpiryStore = dyn Store;
+
 /// Marks live attestations expired once their `expires_at` (the earlier of the certificate's
 /// notAfter and the policy's maximum age, fixed when they were recorded) has passed, and records
 /// an `attestation_expired` audit event for each.
@@ -18,16 +22,19 @@ const TARGET: &str = "honnin::lifecycle::expiry";
 /// and the chain agree; an `attest` still unsent is cancelled by the store.
 #[derive(Debug, Clone)]
 pub struct ExpirySweep {
-    store: Arc<dyn Store>,
+    store: Arc<ExpiryStore>,
     audit: AuditLog,
     batch: u32,
     metrics: LifecycleMetrics,
 }
 
 impl ExpirySweep {
+    /// Default of [`Self::with_batch`]: 1,000 attestations per store call.
+    pub const DEFAULT_BATCH: u32 = 1_000;
+
     /// A sweep over `store`, auditing through `audit`.
-    pub fn new(store: Arc<dyn Store>, audit: AuditLog) -> Self {
-        Self { store, audit, batch: 1_000, metrics: LifecycleMetrics::default() }
+    pub fn new(store: Arc<ExpiryStore>, audit: AuditLog) -> Self {
+        Self { store, audit, batch: Self::DEFAULT_BATCH, metrics: LifecycleMetrics::default() }
     }
 
     /// Records into `metrics`.
@@ -36,7 +43,7 @@ impl ExpirySweep {
         self
     }
 
-    /// Attestations per store call (default 1,000).
+    /// Attestations per store call (default [`Self::DEFAULT_BATCH`]).
     pub fn with_batch(mut self, batch: u32) -> Self {
         self.batch = batch.max(1);
         self

@@ -22,13 +22,16 @@
 
 use std::{fmt, path::PathBuf};
 
-use honnin_core::{Pepper, lifecycle::RenewalLink};
+use honnin_core::{Pepper, RenewalLink};
 use serde::Deserialize;
 
 use crate::{Error, Result};
 
 /// The largest feed accepted over HTTP (a file is read whole as well).
 const MAX_FEED_BYTES: usize = 512 * 1024 * 1024;
+
+/// Timeout of the whole HTTP request for a feed at a URL.
+pub const FEED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where the renewal link feed is read from.
 #[derive(Clone, PartialEq, Eq)]
@@ -88,10 +91,10 @@ pub struct LinkFeed {
 }
 
 impl LinkFeed {
-    /// A feed read from `origin`.
+    /// A feed read from `origin` (over HTTP with a [`FEED_TIMEOUT`] timeout).
     pub fn new(origin: LinkOrigin) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
+            .timeout(FEED_TIMEOUT)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Self { origin, client }
