@@ -20,24 +20,22 @@ use std::{
     net::SocketAddr,
     path::PathBuf,
     sync::{Arc, OnceLock},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use alloy::{
     network::EthereumWallet,
     node_bindings::AnvilInstance,
-    primitives::{Address, B256, keccak256},
+    primitives::{Address, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    signers::{SignerSync, local::PrivateKeySigner},
+    signers::local::PrivateKeySigner,
 };
-use anyhow::{Context as _, Result, bail, ensure};
-use base64::Engine as _;
-use honnin_api::{AttestationAccepted, AttestationRequest, AttestationView, ChallengeResponse};
+use anyhow::{Context as _, Result, ensure};
 use honnin_chain::{DeployOptions, bindings::KycRegistry, metrics::WriterMetrics};
 use honnin_core::{AuditLog, ChallengeSettings, Pepper, Policy, ServiceDomain, Store};
 use honnin_jpki::{
     CrlSource,
-    test_utils::{CardKeyKind, CardSpec, CrlEntry, CrlSpec, SimCard, SimRoot},
+    test_utils::{CrlEntry, CrlSpec},
 };
 use honnin_lifecycle::{LinkOrigin, RevocationSync};
 use honnin_service::{
@@ -45,104 +43,18 @@ use honnin_service::{
     RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
 };
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 use tempfile::TempDir;
 
+mod client;
 pub mod logs;
+mod person;
 pub mod privacy;
 
 /// The service domain every e2e challenge names.
 pub const DOMAIN: &str = "honnin.e2e";
 
-/// The simulated J-LIS root every deployment trusts (RSA key pool slot 0; one per process).
-pub fn root() -> &'static SimRoot {
-    static ROOT: OnceLock<SimRoot> = OnceLock::new();
-    ROOT.get_or_init(|| SimRoot::new(0))
-}
-
-/// One simulated resident: a card (certificate with its own serial and subject id, key from the
-/// RSA pool) and a fresh wallet.
-#[derive(Clone)]
-pub struct Person {
-    /// The card.
-    pub card: SimCard,
-    /// The card certificate's subject id (CN).
-    pub subject_id: String,
-    /// The wallet's key.
-    pub wallet: PrivateKeySigner,
-}
-
-impl std::fmt::Debug for Person {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Person").field("wallet", &self.wallet.address()).finish_non_exhaustive()
-    }
-}
-
-impl Person {
-    /// Person number `n` of a test tagged `tag`: a 16-byte serial and a 23-character subject id
-    /// derived from both (so every certificate differs and a leak is unmistakable in a scan), a
-    /// card key from RSA pool slot `1 + n % 4` (key generation is slow; certificates differ),
-    /// and a wallet key derived likewise.
-    pub fn new(tag: &str, n: u32) -> Self {
-        Self::with_spec(tag, n, |_| {})
-    }
-
-    /// [`Person::new`] with the card specification adjusted by `adjust` (validity, key, ...).
-    pub fn with_spec(tag: &str, n: u32, adjust: impl FnOnce(&mut CardSpec)) -> Self {
-        let seed = Sha256::digest(format!("honnin-e2e/{tag}/{n}"));
-        let mut serial = vec![0x5e];
-        serial.extend_from_slice(&seed[..15]);
-        let subject_id: String =
-            hex::encode_upper(&seed[16..]).chars().take(23).collect::<String>();
-        let subject_id = format!("{subject_id:0<23}");
-        let mut spec = CardSpec {
-            key: CardKeyKind::Rsa2048(1 + (n as usize) % 4),
-            subject_id: subject_id.clone(),
-            serial,
-            ..CardSpec::default()
-        };
-        adjust(&mut spec);
-        let card = root().issue(&spec);
-        let wallet_seed = keccak256(format!("honnin-e2e/wallet/{tag}/{n}"));
-        let wallet = PrivateKeySigner::from_bytes(&wallet_seed).expect("a valid key");
-        Self { card, subject_id: spec.subject_id, wallet }
-    }
-
-    /// The wallet's address.
-    pub fn address(&self) -> Address {
-        self.wallet.address()
-    }
-
-    /// The attestation request for `challenge`: the card and this wallet both sign its message.
-    pub fn request(&self, challenge: &ChallengeResponse) -> AttestationRequest {
-        request(challenge, &self.card, &self.wallet)
-    }
-}
-
-/// The attestation request a client sends: `card` and `wallet` both sign the challenge message.
-pub fn request(
-    challenge: &ChallengeResponse,
-    card: &SimCard,
-    wallet: &PrivateKeySigner,
-) -> AttestationRequest {
-    AttestationRequest {
-        challenge_id: challenge.id.clone(),
-        certificate: b64(card.der()),
-        card_signature: b64(&card.sign(challenge.message.as_bytes())),
-        wallet_signature: personal_sign(wallet, &challenge.message),
-    }
-}
-
-/// EIP-191 `personal_sign` of `message`, 65 bytes as `0x` hex.
-pub fn personal_sign(wallet: &PrivateKeySigner, message: &str) -> String {
-    let signature = wallet.sign_message_sync(message.as_bytes()).expect("signing");
-    format!("0x{}", hex::encode(signature.as_bytes()))
-}
-
-/// Standard base64.
-pub fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
+pub use client::{Client, Reply};
+pub use person::{Person, b64, personal_sign, request, root};
 
 /// A local chain: anvil on a free port with `KycRegistry` deployed by `honnin_chain::deploy`
 /// (admin = anvil account 0, attester and revoker = account 1, the writer's key).
@@ -545,144 +457,6 @@ impl Deployment {
             .max_connections(2)
             .connect(&self.database_url)
             .await?)
-    }
-}
-
-/// An HTTP answer: status and JSON body.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    /// The status code.
-    pub status: u16,
-    /// The content type.
-    pub content_type: String,
-    /// The body as JSON (`Null` when it is not JSON).
-    pub body: Value,
-}
-
-impl Reply {
-    /// Asserts an RFC 9457 problem with `status` and `code`.
-    #[track_caller]
-    pub fn assert_problem(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "body: {}", self.body);
-        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.body);
-        assert_eq!(self.body["code"], code, "body: {}", self.body);
-        assert_eq!(self.body["type"], format!("https://honnin.dev/problems/{code}"));
-    }
-}
-
-/// A client of one API instance over real HTTP.
-#[derive(Debug, Clone)]
-pub struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    /// A client for the instance at `base` (`http://host:port`).
-    pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("http client");
-        Self { http, base: base.trim_end_matches('/').to_owned() }
-    }
-
-    async fn reply(response: reqwest::Response) -> Result<Reply> {
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let bytes = response.bytes().await?;
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Reply { status, content_type, body })
-    }
-
-    /// POSTs `body` as JSON to `path`.
-    pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> Result<Reply> {
-        self.post_raw(path, serde_json::to_vec(body)?).await
-    }
-
-    /// POSTs raw bytes as JSON to `path`.
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Result<Reply> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await?;
-        Self::reply(response).await
-    }
-
-    /// GETs `path`.
-    pub async fn get(&self, path: &str) -> Result<Reply> {
-        Self::reply(self.http.get(format!("{}{path}", self.base)).send().await?).await
-    }
-
-    /// `POST /v1/challenges` for `wallet`; fails unless 201.
-    pub async fn challenge(&self, wallet: Address) -> Result<ChallengeResponse> {
-        let reply = self
-            .post("/v1/challenges", &serde_json::json!({ "wallet": wallet.to_checksum(None) }))
-            .await?;
-        ensure!(reply.status == 201, "challenge: {} {}", reply.status, reply.body);
-        Ok(serde_json::from_value(reply.body)?)
-    }
-
-    /// `POST /v1/attestations`.
-    pub async fn submit(&self, request: &AttestationRequest) -> Result<Reply> {
-        self.post("/v1/attestations", request).await
-    }
-
-    /// `POST /v1/attestations`; fails unless 202.
-    pub async fn attest(&self, request: &AttestationRequest) -> Result<AttestationAccepted> {
-        let reply = self.submit(request).await?;
-        ensure!(reply.status == 202, "attest: {} {}", reply.status, reply.body);
-        Ok(serde_json::from_value(reply.body)?)
-    }
-
-    /// `GET /v1/attestations/{wallet}`.
-    pub async fn status(&self, wallet: Address) -> Result<Reply> {
-        self.get(&format!("/v1/attestations/{}", wallet.to_checksum(None))).await
-    }
-
-    /// `GET /v1/attestations/{wallet}`, parsed; fails unless 200.
-    pub async fn view(&self, wallet: Address) -> Result<AttestationView> {
-        let reply = self.status(wallet).await?;
-        ensure!(reply.status == 200, "status: {} {}", reply.status, reply.body);
-        Ok(serde_json::from_value(reply.body)?)
-    }
-
-    /// Polls the wallet's status every 25 ms until it is `want` (or fails after `timeout`).
-    pub async fn wait_for(
-        &self,
-        wallet: Address,
-        want: &str,
-        timeout: Duration,
-    ) -> Result<AttestationView> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let view = self.view(wallet).await?;
-            if view.status.as_str() == want {
-                return Ok(view);
-            }
-            if Instant::now() >= deadline {
-                bail!("{wallet} is still {} after {timeout:?}", view.status.as_str());
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
-    /// One whole flow for `person`: challenge, sign (card and wallet, off the async workers),
-    /// submit; returns the 202 answer.
-    pub async fn flow(&self, person: &Person) -> Result<AttestationAccepted> {
-        let challenge = self.challenge(person.address()).await?;
-        let person = person.clone();
-        let request = tokio::task::spawn_blocking(move || person.request(&challenge)).await?;
-        self.attest(&request).await
     }
 }
 

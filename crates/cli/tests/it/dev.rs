@@ -116,7 +116,7 @@ fn dev_stops_on_sigterm_and_takes_anvil_with_it() {
     let mut metrics = String::new();
     stream.read_to_string(&mut metrics).unwrap();
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
-    assert!(metrics.contains("honnin_chain_items_total"), "writer metrics are served");
+    assert!(metrics.contains("honnin_chain_writer_leader"), "writer metrics are served");
 
     let status = Command::new("kill").args(["-TERM", &dev.0.id().to_string()]).status().unwrap();
     assert!(status.success());
