@@ -21,7 +21,10 @@ use anyhow::Context as _;
 use honnin_core::{AuditEventKind, AuditQuery, ChainVerifier};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::config::{DatabaseConfig, LogConfig, Settings};
+use crate::{
+    config::{LogConfig, Settings, database},
+    runtime,
+};
 
 /// Rows per page read from the store.
 const PAGE: u32 = 5_000;
@@ -84,30 +87,25 @@ pub(crate) fn run(command: AuditCommand) -> ExitCode {
     };
     let settings = match args.settings.clone().with_file(args.config.as_deref()) {
         Ok(settings) => settings,
-        Err(error) => return crate::fail(&error),
+        Err(error) => return runtime::fail(&error),
     };
-    let database = match DatabaseConfig::from_settings(&settings) {
+    let database = match database(&settings) {
         Ok(database) => database,
-        Err(error) => return crate::fail(&error),
+        Err(error) => return runtime::fail(&error),
     };
-    if let Err(error) = crate::serve::init_tracing(&LogConfig::from_settings(&settings)) {
-        return crate::fail(&*error);
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return crate::fail(&error),
-    };
-    let outcome = runtime.block_on(async {
-        let store = crate::serve::open_store(&database).await?;
-        match command {
-            AuditCommand::Verify(_) => verify(store.as_ref()).await,
-            AuditCommand::Export(export) => self::export(store.as_ref(), &export).await,
+    runtime::run(&LogConfig::from_settings(&settings), async move {
+        let outcome = async {
+            let store = honnin_service::open_store(&database).await?;
+            match command {
+                AuditCommand::Verify(_) => verify(store.as_ref()).await,
+                AuditCommand::Export(export) => self::export(store.as_ref(), &export).await,
+            }
+        };
+        match outcome.await {
+            Ok(code) => code,
+            Err(error) => runtime::fail(&format_args!("{error:#}")),
         }
-    });
-    match outcome {
-        Ok(code) => code,
-        Err(error) => crate::fail(&format_args!("{error:#}")),
-    }
+    })
 }
 
 async fn verify(store: &dyn honnin_core::Store) -> anyhow::Result<ExitCode> {

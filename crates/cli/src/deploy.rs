@@ -44,7 +44,7 @@ pub(crate) struct DeployArgs {
 pub(crate) fn run(args: DeployArgs) -> ExitCode {
     match deploy(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => crate::fail(&format!("{e:#}")),
+        Err(e) => crate::runtime::fail(&format!("{e:#}")),
     }
 }
 

@@ -7,11 +7,12 @@
 //! CRL it signed (`<data>/crl.der`) as the revocation source (`--no-revocation` turns checking
 //! off, loudly) → the pepper from `<data>/pepper.hex` (generated on first start, mode 0600) →
 //! a SQLite database `<data>/honnin.db`, **recreated at every start** because the chain is new
-//! at every start (attestations of a chain that is gone would only confuse) → the audit log
-//! writer, the chain writer, the revocation sync every 30 s (the dev CRL, and
-//! `<data>/renewal-links.jsonl` when that file exists) and the expiry sweep → the API, with a
-//! fresh admin token for this run printed in the banner. Ctrl-C stops the server, the jobs,
-//! the writer and anvil.
+//! at every start (attestations of a chain that is gone would only confuse) → the whole
+//! service, started by honnin-service exactly as `honnin serve` starts it: the audit log
+//! writer, the chain writer (with its metrics), the revocation sync every 30 s (the dev CRL, and
+//! `<data>/renewal-links.jsonl` when that file exists), the expiry sweep, the challenge purge
+//! and the API, with a fresh admin token for this run printed in the banner. Ctrl-C or SIGTERM
+//! stops the service gracefully, then anvil.
 //!
 //! `honnin dev --demo` then walks one simulated person (simulated card, fresh EOA) through the
 //! whole flow over real HTTP, printing each step, and ends with the registry's `isVerified`
@@ -28,7 +29,6 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     process::ExitCode,
-    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -39,23 +39,20 @@ use alloy::{
 };
 use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
-use honnin_api::{
-    AdminToken, AppState, Auth, Limits, Metrics, OnQueued, RateLimits, Revocation, TokenDigest,
-};
-use honnin_chain::{
-    DeployOptions,
-    bindings::KycRegistry,
-    wallets::RpcContractWallets,
-    writer::{AttesterKey, ChainWriter, WriterConfig},
-};
+use honnin_api::{AdminToken, Auth, TokenDigest};
+use honnin_chain::{DeployOptions, bindings::KycRegistry};
 use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain};
-use honnin_jpki::{
-    CrlOrigin, CrlSource, TrustAnchors, Verifier,
-    test_utils::{CardSpec, CrlSpec, SimRoot},
+use honnin_jpki::test_utils::{CardSpec, CrlSpec, SimRoot};
+use honnin_service::{
+    AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
+    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
 };
 use serde_json::{Value, json};
 
-use crate::config::{LogConfig, LogFormat, RevocationConfig};
+use crate::{
+    config::{LogConfig, LogFormat},
+    runtime,
+};
 
 const TARGET: &str = "honnin::dev";
 
@@ -80,28 +77,30 @@ pub(crate) struct DevArgs {
     log: String,
 }
 
+/// The revocation sync's interval in dev (production: `revocation_sync_secs`).
+const DEV_SYNC_INTERVAL: Duration = Duration::from_secs(30);
+/// The OCSP re-check interval in dev (unused: dev follows its CRL).
+const DEV_RECHECK_INTERVAL: Duration = Duration::from_secs(3600);
+/// The chain writer's linger in dev: a demo's single attestation goes out at once.
+const DEV_WRITER_LINGER: Duration = Duration::from_millis(50);
+
 /// Runs `honnin dev`.
 pub(crate) fn run(args: DevArgs) -> ExitCode {
     let log = LogConfig { filter: args.log.clone(), format: LogFormat::Text };
-    if let Err(error) = crate::serve::init_tracing(&log) {
-        return crate::fail(&*error);
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return crate::fail(&error),
-    };
-    match runtime.block_on(dev(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            println!("\nFAILED: {error:#}");
-            ExitCode::FAILURE
+    runtime::run(&log, async move {
+        match dev(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                println!("\nFAILED: {error:#}");
+                ExitCode::FAILURE
+            }
         }
-    }
+    })
 }
 
 /// Prints a progress line.
 fn step(text: impl std::fmt::Display) {
-    println!("==> {text}");
+    runtime::step(text);
 }
 
 /// What `dev` started, for the demo and the banner.
@@ -115,6 +114,8 @@ struct Running {
 }
 
 async fn dev(args: DevArgs) -> anyhow::Result<()> {
+    // Caught from here on: a signal during start-up stops the service and anvil once started.
+    let mut signals = runtime::Signals::register();
     let data = args.data.clone();
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create the data folder {}", data.display()))?;
@@ -126,13 +127,18 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
             .context("cannot start anvil: run scripts/install-tools (or set HONNIN_ANVIL)")
     })
     .await??;
-    let outcome = with_anvil(&args, &data, &anvil).await;
+    let outcome = with_anvil(&args, &data, &anvil, &mut signals).await;
     step("stopping anvil");
     drop(anvil);
     outcome
 }
 
-async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyhow::Result<()> {
+async fn with_anvil(
+    args: &DevArgs,
+    data: &Path,
+    anvil: &AnvilInstance,
+    signals: &mut runtime::Signals,
+) -> anyhow::Result<()> {
     let rpc_url = anvil.endpoint_url();
     let provider = ProviderBuilder::new()
         .wallet(anvil.wallet().context("anvil has no keys")?)
@@ -147,7 +153,11 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
     )
     .await
     .context("deploying the registry")?;
-    step(format!("anvil at {rpc_url} (chain id {chain_id}); KycRegistry at {}", deployed.registry));
+    step(format!(
+        "anvil (pid {}) at {rpc_url} (chain id {chain_id}); KycRegistry at {}",
+        anvil.child().id(),
+        deployed.registry
+    ));
 
     step("minting a simulated J-LIS root (RSA-2048) and its CRL");
     let root = tokio::task::spawn_blocking(|| SimRoot::new(0)).await?;
@@ -156,22 +166,14 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
     std::fs::write(trust.join("root.pem"), root.pem())?;
     let crl_path = data.join("crl.der");
     std::fs::write(&crl_path, root.crl(&CrlSpec::default()))?;
-    let anchors = Arc::new(TrustAnchors::from_path(&trust).context("loading the dev root")?);
-    let crl_origin = crl_path.display().to_string();
-    let (revocation, crl_source, revocation_config) = if args.no_revocation {
+    let revocation = if args.no_revocation {
         tracing::warn!(
             target: TARGET,
             "DEV MODE: REVOCATION CHECKING IS OFF (--no-revocation): revoked cards are accepted"
         );
-        (Revocation::Disabled, None, RevocationConfig::None)
+        RevocationConfig::None
     } else {
-        let source = Arc::new(CrlSource::new(anchors.clone(), vec![CrlOrigin::parse(&crl_origin)]));
-        source.refresh().await.context("loading the dev CRL")?;
-        (
-            Revocation::Check { source: source.clone(), allow_unknown: false },
-            Some(source),
-            RevocationConfig::Crl(vec![crl_origin]),
-        )
+        RevocationConfig::Crl(vec![crl_path.display().to_string()])
     };
 
     let pepper = pepper(&data.join("pepper.hex"))?;
@@ -185,50 +187,6 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
             Err(error) => return Err(error).context("cannot reset the dev database"),
         }
     }
-    let url = format!("sqlite://{}?mode=rwc", db_path.display());
-    let store = honnin_store::migrate(&url, &honnin_store::StoreOptions::default())
-        .await
-        .context("cannot open the dev database")?;
-    step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));
-
-    let settings =
-        ChallengeSettings::new(ServiceDomain::new("localhost")?, chain_id, deployed.registry);
-    let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
-    let audit_writer = tokio::spawn(audit_writer);
-    let key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
-    let mut writer_config = WriterConfig::new(rpc_url.clone(), deployed.registry, key);
-    writer_config.linger = Duration::from_millis(50);
-    let writer = ChainWriter::new(writer_config, store.clone())?.with_audit(audit.clone()).spawn();
-    let waker = writer.waker();
-    let on_queued: OnQueued = Arc::new(move || waker.wake());
-
-    let pepper = Arc::new(pepper);
-    let metrics = Metrics::new();
-    let links_path = data.join("renewal-links.jsonl");
-    let links = links_path.exists().then(|| honnin_lifecycle::LinkOrigin::File(links_path.clone()));
-    let (jobs_stop, jobs_stop_rx) = tokio::sync::watch::channel(false);
-    let jobs = crate::serve::spawn_jobs(
-        crate::serve::BackgroundJobs {
-            store: store.clone(),
-            pepper: pepper.clone(),
-            anchors: anchors.clone(),
-            audit: audit.clone(),
-            crl_source,
-            on_queued: Some(on_queued.clone()),
-            metrics: &metrics,
-            stop: jobs_stop_rx,
-        },
-        &revocation_config,
-        links.as_ref(),
-        Duration::from_secs(30),
-        Duration::from_secs(3600),
-    );
-    step(format!(
-        "revocation sync every 30 s ({}; renewal links from {}{}), expiry sweep every minute",
-        if args.no_revocation { "no CRL" } else { "the dev CRL" },
-        links_path.display(),
-        if links.is_some() { "" } else { " when it exists at start" },
-    ));
 
     // A fresh admin token for this run: only its digest is configured.
     let admin_token = {
@@ -236,64 +194,84 @@ async fn with_anvil(args: &DevArgs, data: &Path, anvil: &AnvilInstance) -> anyho
         std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
         hex::encode(bytes)
     };
-    let state = AppState {
-        store: store.clone(),
-        verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
-        revocation,
-        pepper,
-        policy: Policy::default(),
-        challenges: settings,
-        contract_wallets: Some(Arc::new(RpcContractWallets::connect_http(rpc_url.clone()))),
-        metrics,
-        limits: Limits::default(),
-        auth: Auth {
-            admin_tokens: vec![AdminToken {
-                id: "dev".into(),
-                sha256: TokenDigest::of(&admin_token),
-            }],
-            api_keys: Vec::new(),
-        },
-        rate_limits: RateLimits::default(),
-        on_queued: Some(on_queued),
-        audit,
-    };
-
+    let links_path = data.join("renewal-links.jsonl");
+    let links = links_path.exists().then(|| honnin_lifecycle::LinkOrigin::File(links_path.clone()));
     let listen = args.listen.unwrap_or_else(|| {
         let port = if args.demo { 0 } else { 8080 };
         SocketAddr::from(([127, 0, 0, 1], port))
     });
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen} (use --listen)"))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let app = honnin_api::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    });
-    let server = tokio::spawn(std::future::IntoFuture::into_future(server));
-    let running = Running { base_url, provider, registry: deployed.registry, root, admin_token };
+    let config = ServiceConfig {
+        dev: true,
+        http: HttpConfig { listen, ..HttpConfig::default() },
+        limits: honnin_api::Limits::default(),
+        database: DatabaseConfig::new(format!("sqlite://{}?mode=rwc", db_path.display())),
+        card: CardConfig {
+            trust_anchors: trust,
+            revocation,
+            // Uncached: the sync's new CRL applies to the next card at once.
+            revocation_cache: Duration::ZERO,
+            revocation_allow_unknown: false,
+        },
+        pepper: Some(pepper),
+        policy: Policy::default(),
+        challenges: ChallengeSettings::new(
+            ServiceDomain::new("localhost")?,
+            chain_id,
+            deployed.registry,
+        ),
+        chain: ChainConfig {
+            chain_id,
+            registry: deployed.registry,
+            rpc_url: Some(rpc_url.to_string()),
+            attester_key: Some(Secret::new(format!(
+                "0x{}",
+                hex::encode(anvil.keys()[1].to_bytes())
+            ))),
+            writer: WriterTuning { linger: Some(DEV_WRITER_LINGER), ..WriterTuning::default() },
+        },
+        access: AccessConfig {
+            auth: Auth {
+                admin_tokens: vec![AdminToken {
+                    id: "dev".into(),
+                    sha256: TokenDigest::of(&admin_token),
+                }],
+                api_keys: Vec::new(),
+            },
+            rate_limits: honnin_api::RateLimits::default(),
+        },
+        jobs: JobsConfig {
+            renewal_links: links.clone(),
+            sync_interval: DEV_SYNC_INTERVAL,
+            recheck_interval: DEV_RECHECK_INTERVAL,
+            ..JobsConfig::default()
+        },
+    };
+    let service = Service::launch(config).await.context("starting the service")?;
+    step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));
+    step(format!(
+        "revocation sync every {} s ({}; renewal links from {}{}), expiry sweep every minute",
+        DEV_SYNC_INTERVAL.as_secs(),
+        if args.no_revocation { "no CRL" } else { "the dev CRL" },
+        links_path.display(),
+        if links.is_some() { "" } else { " when it exists at start" },
+    ));
 
+    let base_url = format!("http://{}", service.local_addr());
+    let running = Running { base_url, provider, registry: deployed.registry, root, admin_token };
     let outcome = if args.demo {
         step(format!("API at {}; chain writer running", running.base_url));
-        demo(&running).await
+        tokio::select! {
+            outcome = demo(&running) => outcome,
+            () = signals.recv() => Err(anyhow::anyhow!("interrupted (SIGINT or SIGTERM)")),
+        }
     } else {
         banner(&running, data);
-        let _ = tokio::signal::ctrl_c().await;
+        signals.recv().await;
         println!();
-        step("Ctrl-C: stopping");
+        step("Ctrl-C or SIGTERM: stopping");
         Ok(())
     };
-    let _ = stop_tx.send(true);
-    let _ = server.await;
-    let _ = jobs_stop.send(true);
-    for job in jobs {
-        let _ = job.await;
-    }
-    if let Err(error) = writer.stop().await {
-        tracing::warn!(target: TARGET, %error, "the chain writer did not stop cleanly");
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(10), audit_writer).await;
+    service.stop().await.context("stopping the service")?;
     outcome
 }
 
@@ -318,7 +296,7 @@ fn banner(running: &Running, data: &Path) {
     let url = &running.base_url;
     println!(
         r#"
-honnin dev is running (Ctrl-C stops it and anvil).
+honnin dev is running (Ctrl-C or SIGTERM stops it and anvil).
 
   API        {url}   (OpenAPI: {url}/openapi.json, metrics: {url}/metrics)
   registry   {registry}

@@ -1,5 +1,7 @@
 //! The `honnin` binary. Each subcommand lives in its own module; `main` only parses arguments
-//! and dispatches. User-facing output (JSON results) goes to stdout; diagnostics to stderr.
+//! and dispatches. What the subcommands share (logging set-up, the runtime, signals) is in
+//! `runtime`, the settings and their resolution in `config`; the service itself is
+//! honnin-service. User-facing output (JSON results) goes to stdout; diagnostics to stderr.
 
 use std::process::ExitCode;
 
@@ -12,6 +14,7 @@ mod dev;
 mod jpki;
 mod migrate;
 mod revocation;
+mod runtime;
 mod serve;
 
 /// honnin: a My Number card (JPKI) → privacy-preserving KYC attestation on an EVM chain.
@@ -56,11 +59,4 @@ fn main() -> ExitCode {
         Command::Revocation(command) => revocation::run(command),
         Command::Audit(command) => audit::run(command),
     }
-}
-
-/// Reports an error that stops the command before logging is set up (configuration, runtime).
-#[allow(clippy::print_stderr)]
-fn fail(error: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("error: {error}");
-    ExitCode::FAILURE
 }

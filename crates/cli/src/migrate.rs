@@ -2,7 +2,10 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use crate::config::{DatabaseConfig, LogConfig, Settings};
+use crate::{
+    config::{LogConfig, Settings, database},
+    runtime,
+};
 
 /// `honnin migrate` arguments: the same settings as `serve` (only the database ones are used).
 #[derive(Debug, clap::Args)]
@@ -18,27 +21,23 @@ pub(crate) struct MigrateArgs {
 pub(crate) fn run(args: MigrateArgs) -> ExitCode {
     let settings = match args.settings.with_file(args.config.as_deref()) {
         Ok(settings) => settings,
-        Err(error) => return crate::fail(&error),
+        Err(error) => return runtime::fail(&error),
     };
-    let database = match DatabaseConfig::from_settings(&settings) {
+    let database = match database(&settings) {
         Ok(database) => database,
-        Err(error) => return crate::fail(&error),
+        Err(error) => return runtime::fail(&error),
     };
-    if let Err(error) = crate::serve::init_tracing(&LogConfig::from_settings(&settings)) {
-        return crate::fail(&*error);
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return crate::fail(&error),
-    };
-    match runtime.block_on(crate::serve::open_store(&database)) {
-        Ok(_) => {
-            tracing::info!(target: "honnin::migrate", "database migrated");
-            ExitCode::SUCCESS
+    runtime::run(&LogConfig::from_settings(&settings), async move {
+        match honnin_service::open_store(&database).await {
+            Ok(_) => {
+                tracing::info!(target: "honnin::migrate", "database migrated");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                let error = runtime::error_chain(&error);
+                tracing::error!(target: "honnin::migrate", error, "honnin migrate failed");
+                ExitCode::FAILURE
+            }
         }
-        Err(error) => {
-            tracing::error!(target: "honnin::migrate", error = format!("{error:#}"), "honnin migrate failed");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }

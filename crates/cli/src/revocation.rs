@@ -9,14 +9,17 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::{io::Write as _, path::PathBuf, process::ExitCode, sync::Arc};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::Context as _;
 use honnin_core::audit::AuditLog;
-use honnin_jpki::{CrlOrigin, OcspSource, TrustAnchors};
-use honnin_lifecycle::{LinkFeed, Progress, RevocationSync};
+use honnin_jpki::TrustAnchors;
+use honnin_lifecycle::Progress;
 
-use crate::config::{RevocationConfig, Settings, SyncConfig};
+use crate::{
+    config::{Settings, SyncConfig},
+    runtime::{self, step},
+};
 
 /// The `revocation` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -47,47 +50,18 @@ pub(crate) fn run(command: RevocationCommand) -> ExitCode {
         .and_then(|s| SyncConfig::from_settings(&s))
     {
         Ok(config) => config,
-        Err(error) => return crate::fail(&error),
+        Err(error) => return runtime::fail(&error),
     };
-    if let Err(error) = crate::serve::init_tracing(&config.log) {
-        return crate::fail(&*error);
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return crate::fail(&error),
-    };
-    match runtime.block_on(sync(config, args.once)) {
-        Ok(code) => code,
-        Err(error) => {
-            println!("FAILED: {error:#}");
-            ExitCode::FAILURE
+    let once = args.once;
+    runtime::run(&config.log.clone(), async move {
+        match sync(config, once).await {
+            Ok(code) => code,
+            Err(error) => {
+                println!("FAILED: {error:#}");
+                ExitCode::FAILURE
+            }
         }
-    }
-}
-
-/// Builds the sync the configuration describes (shared with `honnin serve`).
-pub(crate) fn build_sync(
-    store: Arc<dyn honnin_core::Store>,
-    pepper: Arc<honnin_core::Pepper>,
-    anchors: Arc<TrustAnchors>,
-    audit: AuditLog,
-    revocation: &RevocationConfig,
-    links: Option<&honnin_lifecycle::LinkOrigin>,
-) -> RevocationSync {
-    let mut sync = RevocationSync::new(store, pepper, anchors.clone(), audit);
-    match revocation {
-        RevocationConfig::Crl(origins) => {
-            sync = sync.with_crls(origins.iter().map(|o| CrlOrigin::parse(o)).collect());
-        }
-        RevocationConfig::Ocsp(url) => {
-            sync = sync.with_recheck(Arc::new(OcspSource::new(anchors, url.clone())));
-        }
-        RevocationConfig::None => {}
-    }
-    if let Some(origin) = links {
-        sync = sync.with_links(LinkFeed::new(origin.clone()));
-    }
-    sync
+    })
 }
 
 async fn sync(config: SyncConfig, once: bool) -> anyhow::Result<ExitCode> {
@@ -95,16 +69,16 @@ async fn sync(config: SyncConfig, once: bool) -> anyhow::Result<ExitCode> {
         TrustAnchors::from_path(&config.trust_anchors)
             .context("cannot load trust anchors (setting `trust_anchors`)")?,
     );
-    let store = crate::serve::open_store(&config.database).await?;
+    let store = honnin_service::open_store(&config.database).await?;
     let (audit, audit_task) = AuditLog::new(store.clone());
     let audit_task = tokio::spawn(audit_task);
-    let sync = build_sync(
+    let sync = honnin_service::jobs::revocation_sync(
         store,
         Arc::new(config.pepper),
         anchors,
         audit,
         &config.revocation,
-        config.lifecycle.renewal_links.as_ref(),
+        config.jobs.renewal_links.as_ref(),
     );
     if !sync.has_work() {
         anyhow::bail!("nothing to sync: `revocation` is `none` and no `renewal_links` is set");
@@ -112,15 +86,15 @@ async fn sync(config: SyncConfig, once: bool) -> anyhow::Result<ExitCode> {
     if !once {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
-            crate::serve::shutdown_signal().await;
+            runtime::shutdown_signal().await;
             let _ = stop_tx.send(true);
         });
         step(format!(
             "revocation sync every {}s (re-check every {}s); Ctrl-C stops it",
-            config.lifecycle.sync_interval.as_secs(),
-            config.lifecycle.recheck_interval.as_secs()
+            config.jobs.sync_interval.as_secs(),
+            config.jobs.recheck_interval.as_secs()
         ));
-        sync.run(config.lifecycle.sync_interval, config.lifecycle.recheck_interval, stop_rx).await;
+        sync.run(config.jobs.sync_interval, config.jobs.recheck_interval, stop_rx).await;
         finish_audit(audit_task).await;
         return Ok(ExitCode::SUCCESS);
     }
@@ -167,11 +141,4 @@ async fn finish_audit(task: tokio::task::JoinHandle<()>) {
     if tokio::time::timeout(std::time::Duration::from_secs(10), task).await.is_err() {
         tracing::warn!(target: "honnin::revocation", "the audit log writer did not stop in time");
     }
-}
-
-/// Prints one line of what is happening, at once (progress on long runs).
-fn step(text: impl std::fmt::Display) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "==> {text}");
-    let _ = out.flush();
 }

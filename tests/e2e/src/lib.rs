@@ -2,9 +2,12 @@
 //!
 //! honnin end to end, with nothing stubbed: a real anvil (the pinned one, one per test, on a free
 //! port) with `KycRegistry` deployed by `honnin_chain::deploy`, a real Postgres (the store's
-//! throwaway-cluster harness, or `HONNIN_TEST_DATABASE_URL`), one or more real `honnin-api`
-//! instances on real sockets, each with the real chain writer (they compete for the writer lease),
-//! the real CRL source over a CRL signed by a simulated J-LIS root, and simulated cards.
+//! throwaway-cluster harness, or `HONNIN_TEST_DATABASE_URL`), and one or more instances of the
+//! whole service started by `honnin_service::Service::launch` exactly as `honnin serve` starts
+//! it: the API on a real socket, the chain writer on its own connections (the instances compete
+//! for its lease), the audit writer and the background jobs (revocation sync over a CRL signed
+//! by a simulated J-LIS root and a renewal link feed, expiry sweep, challenge purge), with
+//! simulated cards.
 //!
 //! - [`Deployment`] starts all of it; [`Client`] talks to an instance over HTTP.
 //! - [`Person`] is one simulated resident: a card certificate with its own serial and subject id,
@@ -15,136 +18,43 @@
 
 use std::{
     net::SocketAddr,
-    path::{Path, PathBuf},
+    path::PathBuf,
     sync::{Arc, OnceLock},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use alloy::{
     network::EthereumWallet,
     node_bindings::AnvilInstance,
-    primitives::{Address, B256, keccak256},
+    primitives::{Address, B256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    signers::{SignerSync, local::PrivateKeySigner},
+    signers::local::PrivateKeySigner,
 };
-use anyhow::{Context as _, Result, bail, ensure};
-use base64::Engine as _;
-use honnin_api::{
-    AppState, AttestationAccepted, AttestationRequest, AttestationView, ChallengeResponse, Limits,
-    Metrics, Revocation,
-};
-use honnin_chain::{
-    DeployOptions,
-    bindings::KycRegistry,
-    metrics::WriterMetrics,
-    wallets::RpcContractWallets,
-    writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
-};
+use anyhow::{Context as _, Result, ensure};
+use honnin_chain::{DeployOptions, bindings::KycRegistry, metrics::WriterMetrics};
 use honnin_core::{AuditLog, ChallengeSettings, Pepper, Policy, ServiceDomain, Store};
 use honnin_jpki::{
-    CrlOrigin, CrlSource, TrustAnchors, Verifier,
-    test_utils::{CardKeyKind, CardSpec, CrlEntry, CrlSpec, SimCard, SimRoot},
+    CrlSource,
+    test_utils::{CrlEntry, CrlSpec},
 };
-use honnin_lifecycle::{LinkFeed, LinkOrigin, RevocationSync};
+use honnin_lifecycle::{LinkOrigin, RevocationSync};
+use honnin_service::{
+    AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
+    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
+};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 use tempfile::TempDir;
 
+mod client;
 pub mod logs;
+mod person;
 pub mod privacy;
 
 /// The service domain every e2e challenge names.
 pub const DOMAIN: &str = "honnin.e2e";
 
-/// The simulated J-LIS root every deployment trusts (RSA key pool slot 0; one per process).
-pub fn root() -> &'static SimRoot {
-    static ROOT: OnceLock<SimRoot> = OnceLock::new();
-    ROOT.get_or_init(|| SimRoot::new(0))
-}
-
-/// One simulated resident: a card (certificate with its own serial and subject id, key from the
-/// RSA pool) and a fresh wallet.
-#[derive(Clone)]
-pub struct Person {
-    /// The card.
-    pub card: SimCard,
-    /// The card certificate's subject id (CN).
-    pub subject_id: String,
-    /// The wallet's key.
-    pub wallet: PrivateKeySigner,
-}
-
-impl std::fmt::Debug for Person {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Person").field("wallet", &self.wallet.address()).finish_non_exhaustive()
-    }
-}
-
-impl Person {
-    /// Person number `n` of a test tagged `tag`: a 16-byte serial and a 23-character subject id
-    /// derived from both (so every certificate differs and a leak is unmistakable in a scan), a
-    /// card key from RSA pool slot `1 + n % 4` (key generation is slow; certificates differ),
-    /// and a wallet key derived likewise.
-    pub fn new(tag: &str, n: u32) -> Self {
-        Self::with_spec(tag, n, |_| {})
-    }
-
-    /// [`Person::new`] with the card specification adjusted by `adjust` (validity, key, ...).
-    pub fn with_spec(tag: &str, n: u32, adjust: impl FnOnce(&mut CardSpec)) -> Self {
-        let seed = Sha256::digest(format!("honnin-e2e/{tag}/{n}"));
-        let mut serial = vec![0x5e];
-        serial.extend_from_slice(&seed[..15]);
-        let subject_id: String =
-            hex::encode_upper(&seed[16..]).chars().take(23).collect::<String>();
-        let subject_id = format!("{subject_id:0<23}");
-        let mut spec = CardSpec {
-            key: CardKeyKind::Rsa2048(1 + (n as usize) % 4),
-            subject_id: subject_id.clone(),
-            serial,
-            ..CardSpec::default()
-        };
-        adjust(&mut spec);
-        let card = root().issue(&spec);
-        let wallet_seed = keccak256(format!("honnin-e2e/wallet/{tag}/{n}"));
-        let wallet = PrivateKeySigner::from_bytes(&wallet_seed).expect("a valid key");
-        Self { card, subject_id: spec.subject_id, wallet }
-    }
-
-    /// The wallet's address.
-    pub fn address(&self) -> Address {
-        self.wallet.address()
-    }
-
-    /// The attestation request for `challenge`: the card and this wallet both sign its message.
-    pub fn request(&self, challenge: &ChallengeResponse) -> AttestationRequest {
-        request(challenge, &self.card, &self.wallet)
-    }
-}
-
-/// The attestation request a client sends: `card` and `wallet` both sign the challenge message.
-pub fn request(
-    challenge: &ChallengeResponse,
-    card: &SimCard,
-    wallet: &PrivateKeySigner,
-) -> AttestationRequest {
-    AttestationRequest {
-        challenge_id: challenge.id.clone(),
-        certificate: b64(card.der()),
-        card_signature: b64(&card.sign(challenge.message.as_bytes())),
-        wallet_signature: personal_sign(wallet, &challenge.message),
-    }
-}
-
-/// EIP-191 `personal_sign` of `message`, 65 bytes as `0x` hex.
-pub fn personal_sign(wallet: &PrivateKeySigner, message: &str) -> String {
-    let signature = wallet.sign_message_sync(message.as_bytes()).expect("signing");
-    format!("0x{}", hex::encode(signature.as_bytes()))
-}
-
-/// Standard base64.
-pub fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
+pub use client::{Client, Reply};
+pub use person::{Person, b64, personal_sign, request, root};
 
 /// A local chain: anvil on a free port with `KycRegistry` deployed by `honnin_chain::deploy`
 /// (admin = anvil account 0, attester and revoker = account 1, the writer's key).
@@ -155,8 +65,8 @@ pub struct Chain {
     pub provider: DynProvider,
     /// The registry's address.
     pub registry: Address,
-    /// The chain writer's key (anvil account 1).
-    pub attester_key: AttesterKey,
+    /// The chain writer's key (anvil account 1), as hex.
+    pub attester_key: String,
 }
 
 impl Chain {
@@ -177,7 +87,7 @@ impl Chain {
         )
         .await
         .context("deploy the registry")?;
-        let attester_key = AttesterKey::from(PrivateKeySigner::from(anvil.keys()[1].clone()));
+        let attester_key = format!("0x{}", hex::encode(anvil.keys()[1].to_bytes()));
         Ok(Self { anvil, provider, registry: deployed.registry, attester_key })
     }
 
@@ -210,7 +120,7 @@ impl Chain {
 /// How to start a [`Deployment`].
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// API instances sharing the database, each with its own chain writer. Default 1.
+    /// Service instances sharing the database, each with its own chain writer. Default 1.
     pub instances: usize,
     /// Wallets per person and behaviour at the limit. Default: one wallet, refuse.
     pub policy: Policy,
@@ -222,6 +132,20 @@ pub struct Options {
     pub db_max_connections: Option<u32>,
     /// Writer batch size. Default: the writer's default (200).
     pub max_batch: Option<u32>,
+    /// The background jobs' intervals (revocation sync, expiry sweep, challenge purge).
+    /// Default: `honnin serve`'s.
+    pub jobs: JobIntervals,
+}
+
+/// How often each background job runs; `None` keeps `honnin serve`'s default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JobIntervals {
+    /// The revocation sync (renewal links, then the CRL).
+    pub sync: Option<Duration>,
+    /// The expiry sweep.
+    pub sweep: Option<Duration>,
+    /// The challenge purge.
+    pub purge: Option<Duration>,
 }
 
 impl Default for Options {
@@ -233,11 +157,12 @@ impl Default for Options {
             verify_concurrency: None,
             db_max_connections: None,
             max_batch: None,
+            jobs: JobIntervals::default(),
         }
     }
 }
 
-/// One API instance on a real socket, with its own store pool and chain writer.
+/// One instance of the whole service, started by [`Service::launch`], its API on a real socket.
 pub struct Instance {
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub url: String,
@@ -245,14 +170,13 @@ pub struct Instance {
     pub store: Arc<dyn Store>,
     /// Its chain writer's metrics (`is_leader`).
     pub writer_metrics: WriterMetrics,
-    /// Its audit log (the group-commit writer runs on the test's runtime).
+    /// Its audit log (the group-commit writer the service runs).
     pub audit: AuditLog,
     /// The CRL source its API checks certificates against.
     pub crl: Arc<CrlSource>,
     /// Wakes its chain writer.
     pub wake_writer: Arc<dyn Fn() + Send + Sync>,
-    writer: Option<WriterHandle>,
-    server: tokio::task::JoinHandle<()>,
+    service: Service,
 }
 
 impl Instance {
@@ -260,14 +184,18 @@ impl Instance {
     pub fn client(&self) -> Client {
         Client::new(&self.url)
     }
-}
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.server.abort();
-        if let Some(writer) = self.writer.take() {
-            writer.abort();
-        }
+    /// The running service.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// Stops the service gracefully, in reverse start order (server, jobs, chain writer with
+    /// its lease released and nothing half-sent, audit writer).
+    pub async fn stop(self) -> Result<()> {
+        let Self { service, audit, .. } = self;
+        drop(audit);
+        Ok(service.stop().await?)
     }
 }
 
@@ -287,6 +215,9 @@ pub struct Deployment {
     pub crl_path: PathBuf,
     /// The renewal link feed (JSON lines; rewrite it with [`Deployment::publish_links`]).
     pub links_path: PathBuf,
+    /// The folder of trusted roots (the simulated root's PEM).
+    roots: PathBuf,
+    pepper_hex: String,
     _dir: TempDir,
 }
 
@@ -332,8 +263,13 @@ impl Deployment {
         std::fs::write(&crl_path, crl)?;
         let links_path = dir.path().join("links.jsonl");
         std::fs::write(&links_path, "")?;
+        let roots = dir.path().join("roots");
+        std::fs::create_dir_all(&roots)?;
+        std::fs::write(roots.join("root.pem"), root().pem())?;
 
-        let pepper = Arc::new(Pepper::generate());
+        // Every instance gets the same pepper (a service's pepper is its own: given as hex).
+        let pepper_hex = hex::encode(PrivateKeySigner::random().to_bytes());
+        let pepper = Arc::new(Pepper::from_hex(&pepper_hex)?);
         let settings = ChallengeSettings::new(ServiceDomain::new(DOMAIN)?, 31337, chain.registry);
         let mut deployment = Self {
             chain,
@@ -341,83 +277,92 @@ impl Deployment {
             instances: Vec::new(),
             pepper,
             settings,
-            crl_path: crl_path.clone(),
+            crl_path,
             links_path,
+            roots,
+            pepper_hex,
             _dir: dir,
         };
         for _ in 0..options.instances.max(1) {
-            let instance = deployment.start_instance(&options, &crl_path).await?;
+            let instance = deployment.start_instance(&options).await?;
             deployment.instances.push(instance);
         }
         Ok(deployment)
     }
 
-    async fn start_instance(&self, options: &Options, crl_path: &Path) -> Result<Instance> {
-        // A burst of a thousand clients queues for connections far longer than the default
-        // 5 s: the tests measure correctness under that load, not the default's back-pressure.
-        let mut store_options = honnin_store::StoreOptions::default();
-        store_options.postgres.max_connections = options.db_max_connections.unwrap_or(32);
-        store_options.postgres.acquire_timeout = Duration::from_secs(60);
-        let store = honnin_store::migrate(&self.database_url, &store_options).await?;
-        let anchors = Arc::new(root().anchors());
-        let crl = Arc::new(CrlSource::new(
-            anchors.clone(),
-            vec![CrlOrigin::parse(&crl_path.display().to_string())],
-        ));
-        crl.refresh().await.context("load the CRL")?;
-        let rpc_url: reqwest::Url = self.chain.rpc_url().parse()?;
-        let mut limits = Limits { request_timeout: Duration::from_secs(60), ..Limits::default() };
+    /// The configuration of one instance: `honnin serve`'s defaults but for a free port,
+    /// generous pool and request limits (a burst of a thousand clients queues for connections
+    /// far longer than the default 5 s: the tests measure correctness under that load, not the
+    /// default's back-pressure), rate limits off (a thousand flows from one address are the
+    /// point) and a chain writer tuned to answer quickly.
+    fn instance_config(&self, options: &Options) -> Result<ServiceConfig> {
+        let mut database = DatabaseConfig::new(&self.database_url);
+        database.options.postgres.max_connections = options.db_max_connections.unwrap_or(32);
+        database.options.postgres.acquire_timeout = Duration::from_secs(60);
+        let mut limits =
+            honnin_api::Limits { request_timeout: Duration::from_secs(60), ..Default::default() };
         if let Some(n) = options.verify_concurrency {
             limits.verify_concurrency = n;
         }
-        let mut config = WriterConfig::new(
-            rpc_url.clone(),
-            self.chain.registry,
-            self.chain.attester_key.clone(),
-        );
-        config.linger = Duration::from_millis(20);
-        config.idle_poll = Duration::from_millis(20);
-        config.lease_retry = Duration::from_millis(200);
-        config.retry_base = Duration::from_millis(100);
-        config.receipt_poll = Duration::from_millis(20);
-        if let Some(n) = options.max_batch {
-            config.max_batch = n;
-        }
-        let (audit, audit_writer) = honnin_core::AuditLog::new(store.clone());
-        tokio::spawn(audit_writer);
-        let writer_store =
-            honnin_store::connect_worker(&self.database_url, &store_options, 2, &store).await?;
-        let writer = ChainWriter::new(config, writer_store)?.with_audit(audit.clone());
-        let waker = writer.waker();
-        let wake_writer: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake());
-        let state = AppState {
-            store: store.clone(),
-            verifier: Verifier::new(TrustAnchors::clone(&anchors), honnin_jpki::Policy::default()),
-            revocation: Revocation::Check { source: crl.clone(), allow_unknown: false },
-            pepper: self.pepper.clone(),
+        let defaults = JobsConfig::default();
+        Ok(ServiceConfig {
+            dev: false,
+            http: HttpConfig {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                ..HttpConfig::default()
+            },
+            limits,
+            database,
+            card: CardConfig {
+                trust_anchors: self.roots.clone(),
+                revocation: RevocationConfig::Crl(vec![self.crl_path.display().to_string()]),
+                // Uncached: a CRL the sync applies is what the next card is checked against.
+                revocation_cache: Duration::ZERO,
+                revocation_allow_unknown: false,
+            },
+            pepper: Some(Pepper::from_hex(&self.pepper_hex)?),
             policy: options.policy,
             challenges: self.settings.clone(),
-            contract_wallets: Some(Arc::new(RpcContractWallets::connect_http(rpc_url.clone()))),
-            metrics: Metrics::new(),
-            limits,
-            auth: honnin_api::Auth::default(),
-            // A thousand flows from one address are the point of these tests.
-            rate_limits: honnin_api::RateLimits::off(),
-            on_queued: Some(wake_writer.clone()),
-            audit: audit.clone(),
-        };
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let app = honnin_api::app(state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(target: "honnin_e2e", %error, "server failed");
-            }
-        });
+            chain: ChainConfig {
+                chain_id: 31337,
+                registry: self.chain.registry,
+                rpc_url: Some(self.chain.rpc_url()),
+                attester_key: Some(Secret::new(self.chain.attester_key.clone())),
+                writer: WriterTuning {
+                    max_batch: options.max_batch,
+                    linger: Some(Duration::from_millis(20)),
+                    confirmations: None,
+                    idle_poll: Some(Duration::from_millis(20)),
+                    lease_retry: Some(Duration::from_millis(200)),
+                    retry_base: Some(Duration::from_millis(100)),
+                    receipt_poll: Some(Duration::from_millis(20)),
+                },
+            },
+            access: AccessConfig {
+                auth: honnin_api::Auth::default(),
+                rate_limits: honnin_api::RateLimits::off(),
+            },
+            jobs: JobsConfig {
+                renewal_links: Some(LinkOrigin::parse(&self.links_path.display().to_string())?),
+                sync_interval: options.jobs.sync.unwrap_or(defaults.sync_interval),
+                sweep_interval: options.jobs.sweep.unwrap_or(defaults.sweep_interval),
+                purge_interval: options.jobs.purge.unwrap_or(defaults.purge_interval),
+                ..defaults
+            },
+        })
+    }
 
-        let writer_metrics = writer.metrics().clone();
-        let writer = Some(writer.spawn());
-        Ok(Instance { url, store, writer_metrics, audit, crl, wake_writer, writer, server })
+    async fn start_instance(&self, options: &Options) -> Result<Instance> {
+        let service = Service::launch(self.instance_config(options)?).await?;
+        Ok(Instance {
+            url: format!("http://{}", service.local_addr()),
+            store: service.store().clone(),
+            writer_metrics: service.writer_metrics().context("a chain writer runs")?.clone(),
+            audit: service.audit().clone(),
+            crl: service.crl_source().context("the CRL source")?.clone(),
+            wake_writer: service.wake_writer().context("a chain writer runs")?.clone(),
+            service,
+        })
     }
 
     /// Publishes a new CRL (issued now) revoking `entries` (serial, reason, when), for the
@@ -456,20 +401,11 @@ impl Deployment {
         Ok(())
     }
 
-    /// The revocation sync of the first instance, as `honnin serve` builds it: the CRL, the
-    /// renewal link feed, the instance's CRL source kept current, its writer woken.
+    /// The revocation sync of the first instance, built by honnin-service exactly as its
+    /// background job: the CRL, the renewal link feed, the instance's CRL source kept current,
+    /// its writer woken. For tests that run a cycle by hand.
     pub fn revocation_sync(&self) -> Result<RevocationSync> {
-        let instance = self.instance();
-        Ok(RevocationSync::new(
-            instance.store.clone(),
-            self.pepper.clone(),
-            Arc::new(root().anchors()),
-            instance.audit.clone(),
-        )
-        .with_crls(vec![CrlOrigin::parse(&self.crl_path.display().to_string())])
-        .offer_crls_to(instance.crl.clone())
-        .with_links(LinkFeed::new(LinkOrigin::parse(&self.links_path.display().to_string())?))
-        .on_queued(instance.wake_writer.clone()))
+        Ok(self.instance().service().revocation_sync())
     }
 
     /// The first instance.
@@ -482,12 +418,11 @@ impl Deployment {
         self.instance().client()
     }
 
-    /// Stops every instance's chain writer gracefully (lease released, nothing half-sent).
-    pub async fn stop_writers(&mut self) -> Result<()> {
-        for instance in &mut self.instances {
-            if let Some(writer) = instance.writer.take() {
-                writer.stop().await?;
-            }
+    /// Stops every instance gracefully (its server, jobs, chain writer with the lease released
+    /// and nothing half-sent, audit writer); the chain and the database stay up.
+    pub async fn stop(&mut self) -> Result<()> {
+        for instance in self.instances.drain(..) {
+            instance.stop().await?;
         }
         Ok(())
     }
@@ -522,144 +457,6 @@ impl Deployment {
             .max_connections(2)
             .connect(&self.database_url)
             .await?)
-    }
-}
-
-/// An HTTP answer: status and JSON body.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    /// The status code.
-    pub status: u16,
-    /// The content type.
-    pub content_type: String,
-    /// The body as JSON (`Null` when it is not JSON).
-    pub body: Value,
-}
-
-impl Reply {
-    /// Asserts an RFC 9457 problem with `status` and `code`.
-    #[track_caller]
-    pub fn assert_problem(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "body: {}", self.body);
-        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.body);
-        assert_eq!(self.body["code"], code, "body: {}", self.body);
-        assert_eq!(self.body["type"], format!("https://honnin.dev/problems/{code}"));
-    }
-}
-
-/// A client of one API instance over real HTTP.
-#[derive(Debug, Clone)]
-pub struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    /// A client for the instance at `base` (`http://host:port`).
-    pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("http client");
-        Self { http, base: base.trim_end_matches('/').to_owned() }
-    }
-
-    async fn reply(response: reqwest::Response) -> Result<Reply> {
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let bytes = response.bytes().await?;
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Reply { status, content_type, body })
-    }
-
-    /// POSTs `body` as JSON to `path`.
-    pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> Result<Reply> {
-        self.post_raw(path, serde_json::to_vec(body)?).await
-    }
-
-    /// POSTs raw bytes as JSON to `path`.
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Result<Reply> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await?;
-        Self::reply(response).await
-    }
-
-    /// GETs `path`.
-    pub async fn get(&self, path: &str) -> Result<Reply> {
-        Self::reply(self.http.get(format!("{}{path}", self.base)).send().await?).await
-    }
-
-    /// `POST /v1/challenges` for `wallet`; fails unless 201.
-    pub async fn challenge(&self, wallet: Address) -> Result<ChallengeResponse> {
-        let reply = self
-            .post("/v1/challenges", &serde_json::json!({ "wallet": wallet.to_checksum(None) }))
-            .await?;
-        ensure!(reply.status == 201, "challenge: {} {}", reply.status, reply.body);
-        Ok(serde_json::from_value(reply.body)?)
-    }
-
-    /// `POST /v1/attestations`.
-    pub async fn submit(&self, request: &AttestationRequest) -> Result<Reply> {
-        self.post("/v1/attestations", request).await
-    }
-
-    /// `POST /v1/attestations`; fails unless 202.
-    pub async fn attest(&self, request: &AttestationRequest) -> Result<AttestationAccepted> {
-        let reply = self.submit(request).await?;
-        ensure!(reply.status == 202, "attest: {} {}", reply.status, reply.body);
-        Ok(serde_json::from_value(reply.body)?)
-    }
-
-    /// `GET /v1/attestations/{wallet}`.
-    pub async fn status(&self, wallet: Address) -> Result<Reply> {
-        self.get(&format!("/v1/attestations/{}", wallet.to_checksum(None))).await
-    }
-
-    /// `GET /v1/attestations/{wallet}`, parsed; fails unless 200.
-    pub async fn view(&self, wallet: Address) -> Result<AttestationView> {
-        let reply = self.status(wallet).await?;
-        ensure!(reply.status == 200, "status: {} {}", reply.status, reply.body);
-        Ok(serde_json::from_value(reply.body)?)
-    }
-
-    /// Polls the wallet's status every 25 ms until it is `want` (or fails after `timeout`).
-    pub async fn wait_for(
-        &self,
-        wallet: Address,
-        want: &str,
-        timeout: Duration,
-    ) -> Result<AttestationView> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let view = self.view(wallet).await?;
-            if view.status.as_str() == want {
-                return Ok(view);
-            }
-            if Instant::now() >= deadline {
-                bail!("{wallet} is still {} after {timeout:?}", view.status.as_str());
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
-    /// One whole flow for `person`: challenge, sign (card and wallet, off the async workers),
-    /// submit; returns the 202 answer.
-    pub async fn flow(&self, person: &Person) -> Result<AttestationAccepted> {
-        let challenge = self.challenge(person.address()).await?;
-        let person = person.clone();
-        let request = tokio::task::spawn_blocking(move || person.request(&challenge)).await?;
-        self.attest(&request).await
     }
 }
 

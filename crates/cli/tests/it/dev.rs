@@ -39,3 +39,99 @@ fn demo_ends_verified_on_chain() {
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stdout));
     assert_eq!(std::fs::read_to_string(data.join("pepper.hex")).unwrap(), pepper);
 }
+
+/// `honnin dev` (not the demo) stops gracefully on SIGTERM, as on Ctrl-C: exit 0, the service
+/// stopped in order, and the anvil it started gone (by its PID). It serves the chain writer's
+/// metrics, as `serve` does.
+#[test]
+fn dev_stops_on_sigterm_and_takes_anvil_with_it() {
+    use std::{
+        io::{BufRead as _, BufReader, Read as _, Write as _},
+        net::TcpStream,
+        process::Stdio,
+        sync::mpsc,
+        time::{Duration, Instant},
+    };
+
+    /// Kills the child on drop if the test fails half-way.
+    struct Guard(std::process::Child);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_honnin"))
+        .args(["dev", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut dev = Guard(child);
+    let stdout = dev.0.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr = dev.0.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+
+    // Up: anvil's pid from its line, the API's address from the banner.
+    let (mut anvil_pid, mut api) = (None, None);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while api.is_none() {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("honnin dev did not come up");
+        if let Some(rest) = line.split("anvil (pid ").nth(1) {
+            anvil_pid = rest.split(')').next().map(|pid| pid.parse::<u32>().unwrap());
+        }
+        if let Some(rest) = line.trim().strip_prefix("API        http://") {
+            api = rest.split_whitespace().next().map(str::to_owned);
+        }
+    }
+    let anvil_pid = anvil_pid.expect("the anvil line names its pid");
+    let api = api.unwrap();
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        })
+    };
+    assert!(alive(anvil_pid), "anvil runs while dev does");
+
+    // The chain writer's metrics are served, as by `serve`.
+    let mut stream = TcpStream::connect(&api).unwrap();
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut metrics = String::new();
+    stream.read_to_string(&mut metrics).unwrap();
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(metrics.contains("honnin_chain_writer_leader"), "writer metrics are served");
+
+    let status = Command::new("kill").args(["-TERM", &dev.0.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let exit = loop {
+        if let Some(exit) = dev.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "honnin dev did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout: Vec<String> = lines.iter().collect();
+    let logs = logs.join().unwrap();
+    assert!(exit.success(), "exit {exit:?}\nstdout: {stdout:?}\nlogs:\n{logs}");
+    assert!(stdout.iter().any(|l| l.contains("stopping anvil")), "{stdout:?}");
+    assert!(logs.contains("stopped"), "the service stopped in order:\n{logs}");
+    assert!(!alive(anvil_pid), "anvil (pid {anvil_pid}) is still running");
+}

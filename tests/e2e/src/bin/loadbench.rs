@@ -1,12 +1,13 @@
-//! The load benchmark (on demand, not in CI): many distinct flows against the real API on a real
-//! socket, a real Postgres, the real chain writer and anvil.
+//! The load benchmark (on demand, not in CI): many distinct flows against the whole service
+//! (started by honnin-service as `honnin serve` starts it: the API on a real socket, the chain
+//! writer, the background jobs), a real Postgres and anvil.
 //!
 //! ```text
 //! cargo run --release -p honnin-e2e --bin loadbench -- --flows 5000 --concurrency 32 --runs 5
 //! ```
 //!
 //! Phases: mint the simulated cards and wallets (not timed, once); then, for each run, a fresh
-//! deployment (anvil, database, API, writer): ask for every challenge and sign it with card and
+//! deployment (anvil, database, the service): ask for every challenge and sign it with card and
 //! wallet (not timed: that is the client's work); then **submit** every request with
 //! `--concurrency` in flight, timing each `POST /v1/attestations` (submit → verified and stored,
 //! answered 202); then wait until the writer has confirmed all of them on chain (submit →

@@ -17,7 +17,8 @@ use honnin_api::{ChallengeResponse, ErasureRequest, RevocationRequest};
 use honnin_chain::bindings::OwnedWallet;
 use honnin_core::{AuditEventKind, AuditQuery};
 use honnin_e2e::{
-    Client, Deployment, Options, Person, anvil_signer, b64, personal_sign, request, root,
+    Client, Deployment, JobIntervals, Options, Person, anvil_signer, b64, personal_sign, request,
+    root,
 };
 use honnin_jpki::{
     OcspSource, RevocationReason as CardReason, RevocationStatus,
@@ -242,7 +243,9 @@ async fn renewal_with_a_link_keeps_the_person_without_one_the_attestation_dies()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiry_is_the_same_for_the_api_and_the_chain() -> Result<()> {
-    let d = Deployment::start(Options::default()).await?;
+    // This test runs the sweep by hand: the background one waits an hour.
+    let jobs = JobIntervals { sweep: Some(Duration::from_secs(3600)), ..JobIntervals::default() };
+    let d = Deployment::start(Options { jobs, ..Options::default() }).await?;
     let client = d.client();
     // The certificate ends in 20 s: the attestation may not outlive it.
     let not_after =

@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod flow;
+mod jobs;
 mod lifecycle;
 mod privacy;
 mod refusals;

@@ -47,7 +47,7 @@ async fn no_personal_data_in_database_logs_or_chain() -> Result<()> {
         client.wait_for(person.address(), "active", CONFIRM).await?;
         assert!(d.chain.is_verified(person.address()).await?);
     }
-    d.stop_writers().await?;
+    d.stop().await?;
 
     // The database.
     let dump = d.pg_dump().await?;
