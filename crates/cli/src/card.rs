@@ -126,6 +126,9 @@ pub(crate) struct WalletSignatureArgs {
     /// A file holding the wallet's signature, read once the message is shown.
     #[arg(long, value_name = "FILE")]
     wallet_signature_file: Option<PathBuf>,
+    /// Also write the message to this file when it is shown (to sign it with a wallet tool).
+    #[arg(long, value_name = "FILE")]
+    message_out: Option<PathBuf>,
 }
 
 /// Asking the chain directly for the final answer.
@@ -714,6 +717,11 @@ impl Api {
             .map_err(Failure::Service)
     }
 
+    /// The polling interval of `follow` and `chain_answer`.
+    fn pause(&self) {
+        self.runtime.block_on(async { tokio::time::sleep(Duration::from_millis(250)).await });
+    }
+
     fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
@@ -775,7 +783,13 @@ fn challenge_for(
 }
 
 /// The wallet's EIP-191 signature of the message shown: flag, file, or pasted.
-fn wallet_signature(args: &WalletSignatureArgs, ui: &mut Ui) -> Outcome<String> {
+fn wallet_signature(args: &WalletSignatureArgs, message: &str, ui: &mut Ui) -> Outcome<String> {
+    if let Some(out) = &args.message_out {
+        std::fs::write(out, message)
+            .with_context(|| format!("cannot write {}", out.display()))
+            .map_err(usage)?;
+        ui.say(format!("message written to {}", out.display()));
+    }
     let text = match (&args.wallet_signature, &args.wallet_signature_file) {
         (Some(signature), _) => signature.clone(),
         (None, Some(path)) => String::from_utf8(read_file(path, "wallet signature")?)
@@ -798,23 +812,17 @@ fn wallet_signature(args: &WalletSignatureArgs, ui: &mut Ui) -> Outcome<String> 
     Ok(text)
 }
 
-/// Follows the wallet's attestation until `want` (progress on stderr), then asks the chain.
-fn follow(
-    api: &Api,
-    wallet: Address,
-    want: &str,
-    chain: &ChainArgs,
-    ui: &Ui,
-) -> Outcome<(AttestationView, Option<bool>)> {
+/// Follows the wallet's attestation until `want` (a progress line on stderr).
+fn follow(api: &Api, wallet: Address, want: &str, chain: &ChainArgs) -> Outcome<AttestationView> {
     let started = Instant::now();
     let path = format!("/v1/attestations/{}", wallet.to_checksum(None));
-    let view = loop {
+    loop {
         let view: AttestationView = api.get(&path)?;
         let status = view.status.as_str();
         eprint!("\r  {status} after {:.1} s / 状態 {status}   ", started.elapsed().as_secs_f64());
         if status == want {
             eprintln!();
-            break view;
+            return Ok(view);
         }
         if status != "pending" {
             eprintln!();
@@ -824,27 +832,36 @@ fn follow(
             eprintln!();
             return Err(Failure::Service(anyhow!("still {status} after {} s", chain.timeout)));
         }
-        api.runtime.block_on(async { tokio::time::sleep(Duration::from_millis(250)).await });
-    };
-    let verified = match (&chain.rpc_url, chain.registry) {
-        (Some(url), Some(registry)) => {
-            let url: reqwest::Url = url.parse().map_err(|e| usage(anyhow!("--rpc-url: {e}")))?;
-            let verified = api
-                .runtime
-                .block_on(async {
-                    let provider = ProviderBuilder::new().connect_http(url);
-                    honnin_chain::bindings::KycRegistry::new(registry, &provider)
-                        .isVerified_1(wallet)
-                        .call()
-                        .await
-                })
-                .map_err(|e| Failure::Service(anyhow!("isVerified: {e}")))?;
-            ui.say(format!("on chain: KycRegistry({registry}).isVerified({wallet}) = {verified}"));
-            Some(verified)
+        api.pause();
+    }
+}
+
+/// With `--rpc-url`: asks the registry's `isVerified(wallet)` until it answers `want` (the
+/// writer sends queued transactions in batches), and returns the last answer.
+fn chain_answer(
+    api: &Api,
+    wallet: Address,
+    want: bool,
+    chain: &ChainArgs,
+    ui: &Ui,
+) -> Outcome<Option<bool>> {
+    let (Some(url), Some(registry)) = (&chain.rpc_url, chain.registry) else { return Ok(None) };
+    let url: reqwest::Url = url.parse().map_err(|e| usage(anyhow!("--rpc-url: {e}")))?;
+    let provider = ProviderBuilder::new().connect_http(url);
+    let contract = honnin_chain::bindings::KycRegistry::new(registry, &provider);
+    let started = Instant::now();
+    let verified = loop {
+        let verified = api
+            .runtime
+            .block_on(async { contract.isVerified_1(wallet).call().await })
+            .map_err(|e| Failure::Service(anyhow!("isVerified: {e}")))?;
+        if verified == want || started.elapsed() > Duration::from_secs(chain.timeout) {
+            break verified;
         }
-        _ => None,
+        api.pause();
     };
-    Ok((view, verified))
+    ui.say(format!("on chain: KycRegistry({registry}).isVerified({wallet}) = {verified}"));
+    Ok(Some(verified))
 }
 
 fn challenge_cmd(args: &ChallengeArgs, ui: &Ui) -> Outcome {
@@ -872,7 +889,7 @@ fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
     let card_sig = card_signature(&mut card, &args.pin, message.as_bytes(), ui)?;
     close(card)?;
     ui.say("The card signed the message / カードで署名しました");
-    let wallet_sig = wallet_signature(&args.wallet_signature, ui)?;
+    let wallet_sig = wallet_signature(&args.wallet_signature, &message, ui)?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let accepted: AttestationAccepted = api.post(
         "/v1/attestations",
@@ -884,7 +901,8 @@ fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
         },
     )?;
     ui.say(format!("accepted: attestation {} ({})", accepted.attestation_id, accepted.status));
-    let (view, verified) = follow(&api, args.api.wallet, "active", &args.chain, ui)?;
+    let view = follow(&api, args.api.wallet, "active", &args.chain)?;
+    let verified = chain_answer(&api, args.api.wallet, true, &args.chain, ui)?;
     ui.result(format!(
         "active: attestation {} for {} on chain in tx {} (block {}), expires {}",
         view.attestation_id,
@@ -907,13 +925,14 @@ fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
 
 fn revoke(args: &RevokeArgs, ui: &mut Ui) -> Outcome {
     let api = Api::new(&args.api.api)?;
-    let (challenge_id, _message) = challenge_for(&api, &args.api, Purpose::Revoke, ui)?;
-    let wallet_sig = wallet_signature(&args.wallet_signature, ui)?;
+    let (challenge_id, message) = challenge_for(&api, &args.api, Purpose::Revoke, ui)?;
+    let wallet_sig = wallet_signature(&args.wallet_signature, &message, ui)?;
     let revoked: RevocationAccepted = api.post(
         "/v1/revocations",
         &RevocationRequest { challenge_id, wallet_signature: wallet_sig },
     )?;
-    let (view, verified) = follow(&api, args.api.wallet, "revoked", &args.chain, ui)?;
+    let view = follow(&api, args.api.wallet, "revoked", &args.chain)?;
+    let verified = chain_answer(&api, args.api.wallet, false, &args.chain, ui)?;
     ui.result(format!(
         "revoked: attestation {} for {} ({}); the on-chain revoke is queued",
         revoked.attestation_id,
@@ -950,5 +969,8 @@ fn erase(args: &EraseArgs, ui: &mut Ui) -> Outcome {
         "erased: honnin forgot the card; {} attestation(s) revoked (on-chain revokes queued)",
         erased.revoked
     ));
-    Ok(json!({ "ok": true, "erased": erased.erased, "revoked": erased.revoked }))
+    let verified = chain_answer(&api, args.api.wallet, false, &args.chain, ui)?;
+    Ok(
+        json!({ "ok": true, "erased": erased.erased, "revoked": erased.revoked, "is_verified": verified }),
+    )
 }

@@ -387,6 +387,82 @@ fn dev_and_card_attest_reach_active_and_is_verified_on_anvil() {
         ]),
         "true"
     );
+    assert!(!shared.lock().is_verified(), "the card was reset after the signature");
+
+    // Revoke, the wallet's signature pasted once the message is shown.
+    let revoke_message = dir.path().join("revoke.txt");
+    let mut child = honnin()
+        .args(["card", "revoke", "--api", &dev.api, "--wallet", &address, "--json"])
+        .args(["--rpc-url", &dev.rpc, "--registry", &dev.registry, "--message-out"])
+        .arg(&revoke_message)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("paste the signature") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no paste prompt: {seen}");
+        seen.push_str(&line);
+    }
+    let message = std::fs::read_to_string(&revoke_message).unwrap();
+    assert!(message.contains("Purpose: revoke"), "{message}");
+    let signature = cast(&["wallet", "sign", "--private-key", &key, &message]);
+    writeln!(child.stdin.take().unwrap(), "{signature}").unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let (code, revoked, _) = parse(&child.wait_with_output().unwrap());
+    assert_eq!(code, 0, "{revoked}");
+    assert_eq!(
+        (revoked["status"].as_str(), revoked["reason"].as_str()),
+        (Some("revoked"), Some("holder"))
+    );
+    assert_eq!(revoked["is_verified"], false, "the on-chain revoke landed");
+
+    // Erase: the card proves it is the person; honnin forgets them.
+    let (code, erased, stderr) = card(
+        &["erase", "--api", &dev.api, "--wallet", &address, "--pin-stdin"],
+        &format!("{PIN}\n"),
+        "warn",
+    );
+    assert_eq!(code, 0, "{erased}\n{stderr}");
+    assert_eq!(erased["erased"], true);
     drop(inserted);
-    assert!(!shared.lock().is_verified());
+}
+
+#[test]
+fn the_pin_is_not_in_the_command_line_or_the_environment() {
+    let Some(stack) = pcsc_stack("card PIN not in argv") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let message = write(dir.path(), "message.txt", b"m");
+    let sig = dir.path().join("sig.bin").display().to_string();
+    let shared = virtual_card(&SimRoot::new(0)).shared();
+    let _inserted = stack.insert(&shared);
+    let mut child = honnin()
+        .args(["card", "sign", "--message", &message, "--out", &sig, "--pin-stdin", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("tries left") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0);
+    }
+    // It is about to read the PIN: what the process shows the system holds none.
+    let proc = Path::new("/proc").join(child.id().to_string());
+    let cmdline =
+        String::from_utf8_lossy(&std::fs::read(proc.join("cmdline")).unwrap()).replace('\0', " ");
+    let environ =
+        String::from_utf8_lossy(&std::fs::read(proc.join("environ")).unwrap()).replace('\0', " ");
+    assert!(cmdline.contains("--pin-stdin"), "{cmdline}");
+    assert!(!leaks(&cmdline, PIN) && !leaks(&environ, PIN));
+    assert!(leaks(&format!("{cmdline} --pin {PIN}"), PIN), "the scan finds a planted PIN");
+    writeln!(child.stdin.take().unwrap(), "{PIN}").unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let (code, value, _) = parse(&child.wait_with_output().unwrap());
+    assert_eq!(code, 0, "{value}");
 }
