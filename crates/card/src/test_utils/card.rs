@@ -66,10 +66,10 @@ impl std::fmt::Debug for VirtualCard {
     }
 }
 
-/// The ATR the virtual card answers: `3B 80 80 01 01`, ISO 7816-3 with T=1 offered (TD1 → TD2
-/// = T=1) and its check byte — the generic ATR of vsmartcard's vicc, which pcscd and OpenSC
-/// accept.
-pub const ATR: &[u8] = &[0x3B, 0x80, 0x80, 0x01, 0x01];
+/// The ATR the virtual card answers: the real My Number card's `3B E0 00 FF 81 31 FE 45 14`
+/// (T=1, IFSC 254, check byte 14), the one OpenSC's `card-jpki.c` matches (`jpki_atrs`) and
+/// pcscd negotiates T=1 with.
+pub const ATR: &[u8] = &[0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14];
 
 const SW_OK: [u8; 2] = [0x90, 0x00];
 
