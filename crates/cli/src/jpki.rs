@@ -10,8 +10,8 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use honnin_jpki::{
-    Crl, CrlSource, Policy, Refusal, RevocationStatus, TrustAnchors, Verifier, certificate_der,
-    check_revocation, inspect, revocation::crl::crl_der,
+    CertificateSummary, Crl, CrlSource, Policy, Refusal, RevocationStatus, TrustAnchors, Verifier,
+    certificate_der, check_revocation, inspect, revocation::crl::crl_der,
 };
 use serde_json::{Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -181,6 +181,12 @@ fn inspect_cmd(args: InspectArgs) -> anyhow::Result<(Value, bool)> {
         Ok(summary) => summary,
         Err(refusal) => return Ok(refused(&refusal)),
     };
+    Ok((summary_json(&summary, args.show_subject), true))
+}
+
+/// A certificate's profile summary as `honnin jpki inspect` prints it (also `honnin card
+/// certificate`); the subject id and serial only when `show_subject`.
+pub(crate) fn summary_json(summary: &CertificateSummary, show_subject: bool) -> Value {
     let mut value = json!({
         "ok": true,
         "issuer": summary.issuer,
@@ -194,11 +200,11 @@ fn inspect_cmd(args: InspectArgs) -> anyhow::Result<(Value, bool)> {
         "authority_key_id": summary.authority_key_id.as_deref().map(hex::encode),
         "ocsp_urls": summary.ocsp_urls,
     });
-    if args.show_subject {
+    if show_subject {
         value["subject_id"] = json!(summary.subject_id);
         value["serial"] = json!(hex::encode(&summary.serial));
     }
-    Ok((value, true))
+    value
 }
 
 fn mint(args: MintArgs) -> anyhow::Result<(Value, bool)> {

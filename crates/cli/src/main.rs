@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod audit;
+#[cfg(feature = "card")]
+mod card;
 mod config;
 mod deploy;
 mod dev;
@@ -28,6 +30,11 @@ struct Cli {
 /// The subcommands, each in its own module.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The My Number card through a PC/SC reader: status, certificate, sign, and the attest,
+    /// revoke and erase flows against the API.
+    #[cfg(feature = "card")]
+    #[command(subcommand)]
+    Card(card::CardCommand),
     /// Inspect and verify JPKI certificates and card signatures offline.
     #[command(subcommand)]
     Jpki(jpki::JpkiCommand),
@@ -51,6 +58,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        #[cfg(feature = "card")]
+        Command::Card(command) => card::run(command),
         Command::Jpki(command) => jpki::run(command),
         Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => migrate::run(*args),

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod card;
 mod dev;
 mod jpki;
 mod kill;

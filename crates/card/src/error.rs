@@ -1,0 +1,180 @@
+//! The crate's one error type: every way talking to the card can fail, each with a sentence a
+//! person understands in English (`Display`) and Japanese ([`Error::message_ja`]).
+//!
+//! No variant carries personal data: no PIN, no certificate bytes, no subject id. Reader names
+//! and status words are not personal.
+
+use std::time::Duration;
+
+use honnin_jpki::Refusal;
+
+use crate::apdu::CommandName;
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong between honnin and the card.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The PC/SC service (pcscd) is not running or not reachable.
+    #[error(
+        "the smart card service (pcscd) is not running: start it (Debian: `apt-get install pcscd`)"
+    )]
+    NoService,
+    /// PC/SC knows no card reader.
+    #[error("no card reader is connected: plug in a USB or NFC card reader")]
+    NoReader,
+    /// The reader asked for by name is not connected.
+    #[error("the card reader {name:?} is not connected")]
+    ReaderNotFound {
+        /// The name asked for.
+        name: String,
+    },
+    /// No card was put on a reader in time.
+    #[error("no card on the reader after {} s: put your My Number card on the reader", .waited.as_secs())]
+    NoCard {
+        /// How long honnin waited.
+        waited: Duration,
+    },
+    /// The card has no JPKI application: not a My Number card.
+    #[error("this card is not a My Number card (it has no JPKI application)")]
+    NotJpki,
+    /// The card left the reader (or was reset by another program) during the command.
+    #[error("the card was removed from the reader during the command: put it back and start again")]
+    CardRemoved,
+    /// Another program holds the card exclusively.
+    #[error("another program is using the card: close it and try again")]
+    CardBusy,
+    /// The card refused the PIN; `tries_left` tries remain before it locks.
+    #[error("wrong PIN: {tries_left} {} left before the card locks", tries(*.tries_left))]
+    WrongPin {
+        /// Tries left (the card's counter).
+        tries_left: u8,
+    },
+    /// The PIN is locked (no try left). Only the municipality can unlock it.
+    #[error("the PIN is locked: only your city office can unlock it (bring the card)")]
+    PinLocked,
+    /// One try is left and the person did not confirm spending it. Nothing was sent.
+    #[error("only one PIN try is left and it was not confirmed: nothing was sent to the card")]
+    LastTryNotConfirmed,
+    /// The PIN is not exactly four digits. Checked locally: it cost no try.
+    #[error("the PIN must be exactly 4 digits (nothing was sent to the card)")]
+    PinFormat,
+    /// The card asked for the PIN first (status 69 82).
+    #[error("the card needs the PIN to be verified first")]
+    NotVerified,
+    /// The card has no such file (status 6A 82).
+    #[error("the card has no file {file:04X}")]
+    FileNotFound {
+        /// The elementary file id.
+        file: u16,
+    },
+    /// The card answered a status word honnin does not expect for this command.
+    #[error("the card answered {command} with status {sw:04X}")]
+    UnexpectedStatus {
+        /// The command.
+        command: CommandName,
+        /// SW1 SW2.
+        sw: u16,
+    },
+    /// The card's answer has the wrong shape.
+    #[error("the card's answer to {command} is malformed: {reason}")]
+    MalformedResponse {
+        /// The command.
+        command: CommandName,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The certificate read from the card is not one honnin can use.
+    #[error("the certificate on the card is not usable: {0}")]
+    Certificate(Refusal),
+    /// Any other reader or PC/SC failure.
+    #[error("card reader failure: {reason}")]
+    Reader {
+        /// The PC/SC error, as the library words it.
+        reason: String,
+    },
+}
+
+const fn tries(n: u8) -> &'static str {
+    if n == 1 { "try" } else { "tries" }
+}
+
+impl Error {
+    /// A stable snake_case code for scripts (`--json` output, exit code mapping).
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::NoService => "no_service",
+            Self::NoReader => "no_reader",
+            Self::ReaderNotFound { .. } => "reader_not_found",
+            Self::NoCard { .. } => "no_card",
+            Self::NotJpki => "not_jpki",
+            Self::CardRemoved => "card_removed",
+            Self::CardBusy => "card_busy",
+            Self::WrongPin { .. } => "wrong_pin",
+            Self::PinLocked => "pin_locked",
+            Self::LastTryNotConfirmed => "last_try_not_confirmed",
+            Self::PinFormat => "pin_format",
+            Self::NotVerified => "not_verified",
+            Self::FileNotFound { .. } => "file_not_found",
+            Self::UnexpectedStatus { .. } => "unexpected_status",
+            Self::MalformedResponse { .. } => "malformed_response",
+            Self::Certificate(_) => "certificate_unusable",
+            Self::Reader { .. } => "reader_failure",
+        }
+    }
+
+    /// The same sentence in Japanese, for the person holding the card.
+    pub fn message_ja(&self) -> String {
+        match self {
+            Self::NoService => {
+                "スマートカードサービス (pcscd) が動いていません。pcscd を起動してください。".into()
+            }
+            Self::NoReader => {
+                "カードリーダーが接続されていません。USB または NFC のカードリーダーを接続してください。"
+                    .into()
+            }
+            Self::ReaderNotFound { name } => format!("カードリーダー「{name}」が見つかりません。"),
+            Self::NoCard { waited } => format!(
+                "{} 秒待ちましたが、カードが置かれませんでした。マイナンバーカードをリーダーに置いてください。",
+                waited.as_secs()
+            ),
+            Self::NotJpki => {
+                "このカードはマイナンバーカードではありません (公的個人認証 AP がありません)。".into()
+            }
+            Self::CardRemoved => {
+                "処理中にカードがリーダーから外れました。カードを置き直して、最初からやり直してください。"
+                    .into()
+            }
+            Self::CardBusy => {
+                "別のプログラムがカードを使用中です。そのプログラムを閉じてからやり直してください。"
+                    .into()
+            }
+            Self::WrongPin { tries_left } => format!(
+                "暗証番号が違います。あと {tries_left} 回間違えるとロックされます。"
+            ),
+            Self::PinLocked => {
+                "暗証番号がロックされています。解除はお住まいの市区町村の窓口でのみできます (カードをお持ちください)。"
+                    .into()
+            }
+            Self::LastTryNotConfirmed => {
+                "残り 1 回の確認がなかったため、カードには何も送っていません。".into()
+            }
+            Self::PinFormat => {
+                "暗証番号は 4 桁の数字です (カードには何も送っていません)。".into()
+            }
+            Self::NotVerified => "先に暗証番号の照合が必要です。".into(),
+            Self::FileNotFound { file } => format!("カードにファイル {file:04X} がありません。"),
+            Self::UnexpectedStatus { command, sw } => {
+                format!("カードが {command} に想定外の応答 {sw:04X} を返しました。")
+            }
+            Self::MalformedResponse { command, reason } => {
+                format!("カードの {command} への応答が不正です ({reason})。")
+            }
+            Self::Certificate(refusal) => {
+                format!("カードの証明書を利用できません ({})。", refusal.code())
+            }
+            Self::Reader { reason } => format!("カードリーダーのエラー: {reason}"),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The flow over an in-memory transport to the virtual card (no pcscd).
+
+use std::sync::Arc;
+
+use honnin_card::{
+    CardKind, Error, JpkiCard, Key, LastTry, Pin, PinState,
+    test_utils::{Answer, MemoryTransport, Seen, VirtualCard},
+};
+use honnin_jpki::{
+    Policy, Verifier,
+    test_utils::{CardSpec, SimRoot},
+};
+
+use crate::{PIN, card};
+
+const MESSAGE: &[u8] =
+    b"honnin.localhost wants you to prove you hold your My Number card.\nNonce: 42\n";
+
+fn is_verify(command: &[u8]) -> bool {
+    command.starts_with(&[0x00, 0x20, 0x00, 0x80, 0x04])
+}
+
+#[test]
+fn reads_the_certificate_in_chunks_and_signs_what_the_verifier_accepts() {
+    let (root, shared) = card();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    assert_eq!(card.kind(), CardKind::PlasticCard);
+    let der = card.certificate(Key::Authentication).unwrap();
+    assert!(der.len() > 256, "more than one READ BINARY");
+    let reads = shared.lock().seen().iter().filter(|s| **s == Seen::ReadBinary).count();
+    // The token, the DER header, then the rest by offset in chunks of at most 256 bytes.
+    assert_eq!(reads, 2 + (der.len() - 8).div_ceil(256), "header, then by offset");
+    assert_eq!(card.pin_state(Key::Authentication).unwrap(), PinState::TriesLeft(3));
+
+    let pin = Pin::parse(PIN).unwrap();
+    let signature = card.sign(Key::Authentication, &pin, MESSAGE, LastTry::Refuse).unwrap();
+    assert_eq!(signature.len(), 256, "RSA-2048");
+    let verifier = Verifier::new(Arc::new(root.anchors()), Policy::default());
+    verifier.verify_card(&der, MESSAGE, &signature, time::OffsetDateTime::now_utc()).unwrap();
+
+    // VERIFY and the signature went in one exclusive session, the PIN exactly once.
+    let transport = card.into_transport();
+    let verifies: Vec<_> = transport.log().iter().filter(|e| is_verify(&e.command)).collect();
+    assert_eq!(verifies.len(), 1);
+    assert!(verifies[0].exclusive);
+    let sign = transport.log().iter().find(|e| e.command.starts_with(&[0x80, 0x2A])).unwrap();
+    assert!(sign.exclusive);
+}
+
+#[test]
+fn a_wrong_pin_costs_exactly_one_try_and_is_not_retried() {
+    let (_, shared) = card();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    let wrong = Pin::parse("0000").unwrap();
+    let error = card.sign(Key::Authentication, &wrong, MESSAGE, LastTry::Refuse).unwrap_err();
+    assert!(matches!(error, Error::WrongPin { tries_left: 2 }), "{error}");
+    assert_eq!(shared.lock().tries_left(), 2);
+    assert_eq!(shared.lock().verifies(), 1);
+    assert!(!shared.lock().seen().contains(&Seen::Sign), "no signature after a wrong PIN");
+    // The right PIN resets the counter.
+    card.sign(Key::Authentication, &Pin::parse(PIN).unwrap(), MESSAGE, LastTry::Refuse).unwrap();
+    assert_eq!(shared.lock().tries_left(), 3);
+}
+
+#[test]
+fn at_one_try_left_nothing_is_sent_without_confirmation() {
+    let root = SimRoot::new(0);
+    let shared =
+        VirtualCard::new(root.issue(&CardSpec::default()), PIN).with_tries_left(1).shared();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    let pin = Pin::parse(PIN).unwrap();
+    let error = card.sign(Key::Authentication, &pin, MESSAGE, LastTry::Refuse).unwrap_err();
+    assert!(matches!(error, Error::LastTryNotConfirmed), "{error}");
+    assert_eq!(shared.lock().verifies(), 0);
+    assert_eq!(shared.lock().tries_left(), 1);
+    card.sign(Key::Authentication, &pin, MESSAGE, LastTry::Confirmed).unwrap();
+    assert_eq!(shared.lock().verifies(), 1);
+    assert_eq!(shared.lock().tries_left(), 3);
+}
+
+#[test]
+fn the_last_wrong_try_locks_and_a_locked_card_refuses_before_any_verify() {
+    let root = SimRoot::new(0);
+    let shared =
+        VirtualCard::new(root.issue(&CardSpec::default()), PIN).with_tries_left(1).shared();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    let wrong = Pin::parse("1111").unwrap();
+    let error = card.sign(Key::Authentication, &wrong, MESSAGE, LastTry::Confirmed).unwrap_err();
+    assert!(matches!(error, Error::PinLocked), "63 C0 after the last try: {error}");
+    assert_eq!(shared.lock().tries_left(), 0);
+    assert!(matches!(card.pin_state(Key::Authentication), Err(Error::PinLocked)));
+    let verifies = shared.lock().verifies();
+    let right = Pin::parse(PIN).unwrap();
+    let error = card.sign(Key::Authentication, &right, MESSAGE, LastTry::Confirmed).unwrap_err();
+    assert!(matches!(error, Error::PinLocked), "{error}");
+    assert_eq!(shared.lock().verifies(), verifies, "no VERIFY on a locked card");
+}
+
+#[test]
+fn a_card_without_the_jpki_ap_is_not_jpki() {
+    let shared = VirtualCard::foreign().shared();
+    let error = JpkiCard::open(MemoryTransport::card(&shared)).unwrap_err();
+    assert!(matches!(error, Error::NotJpki), "{error}");
+}
+
+#[test]
+fn the_token_tells_plastic_card_smartphone_or_unknown() {
+    let root = SimRoot::new(0);
+    for kind in [CardKind::Smartphone, CardKind::Unknown] {
+        let shared =
+            VirtualCard::new(root.issue(&CardSpec::default()), PIN).with_kind(kind).shared();
+        assert_eq!(JpkiCard::open(MemoryTransport::card(&shared)).unwrap().kind(), kind);
+    }
+}
+
+#[test]
+fn a_card_pulled_mid_signature_is_card_removed() {
+    let root = SimRoot::new(0);
+    let shared = VirtualCard::new(root.issue(&CardSpec::default()), PIN).pull_on_sign().shared();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    let error = card
+        .sign(Key::Authentication, &Pin::parse(PIN).unwrap(), MESSAGE, LastTry::Refuse)
+        .unwrap_err();
+    assert!(matches!(error, Error::CardRemoved), "{error}");
+}
+
+/// A scripted card: `63 Cn` to the tries-left question, then the given answer to everything
+/// after the PIN check; lets each status word reach each step of the flow.
+fn scripted(tries: u16, after_verify: [u8; 2]) -> MemoryTransport {
+    let mut verified = false;
+    MemoryTransport::new(move |command| {
+        let ok = vec![0x90, 0x00];
+        Answer::Reply(match command {
+            [0x00, 0x20, 0x00, 0x80] => (0x63C0 | tries).to_be_bytes().to_vec(),
+            [0x00, 0x20, 0x00, 0x80, 0x04, ..] => {
+                verified = true;
+                ok
+            }
+            _ if verified && command.starts_with(&[0x80, 0x2A]) => after_verify.to_vec(),
+            _ => ok,
+        })
+    })
+}
+
+#[test]
+fn every_status_word_reaches_the_person_as_its_error() {
+    let pin = Pin::parse(PIN).unwrap();
+    let sign = |mut transport: MemoryTransport| {
+        let mut card = JpkiCard::open(&mut transport).unwrap();
+        card.sign(Key::Authentication, &pin, MESSAGE, LastTry::Refuse).map(drop)
+    };
+    assert!(matches!(sign(scripted(3, [0x69, 0x82])), Err(Error::NotVerified)));
+    assert!(matches!(sign(scripted(3, [0x69, 0x83])), Err(Error::PinLocked)));
+    assert!(matches!(sign(scripted(3, [0x69, 0x84])), Err(Error::PinLocked)));
+    assert!(matches!(
+        sign(scripted(3, [0x6A, 0x82])),
+        Err(Error::UnexpectedStatus { sw: 0x6A82, .. })
+    ));
+    assert!(matches!(
+        sign(scripted(3, [0x6F, 0x00])),
+        Err(Error::UnexpectedStatus { sw: 0x6F00, .. })
+    ));
+    assert!(matches!(sign(scripted(3, [0x90, 0x00])), Err(Error::MalformedResponse { .. })));
+    // 63 C0 to the tries-left question: locked, and no VERIFY.
+    let mut transport = scripted(0, [0x90, 0x00]);
+    let error = {
+        let mut card = JpkiCard::open(&mut transport).unwrap();
+        card.sign(Key::Authentication, &pin, MESSAGE, LastTry::Confirmed).unwrap_err()
+    };
+    assert!(matches!(error, Error::PinLocked));
+    assert!(!transport.log().iter().any(|e| is_verify(&e.command)));
+}
