@@ -330,9 +330,9 @@ pub(crate) fn run(command: CardCommand) -> ExitCode {
         CardCommand::Revoke(a) => (default_log(), a.json),
     };
     if let Err(error) =
-        crate::serve::init_tracing(&LogConfig { filter: log, format: LogFormat::Text })
+        crate::runtime::init_tracing(&LogConfig { filter: log, format: LogFormat::Text })
     {
-        return crate::fail(&*error);
+        return crate::runtime::fail(&*error);
     }
     let mut ui = Ui { json, input: Input::default() };
     let outcome = match command {
