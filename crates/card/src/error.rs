@@ -31,7 +31,7 @@ pub enum Error {
         name: String,
     },
     /// No card was put on a reader in time.
-    #[error("no card on the reader after {} s: put your My Number card on the reader", .waited.as_secs())]
+    #[error("no card on the reader{}: put your My Number card on the reader", after(*.waited))]
     NoCard {
         /// How long honnin waited.
         waited: Duration,
@@ -96,6 +96,10 @@ pub enum Error {
     },
 }
 
+fn after(waited: Duration) -> String {
+    if waited.is_zero() { String::new() } else { format!(" after {} s", waited.as_secs()) }
+}
+
 const fn tries(n: u8) -> &'static str {
     if n == 1 { "try" } else { "tries" }
 }
@@ -135,6 +139,9 @@ impl Error {
                     .into()
             }
             Self::ReaderNotFound { name } => format!("カードリーダー「{name}」が見つかりません。"),
+            Self::NoCard { waited } if waited.is_zero() => {
+                "カードが置かれていません。マイナンバーカードをリーダーに置いてください。".into()
+            }
             Self::NoCard { waited } => format!(
                 "{} 秒待ちましたが、カードが置かれませんでした。マイナンバーカードをリーダーに置いてください。",
                 waited.as_secs()

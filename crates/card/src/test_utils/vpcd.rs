@@ -69,24 +69,30 @@ impl Drop for VpcdCard {
     }
 }
 
-fn serve(mut stream: TcpStream, card: &SharedCard) -> io::Result<()> {
+/// Answers vpcd until the connection ends. An end from either side — EOF, a reset, a broken
+/// pipe — is the card leaving the reader, not an error.
+fn serve(stream: TcpStream, card: &SharedCard) -> io::Result<()> {
+    match answer(stream, card) {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::NotConnected
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn answer(mut stream: TcpStream, card: &SharedCard) -> io::Result<()> {
     loop {
         let mut len = [0u8; 2];
-        match stream.read_exact(&mut len) {
-            Ok(()) => {}
-            // vpcd went away, or `remove` shut the socket: the card is off the reader.
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::UnexpectedEof
-                        | io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::ConnectionAborted
-                ) =>
-            {
-                return Ok(());
-            }
-            Err(error) => return Err(error),
-        }
+        stream.read_exact(&mut len)?;
         let mut payload = vec![0u8; usize::from(u16::from_be_bytes(len))];
         stream.read_exact(&mut payload)?;
         match payload[..] {
