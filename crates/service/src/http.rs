@@ -105,16 +105,24 @@ pub async fn serve(
     let (closing, closing_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = pin!(shutdown);
+    // Warn once each time the cap is reached, not for every connection accepted at it.
+    let mut at_cap = false;
     loop {
         while connections.try_join_next().is_some() {}
         let permit = match permits.clone().try_acquire_owned() {
-            Ok(permit) => permit,
+            Ok(permit) => {
+                at_cap = false;
+                permit
+            }
             Err(_) => {
-                tracing::warn!(
-                    target: TARGET,
-                    max_connections = config.max_connections,
-                    "connection cap reached: new connections wait until one closes"
-                );
+                if !at_cap {
+                    tracing::warn!(
+                        target: TARGET,
+                        max_connections = config.max_connections,
+                        "connection cap reached: new connections wait until one closes"
+                    );
+                }
+                at_cap = true;
                 tokio::select! {
                     () = &mut shutdown => break,
                     permit = permits.clone().acquire_owned() => match permit {

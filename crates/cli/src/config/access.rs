@@ -2,7 +2,10 @@
 
 use honnin_service::AccessConfig;
 
-use super::{ConfigError, Settings, invalid};
+use super::{
+    error::{ConfigError, invalid},
+    settings::Settings,
+};
 
 /// `per_minute[/burst]`; burst defaults to a sixth of the rate (ten seconds' worth), at least 1.
 fn parse_rate(key: &'static str, text: &str) -> Result<honnin_api::Rate, ConfigError> {

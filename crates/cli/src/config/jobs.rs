@@ -4,7 +4,13 @@ use std::path::PathBuf;
 
 use honnin_service::{DatabaseConfig, JobsConfig, RevocationConfig, config as defaults};
 
-use super::{ConfigError, LogConfig, Settings, database, invalid, missing, positive_secs};
+use super::{
+    card::{revocation, trust_anchors},
+    database::database,
+    error::{ConfigError, invalid, missing, positive_secs},
+    log::LogConfig,
+    settings::Settings,
+};
 
 /// The background jobs' settings (renewal link feed, sync and re-check intervals); the sweep
 /// and purge run at honnin-service's fixed intervals.
@@ -47,8 +53,8 @@ pub(crate) struct SyncConfig {
 impl SyncConfig {
     pub(crate) fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
         let database = database(s)?;
-        let trust_anchors = super::service::trust_anchors(s)?;
-        let revocation = super::service::revocation(s)?;
+        let trust_anchors = trust_anchors(s)?;
+        let revocation = revocation(s)?;
         let pepper =
             s.pepper.as_ref().ok_or_else(|| missing("pepper", "HONNIN_PEPPER", "pepper"))?;
         let pepper = honnin_core::Pepper::from_hex(pepper.expose())

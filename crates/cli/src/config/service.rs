@@ -9,7 +9,15 @@ use honnin_service::{
     config as defaults,
 };
 
-use super::{ConfigError, LogConfig, Settings, database, invalid, missing, positive_secs};
+use super::{
+    access,
+    card::{revocation, trust_anchors},
+    database::database,
+    error::{ConfigError, invalid, missing, positive_secs},
+    jobs,
+    log::LogConfig,
+    settings::Settings,
+};
 
 /// `honnin serve`'s configuration, validated, with defaults applied.
 #[derive(Debug)]
@@ -18,22 +26,6 @@ pub(crate) struct ServeConfig {
     pub(crate) service: ServiceConfig,
     /// Logging.
     pub(crate) log: LogConfig,
-}
-
-/// The revocation source setting, parsed (required).
-pub(super) fn revocation(s: &Settings) -> Result<RevocationConfig, ConfigError> {
-    s.revocation
-        .as_deref()
-        .ok_or_else(|| missing("revocation", "HONNIN_REVOCATION", "revocation"))?
-        .parse()
-        .map_err(|reason| invalid("revocation", reason))
-}
-
-/// The trust anchors setting (required).
-pub(super) fn trust_anchors(s: &Settings) -> Result<std::path::PathBuf, ConfigError> {
-    s.trust_anchors
-        .clone()
-        .ok_or_else(|| missing("trust_anchors", "HONNIN_TRUST_ANCHORS", "trust-anchors"))
 }
 
 fn http(s: &Settings) -> Result<HttpConfig, ConfigError> {
@@ -191,8 +183,8 @@ impl ServeConfig {
                 attester_key: s.attester_key.clone(),
                 writer: writer(&s)?,
             },
-            access: super::access::from_settings(&s)?,
-            jobs: super::jobs::from_settings(&s)?,
+            access: access::from_settings(&s)?,
+            jobs: jobs::from_settings(&s)?,
         };
         Ok(Self { service, log: LogConfig::from_settings(&s) })
     }

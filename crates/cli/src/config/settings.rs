@@ -12,7 +12,21 @@ use honnin_core::{Address, AtLimit};
 use honnin_service::{Secret, config as defaults};
 use serde::Deserialize;
 
-use super::{ConfigError, DEFAULT_LOG_FILTER, LogFormat};
+use super::error::ConfigError;
+
+/// The log filter when none is set.
+pub(crate) const DEFAULT_LOG_FILTER: &str = "info";
+
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
 
 /// `[default: …]` for a duration in seconds.
 fn secs(text: &str, default: std::time::Duration) -> String {

@@ -5,7 +5,7 @@ use std::{path::PathBuf, time::Duration};
 use honnin_core::{Address, AtLimit};
 use honnin_service::{RevocationConfig, Secret, config::DEFAULT_DATABASE_URL};
 
-use super::*;
+use super::{ServeConfig, Settings, SyncConfig, error::ConfigError, settings::DEFAULT_LOG_FILTER};
 
 fn production() -> Settings {
     Settings {
