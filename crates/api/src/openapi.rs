@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        ContentBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder,
+        ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder,
         header::HeaderBuilder,
+        path::{Parameter, ParameterBuilder, ParameterIn},
         schema::{AllOfBuilder, Schema, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
@@ -17,7 +18,7 @@ use utoipa::{
 
 use crate::{
     admin, attestations, challenges, erasures,
-    error::{EVERY_ROUTE, Kind, Method, Operation, PROBLEM_JSON, Problem},
+    error::{EVERY_ROUTE, Kind, Method, Operation, PROBLEM_JSON, PUBLIC, Problem},
     operations, revocations,
 };
 
@@ -123,6 +124,19 @@ impl Modify for ErrorResponses {
                 Method::Post => item.post.as_mut(),
             };
             let Some(op) = op else { continue };
+            let parameters = op.parameters.get_or_insert_with(Vec::new);
+            parameters.push(header(
+                "x-request-id",
+                "The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . \
+                 holding no individual number, else replaced by a generated one (the answer \
+                 then says x-request-id-replaced: true)",
+            ));
+            if operation.errors.contains(&PUBLIC) {
+                parameters.push(header(
+                    "x-api-key",
+                    "A dApp's API key: its own rate limit; an unknown key is refused (401)",
+                ));
+            }
             for (status, kinds) in problems_by_status(operation) {
                 op.responses
                     .responses
@@ -130,6 +144,17 @@ impl Modify for ErrorResponses {
             }
         }
     }
+}
+
+/// An optional header parameter.
+fn header(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
 }
 
 /// One error response: its codes and titles in the description, a schema that pins `status`
