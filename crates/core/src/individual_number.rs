@@ -272,6 +272,18 @@ mod tests {
     }
 
     #[test]
+    fn issued_ids_never_look_like_a_number() {
+        // About 1 in 150 random 128-bit ids would (ids are drawn again): 3,000 draws would
+        // meet some twenty of them.
+        for _ in 0..3_000 {
+            let id = crate::ChallengeId::random().to_string();
+            assert!(!contains_in_short_text(&id), "{id}");
+            let id = crate::AttestationId::random().to_string();
+            assert!(!contains_in_short_text(&id), "{id}");
+        }
+    }
+
+    #[test]
     fn groups_must_use_one_separator() {
         assert!(contains_in_text("1234 5678 9018"));
         assert!(!contains_in_text("1234 5678-9018"));
