@@ -197,6 +197,36 @@ impl Harness {
         })
     }
 
+    /// The database as bytes, to scan for what must never be stored: for SQLite the database
+    /// file and its write-ahead log as they are on disk (text is stored as UTF-8 verbatim), for
+    /// Postgres a plain `pg_dump`.
+    pub(crate) async fn dump(&self) -> Vec<u8> {
+        match &self._dir {
+            Some(dir) => {
+                let mut bytes = Vec::new();
+                for name in ["honnin.db", "honnin.db-wal"] {
+                    if let Ok(file) = std::fs::read(dir.path().join(name)) {
+                        bytes.extend_from_slice(&file);
+                    }
+                }
+                bytes
+            }
+            None => {
+                let bin = std::env::var("HONNIN_PG_BIN")
+                    .unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into());
+                let url = self.url.clone();
+                let out = tokio::task::spawn_blocking(move || {
+                    std::process::Command::new(format!("{bin}/pg_dump")).arg(&url).output()
+                })
+                .await
+                .unwrap()
+                .expect("pg_dump");
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                out.stdout
+            }
+        }
+    }
+
     /// Every audit row, in sequence order.
     pub(crate) async fn audit_rows(&self) -> Vec<AuditRecord> {
         self.store.audit_page(&AuditQuery::all_after(None, AuditQuery::MAX_LIMIT)).await.unwrap()
