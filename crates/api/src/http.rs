@@ -1,19 +1,11 @@
 //! The HTTP layer around every route: request ids, tracing spans, latency metrics, the request
-//! timeout, the body limit (an oversized `Content-Length` is refused at once) and
-//! `Connection: close` after a refusal that left the body unread.
+//! timeout and the body limit (an oversized `Content-Length` is refused at once). Connection
+//! handling (timeouts, the connection cap, `Connection: close` when a refusal left the body
+//! unread) is the server's: `honnin_service::http`.
 
-use std::{
-    pin::Pin,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    task::{Context, Poll},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
-    body::{Body, Bytes},
     extract::{MatchedPath, Request, State},
     http::{HeaderValue, Method, header},
     middleware::Next,
@@ -180,49 +172,4 @@ pub(crate) async fn body_limit(
     }
     request.extensions_mut().insert(BodyLimit(limits.body_bytes));
     next.run(request).await
-}
-
-/// Says `Connection: close` on a response when the request's body was not read to its end
-/// (an early refusal: 413, 415, 401, 404, 405, 429, …). The server cannot tell where the next
-/// request would start, so it closes the connection; the header tells a pooled client so
-/// before it sends another request down a connection about to close.
-pub(crate) async fn close_unread(request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let finished = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(&body)));
-    let body = Body::new(Tracked { inner: body, finished: finished.clone() });
-    let mut response = next.run(Request::from_parts(parts, body)).await;
-    if !finished.load(Ordering::Acquire) {
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
-}
-
-/// A request body that records when it was read to its end.
-struct Tracked {
-    inner: Body,
-    finished: Arc<AtomicBool>,
-}
-
-impl http_body::Body for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
-            self.finished.store(true, Ordering::Release);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
 }

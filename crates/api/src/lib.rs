@@ -60,8 +60,9 @@ pub use state::{AppState, Limits, OnQueued, Revocation};
 /// the body limit (an oversized `Content-Length` refused at once). Public routes are rate
 /// limited; admin routes need a bearer token.
 ///
-/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so rate limits and the
-/// audit log see each client's address; without it every anonymous client shares one bucket.
+/// Serve it on a server that gives each request its peer address as `ConnectInfo<SocketAddr>`
+/// (`honnin_service::http` does) so rate limits and the audit log see each client's address;
+/// without it every anonymous client shares one bucket.
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
     let openapi = serde_json::to_vec(&openapi()).map(Bytes::from).unwrap_or_default();
@@ -89,7 +90,6 @@ pub fn app(state: AppState) -> Router {
         .layer(
             // Top to bottom is outermost to innermost.
             ServiceBuilder::new()
-                .layer(middleware::from_fn(http::close_unread))
                 .layer(middleware::from_fn(http::sanitize_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), http::MakeRequestId))
                 .layer(

@@ -2,8 +2,8 @@
 //!
 //! **Identity.** A request with a valid `x-api-key` is the API key's client; otherwise the
 //! client is the peer address (IPv6 addresses grouped by /64, which one host usually holds
-//! whole). The peer address comes from axum's `ConnectInfo<SocketAddr>`: serve the router with
-//! `into_make_service_with_connect_info::<SocketAddr>()`. Without it (in-process tests) every
+//! whole). The peer address comes from axum's `ConnectInfo<SocketAddr>`, which the server
+//! inserts (`honnin_service::http`). Without it (in-process tests) every
 //! anonymous request shares one `unknown` client. `X-Forwarded-For` is believed only when the
 //! peer is one of [`RateLimits::trusted_proxies`]: then the client is the right-most address in
 //! it that is not itself a trusted proxy.

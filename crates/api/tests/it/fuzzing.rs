@@ -6,11 +6,11 @@
 //! A missing schemathesis is a failure (`scripts/test` installs it first), unless
 //! `HONNIN_SKIP_SCHEMATHESIS=1` says to skip.
 
-use std::{net::SocketAddr, path::PathBuf, process::Stdio};
+use std::{path::PathBuf, process::Stdio};
 
 use honnin_api::{AdminToken, Auth, TokenDigest};
 
-use crate::support::{Harness, Options};
+use crate::support::{Harness, Options, Served};
 
 const TOKEN: &str = "fuzzing-admin-token";
 
@@ -42,13 +42,8 @@ async fn schema_driven_fuzzing_finds_no_server_error_or_undocumented_answer() {
         api_keys: vec![],
     };
     let h = Harness::with(Options { auth, ..Options::default() }).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = h.app.clone();
-    let server = tokio::spawn(async move {
-        let _ =
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
+    let served = Served::start(&h.app).await;
+    let addr = served.addr;
     let work = tempfile::tempdir().unwrap();
     let output = tokio::process::Command::new(&st)
         .current_dir(work.path())
@@ -82,7 +77,7 @@ async fn schema_driven_fuzzing_finds_no_server_error_or_undocumented_answer() {
         .output()
         .await
         .expect("run schemathesis");
-    server.abort();
+    served.stop().await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "schemathesis found problems:\n{stdout}\n{stderr}");

@@ -2,7 +2,7 @@
 //! other characters, errors that repeat the request, the audit cursor's range, the path
 //! extractor's rejection, strict body shapes, and connection hygiene on a real socket.
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use axum::{
     body::Body,
@@ -11,7 +11,7 @@ use axum::{
 use honnin_api::{AdminToken, Auth, Limits, Rate, RateLimits, TokenDigest};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::support::{Harness, Options, address, attestation_request, card, wallet_key};
+use crate::support::{Harness, Options, Served, address, attestation_request, card, wallet_key};
 
 const TOKEN: &str = "hardening-admin-token";
 
@@ -208,34 +208,6 @@ async fn path_and_query_rejections_are_problems() {
     reply.assert_problem(StatusCode::BAD_REQUEST, "malformed_request");
 }
 
-/// A server on a real socket (port 0), as `honnin serve` serves the app; stopped on drop.
-struct Served {
-    addr: SocketAddr,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Served {
-    fn start(h: &Harness) -> impl std::future::Future<Output = Self> {
-        let app = h.app.clone();
-        async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let server = tokio::spawn(async move {
-                let _ =
-                    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                        .await;
-            });
-            Self { addr, server }
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
 /// Reads one response (head and a `Content-Length` body) from `stream`.
 async fn read_response(stream: &mut tokio::net::TcpStream) -> (String, String) {
     let mut buffer = Vec::new();
@@ -277,7 +249,7 @@ async fn an_early_refusal_with_an_unread_body_says_connection_close() {
     let rate_limits =
         RateLimits { anonymous: Rate { per_minute: 1, burst: 1 }, ..RateLimits::default() };
     let limited = Harness::with(Options { rate_limits, ..Options::default() }).await;
-    let (served, served_limited) = (Served::start(&h).await, Served::start(&limited).await);
+    let (served, served_limited) = (Served::start(&h.app).await, Served::start(&limited.app).await);
     let body = r#"{"wallet":"0x0000000000000000000000000000000000000001"}"#;
     let cases = [
         (&served, "POST /v1/challenges", "text/plain", "415"),
@@ -316,7 +288,7 @@ async fn an_early_refusal_with_an_unread_body_says_connection_close() {
 async fn an_oversized_content_length_is_refused_at_once() {
     let limits = Limits { request_timeout: Duration::from_secs(3600), ..Limits::default() };
     let h = Harness::with(Options { limits, ..Options::default() }).await;
-    let served = Served::start(&h).await;
+    let served = Served::start(&h.app).await;
     for path in ["/v1/challenges", "/health"] {
         let mut stream = tokio::net::TcpStream::connect(served.addr).await.unwrap();
         let head = format!(

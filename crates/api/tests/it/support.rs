@@ -505,3 +505,31 @@ fn init_log_capture() {
         tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
     });
 }
+
+/// The app on a real socket (port 0), served by the server `honnin serve` runs
+/// (`honnin_service::http`: its connection handling, `ConnectInfo` for the rate limiter);
+/// stopped when dropped.
+pub(crate) struct Served {
+    /// The bound address.
+    pub(crate) addr: SocketAddr,
+    server: honnin_service::http::ServerHandle,
+}
+
+impl Served {
+    /// Serves `app` on a free port with the default HTTP settings.
+    pub(crate) async fn start(app: &Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = honnin_service::http::spawn(
+            listener,
+            app.clone(),
+            honnin_service::config::HttpConfig::default(),
+        )
+        .unwrap();
+        Self { addr: server.local_addr(), server }
+    }
+
+    /// Stops the server and waits until every connection is closed.
+    pub(crate) async fn stop(self) {
+        self.server.stop().await.unwrap();
+    }
+}
