@@ -18,13 +18,13 @@
 //!
 //! ## What it does
 //!
-//! 1. **Lease.** Takes `LeaseName::CHAIN_WRITER` with [`Store::try_lease`] (a Postgres session
+//! 1. **Lease.** Takes `LeaseName::CHAIN_WRITER` with [`LeaseStore::try_lease`](honnin_core::LeaseStore::try_lease) (a Postgres session
 //!    advisory lock, or SQLite's timed lease row): one writer sends at a time across every
 //!    instance sharing the database. Without it, it tries again every
 //!    [`WriterConfig::lease_retry`]. Before each transaction it asks [`Lease::is_held`]; when
 //!    the lease is gone it puts its unsent items back and goes back to waiting.
 //! 2. **Reconcile.** On taking the lease (and after any error that made it back off) it lists
-//!    [`Store::outbox_in_flight`] and asks the node about each transaction hash: mined →
+//!    [`OutboxStore::outbox_in_flight`] and asks the node about each transaction hash: mined →
 //!    `mark_confirmed` with the receipt's block; reverted or unknown to the node →
 //!    `mark_retry` (resending is safe: `attest` skips records not newer than the stored one, and
 //!    `revoke` sets the same state again); still pending → waits for it.
@@ -52,7 +52,7 @@
 //! and the writer itself waits that long before claiming again, so retried items keep their
 //! place at the head of the queue.
 //!
-//! [`mark_retry`]: Store::mark_retry
+//! [`mark_retry`]: OutboxStore::mark_retry
 //! [`Lease::is_held`]: honnin_core::Lease::is_held
 
 use std::collections::HashMap;
@@ -74,7 +74,7 @@ use alloy::transports::RpcError;
 use alloy::transports::http::reqwest::{self, Url};
 use honnin_core::{
     AuditContext, AuditEventKind, AuditLog, Lease, LeaseName, NewAuditEvent, OutboxAction,
-    OutboxId, OutboxItem, Store, StoreError,
+    OutboxId, OutboxItem, OutboxStore, StoreError,
 };
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -238,7 +238,7 @@ impl WriterHandle {
 /// The chain writer. See the [module docs](self).
 pub struct ChainWriter {
     config: WriterConfig,
-    store: Arc<dyn Store>,
+    store: Arc<dyn OutboxStore>,
     provider: DynProvider,
     wallet: EthereumWallet,
     from: Address,
@@ -384,7 +384,7 @@ fn to_offset(d: Duration) -> time::Duration {
 
 impl ChainWriter {
     /// A writer for `config` over `store`. Builds the HTTP client; connects lazily.
-    pub fn new(config: WriterConfig, store: Arc<dyn Store>) -> Result<Self> {
+    pub fn new(config: WriterConfig, store: Arc<dyn OutboxStore>) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(config.rpc_timeout)
             .build()

@@ -160,7 +160,7 @@ impl Claims {
     }
 }
 
-/// A verified attestation request, ready to be recorded by [`crate::Store::record_attestation`].
+/// A verified attestation request, ready to be recorded by [`crate::AttestationStore::record_attestation`].
 ///
 /// Carries keyed hashes only: the pseudonym and certificate hash come from the [`Pepper`]; the
 /// certificate itself never reaches the store.

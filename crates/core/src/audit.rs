@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{AttestationId, Error, Result, Store, StoreError};
+use crate::{AttestationId, AuditStore, Error, Result, StoreError};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -389,7 +389,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// The handle, and the writer future to spawn.
-    pub fn new(store: Arc<dyn Store>) -> (Self, impl Future<Output = ()> + Send + 'static) {
+    pub fn new(store: Arc<dyn AuditStore>) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let (tx, rx) = mpsc::channel(4_096);
         (Self { tx }, write_batches(store, rx))
     }
@@ -412,7 +412,7 @@ impl AuditLog {
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Request>) {
+async fn write_batches(store: Arc<dyn AuditStore>, mut rx: mpsc::Receiver<Request>) {
     let mut waiting: Vec<(usize, oneshot::Sender<Result<(), StoreError>>)> = Vec::new();
     let mut events: Vec<NewAuditEvent> = Vec::new();
     while let Some(first) = rx.recv().await {

@@ -2,7 +2,7 @@
 //!
 //! The domain of honnin: what a challenge is and how its message reads, how a wallet proves
 //! control, how a person becomes a keyed pseudonym, the uniqueness policy, the attestation
-//! life cycle, the chain outbox, and the [`Store`] trait the persistence adapters implement.
+//! life cycle, the chain outbox, and the store traits the persistence adapters implement ([`Store`] is their union).
 //! No I/O happens here: the crate is pure functions, value types and traits.
 //!
 //! | module | concern |
@@ -16,7 +16,7 @@
 //! | [`outbox`] | work queued for the chain writer |
 //! | [`lifecycle`] | certificate revocations, renewal links, live certificates for re-checks |
 //! | [`audit`] | the hash-chained audit log and its group-committing writer |
-//! | [`store`] | the [`Store`] and [`Lease`] traits and the store's error type |
+//! | [`store`] | the store's role traits ([`ChallengeStore`], [`OutboxStore`], …), their union [`Store`], [`Lease`] and the store's error type |
 //! | [`stored`] | reading stored rows back into domain values, shared by every backend |
 //!
 //! ## The challenge message
@@ -64,8 +64,9 @@
 //!
 //! ## The store
 //!
-//! The domain owns the [`Store`] trait; `honnin-store` implements it for Postgres and SQLite.
-//! It is object safe (through `async-trait`): services hold an `Arc<dyn Store>`.
+//! The domain owns the store's traits, one per role (see [`store`]); `honnin-store` implements
+//! them for Postgres and SQLite. They are object safe (through `async-trait`): services hold an
+//! `Arc<dyn Store>` and hand each user the part it takes (`Arc<dyn OutboxStore>`, …).
 
 pub mod attestation;
 pub mod audit;
@@ -104,5 +105,9 @@ pub use lifecycle::{
 };
 pub use outbox::{OutboxAction, OutboxId, OutboxItem, OutboxState};
 pub use policy::{AtLimit, Policy};
-pub use store::{Lease, LeaseName, Recorded, Rotated, Store, StoreError};
+pub use store::{
+    AttestationStore, AuditStore, CertStatusStore, ChallengeStore, ErasureStore, ExpiryStore,
+    Lease, LeaseName, LeaseStore, OutboxStore, Recorded, RevocationStore, Rotated, SchemaStore,
+    Store, StoreError,
+};
 pub use wallet::{EoaCheck, WalletProof, WalletSignature};

@@ -22,7 +22,7 @@ pub struct RevokedCertificate {
     pub revoked_at: OffsetDateTime,
 }
 
-/// What [`Store::revoke_certificates`](crate::Store::revoke_certificates) did.
+/// What [`CertStatusStore::revoke_certificates`](crate::CertStatusStore::revoke_certificates) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CertRevocationOutcome {
     /// How many of the reported certificates the store knows (revoked before or now).
@@ -48,7 +48,7 @@ pub struct RenewalLink {
     pub new: CertHash,
 }
 
-/// What [`Store::link_renewals`](crate::Store::link_renewals) did.
+/// What [`CertStatusStore::link_renewals`](crate::CertStatusStore::link_renewals) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkOutcome {
     /// Links recorded now (the new certificate now belongs to the old one's person).

@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use honnin_core::{AuditEventKind, NewAuditEvent, Store, audit::AuditLog};
+use honnin_core::{AuditEventKind, ExpiryStore, NewAuditEvent, audit::AuditLog};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -18,7 +18,7 @@ const TARGET: &str = "honnin::lifecycle::expiry";
 /// and the chain agree; an `attest` still unsent is cancelled by the store.
 #[derive(Debug, Clone)]
 pub struct ExpirySweep {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ExpiryStore>,
     audit: AuditLog,
     batch: u32,
     metrics: LifecycleMetrics,
@@ -26,7 +26,7 @@ pub struct ExpirySweep {
 
 impl ExpirySweep {
     /// A sweep over `store`, auditing through `audit`.
-    pub fn new(store: Arc<dyn Store>, audit: AuditLog) -> Self {
+    pub fn new(store: Arc<dyn ExpiryStore>, audit: AuditLog) -> Self {
         Self { store, audit, batch: 1_000, metrics: LifecycleMetrics::default() }
     }
 

@@ -4,7 +4,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use futures::StreamExt as _;
 use honnin_core::{
-    AuditContext, AuditEventKind, NewAuditEvent, Pepper, RevocationReason, Store,
+    AuditContext, AuditEventKind, CertStatusStore, NewAuditEvent, Pepper, RevocationReason,
     audit::AuditLog,
     lifecycle::{CertRevocationOutcome, LinkOutcome, RevokedCertificate},
     store::LeaseName,
@@ -242,22 +242,22 @@ pub type OnQueued = Arc<dyn Fn() + Send + Sync>;
 /// One cycle:
 ///
 /// 1. the renewal link feed (if any) is read, hashed with the pepper and recorded
-///    ([`Store::link_renewals`]), so that a `superseded` entry in the same cycle finds its link;
+///    ([`CertStatusStore::link_renewals`]), so that a `superseded` entry in the same cycle finds its link;
 /// 2. each CRL origin is fetched and verified against the trust anchors; each entry's serial is
 ///    hashed with the CRL's root key id ([`Pepper::cert_hash`], the inputs the API hashed) and
-///    sent to [`Store::revoke_certificates`] in batches (`superseded` → reason `Superseded`,
+///    sent to [`CertStatusStore::revoke_certificates`] in batches (`superseded` → reason `Superseded`,
 ///    every other reason → `CertificateRevoked`); a verified CRL is also offered to the API's
 ///    [`CrlSource`] when one was given, so new cards are refused at once;
 /// 3. when a re-check source is configured (an OCSP responder), every certificate with a live
-///    attestation ([`Store::live_certificates`], in pages) is asked about through it, its
+///    attestation ([`CertStatusStore::live_certificates`], in pages) is asked about through it, its
 ///    serial opened from the sealed column ([`Pepper::open_cert`]); revoked ones go to
-///    [`Store::revoke_certificates`] too.
+///    [`CertStatusStore::revoke_certificates`] too.
 ///
 /// Every revoked or moved attestation and every new renewal link is recorded in the audit log
 /// (kind, reason code, attestation id: nothing personal). After revokes were queued the
 /// `on_queued` callback wakes the chain writer.
 pub struct RevocationSync {
-    store: Arc<dyn Store>,
+    store: Arc<dyn CertStatusStore>,
     pepper: Arc<Pepper>,
     anchors: Arc<TrustAnchors>,
     audit: AuditLog,
@@ -286,7 +286,7 @@ impl fmt::Debug for RevocationSync {
 impl RevocationSync {
     /// A sync with nothing to follow yet: add CRLs, a re-check source and a link feed.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn CertStatusStore>,
         pepper: Arc<Pepper>,
         anchors: Arc<TrustAnchors>,
         audit: AuditLog,
@@ -332,7 +332,7 @@ impl RevocationSync {
         self
     }
 
-    /// Certificates per [`Store::revoke_certificates`] call (default 1,000).
+    /// Certificates per [`CertStatusStore::revoke_certificates`] call (default 1,000).
     pub fn with_batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.max(1);
         self

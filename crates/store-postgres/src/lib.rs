@@ -30,9 +30,13 @@ use honnin_core::{
     AuditQuery, AuditRecord, B256, CertHash, CertRevocationOutcome, Challenge, ChallengeId, Lease,
     LeaseName, LinkOutcome, LiveCertificate, NewAttestation, NewAuditEvent, OutboxId, OutboxItem,
     PersonPseudonym, Policy, Purpose, Recorded, RenewalLink, RequestDigest, RevocationReason,
-    RevokedCertificate, Rotated, SealedCert, Store, StoreError,
+    RevokedCertificate, Rotated, SealedCert, StoreError,
     audit::chain_hash,
     challenge::Audience,
+    store::{
+        AttestationStore, AuditStore, CertStatusStore, ChallengeStore, ErasureStore, ExpiryStore,
+        LeaseStore, OutboxStore, RevocationStore, SchemaStore,
+    },
     stored::{self, address, all_updated, corrupt, id16, rotated},
 };
 use sha2::{Digest, Sha256};
@@ -364,7 +368,7 @@ fn unique_violation(e: sqlx::Error) -> StoreError {
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl SchemaStore for PgStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Migrate(Box::new(e)))
     }
@@ -373,7 +377,10 @@ impl Store for PgStore {
         sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(&self.pool).await.map_err(db)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl ChallengeStore for PgStore {
     async fn insert_challenge(&self, c: &Challenge) -> Result<(), StoreError> {
         let result = sqlx::query!(
             r#"INSERT INTO challenges
@@ -440,6 +447,17 @@ impl Store for PgStore {
         })
     }
 
+    async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(sqlx::query!(r#"DELETE FROM challenges WHERE expires_at < $1"#, before)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?
+            .rows_affected())
+    }
+}
+
+#[async_trait]
+impl AttestationStore for PgStore {
     async fn record_attestation(
         &self,
         new: &NewAttestation,
@@ -538,7 +556,315 @@ impl Store for PgStore {
         .map(AttestationRow::into_attestation)
         .transpose()
     }
+}
 
+#[async_trait]
+impl RevocationStore for PgStore {
+    async fn revoke_wallet(
+        &self,
+        wallet: Address,
+        reason: RevocationReason,
+        now: OffsetDateTime,
+    ) -> Result<Option<AttestationId>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE wallet = $1 AND status IN ('pending', 'active') AND expires_at > $2"#,
+            wallet.as_slice(),
+            now,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(id) = live else { return Ok(None) };
+        let revoked = revoke_attestations(&mut tx, &[id], &[i16::from(reason.code())], now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(revoked.first().map(|r| r.attestation_id))
+    }
+}
+
+#[async_trait]
+impl ErasureStore for PgStore {
+    async fn erase_person(
+        &self,
+        cert: &CertHash,
+        pseudonym: &PersonPseudonym,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let person = sqlx::query_scalar!(
+            r#"SELECT p.id AS "id!" FROM persons p
+               WHERE p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)
+                  OR p.pseudonym = $2
+               ORDER BY (p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)) DESC
+               LIMIT 1
+               FOR UPDATE"#,
+            cert.as_bytes().as_slice(),
+            pseudonym.as_bytes().as_slice(),
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE status IN ('pending', 'active')
+                 AND (person_id = $1
+                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1))
+               ORDER BY seq"#,
+            person,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let reasons = vec![i16::from(RevocationReason::Erasure.code()); live.len()];
+        let revoked = revoke_attestations(&mut tx, &live, &reasons, now).await?;
+        // Cut every link from the attestations (and so from the chain records) to the person.
+        sqlx::query!(
+            r#"UPDATE attestations
+               SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = $2
+               WHERE person_id = $1
+                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1)"#,
+            person,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = $1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM persons WHERE id = $1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(revoked)
+    }
+}
+
+#[async_trait]
+impl ExpiryStore for PgStore {
+    async fn expire_attestations(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let rows = sqlx::query!(
+            r#"UPDATE attestations a SET status = 'expired', updated_at = $1
+               FROM (SELECT id FROM attestations
+                     WHERE status IN ('pending', 'active') AND expires_at <= $1
+                     ORDER BY expires_at
+                     LIMIT $2
+                     FOR UPDATE SKIP LOCKED) lapsed
+               WHERE a.id = lapsed.id AND a.status IN ('pending', 'active')
+               RETURNING a.id, a.wallet"#,
+            now,
+            i64::from(limit),
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let ids: Vec<Vec<u8>> = rows.iter().map(|r| r.id.clone()).collect();
+        sqlx::query!(
+            r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
+               WHERE kind = 'attest' AND state = 'pending' AND attestation_id = ANY($1)"#,
+            &ids,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+    }
+}
+
+#[async_trait]
+impl CertStatusStore for PgStore {
+    async fn revoke_certificates(
+        &self,
+        revoked: &[RevokedCertificate],
+        now: OffsetDateTime,
+    ) -> Result<CertRevocationOutcome, StoreError> {
+        let mut outcome = CertRevocationOutcome::default();
+        if revoked.is_empty() {
+            return Ok(outcome);
+        }
+        let hashes: Vec<Vec<u8>> = revoked.iter().map(|r| r.cert.as_bytes().to_vec()).collect();
+        let reasons: Vec<i16> = revoked.iter().map(|r| i16::from(r.reason.code())).collect();
+        let times: Vec<OffsetDateTime> = revoked.iter().map(|r| r.revoked_at).collect();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // Mark the known ones revoked (the first report wins), in hash order so concurrent
+        // calls lock rows in the same order.
+        let known = sqlx::query!(
+            r#"WITH reported AS (
+                 SELECT DISTINCT ON (hash) hash, reason, at
+                 FROM UNNEST($1::bytea[], $2::smallint[], $3::timestamptz[]) AS r(hash, reason, at)
+                 ORDER BY hash, at),
+               locked AS (
+                 SELECT c.id, c.revoked_at IS NULL AS fresh, c.revocation_reason, r.reason, r.at
+                 FROM certificates c JOIN reported r ON r.hash = c.cert_hash
+                 ORDER BY c.cert_hash
+                 FOR UPDATE OF c),
+               updated AS (
+                 UPDATE certificates c
+                 SET revoked_at = l.at, revocation_reason = l.reason
+                 FROM locked l
+                 WHERE c.id = l.id AND l.fresh
+                 RETURNING c.id)
+               SELECT l.id AS "id!", l.fresh AS "fresh!",
+                      COALESCE(l.revocation_reason, l.reason) AS "reason!"
+               FROM locked l"#,
+            &hashes,
+            &reasons,
+            &times,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let distinct: std::collections::BTreeSet<&[u8]> =
+            hashes.iter().map(Vec::as_slice).collect();
+        outcome.known = known.len() as u64;
+        outcome.unknown = distinct.len() as u64 - outcome.known;
+        outcome.newly_revoked = known.iter().filter(|k| k.fresh).count() as u64;
+        let ids: Vec<i64> = known.iter().map(|k| k.id).collect();
+        let superseded: Vec<i64> = known
+            .iter()
+            .filter(|k| k.reason == i16::from(RevocationReason::Superseded.code()))
+            .map(|k| k.id)
+            .collect();
+        // Renewals: the live attestations of a superseded certificate with a linked, unrevoked
+        // successor move to the successor.
+        let moved = sqlx::query_scalar!(
+            r#"UPDATE attestations a SET certificate_id = s.id, updated_at = $2
+               FROM (SELECT DISTINCT ON (renewed_from) renewed_from, id FROM certificates
+                     WHERE renewed_from = ANY($1) AND revoked_at IS NULL
+                     ORDER BY renewed_from, id DESC) s
+               WHERE a.certificate_id = s.renewed_from AND a.status IN ('pending', 'active')
+               RETURNING a.id"#,
+            &superseded,
+            now,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        outcome.moved = moved
+            .iter()
+            .map(|id| Ok(AttestationId::from_bytes(id16(id, "attestation id")?)))
+            .collect::<Result<_, StoreError>>()?;
+        // Everything else that is still live on those certificates is revoked.
+        let live = sqlx::query!(
+            r#"SELECT a.id, c.revocation_reason AS "reason!"
+               FROM attestations a JOIN certificates c ON c.id = a.certificate_id
+               WHERE a.certificate_id = ANY($1) AND a.status IN ('pending', 'active')
+               ORDER BY a.seq"#,
+            &ids,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (live_ids, live_reasons): (Vec<Vec<u8>>, Vec<i16>) =
+            live.into_iter().map(|r| (r.id, r.reason)).unzip();
+        outcome.revoked = revoke_attestations(&mut tx, &live_ids, &live_reasons, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(outcome)
+    }
+
+    async fn link_renewals(
+        &self,
+        links: &[RenewalLink],
+        now: OffsetDateTime,
+    ) -> Result<LinkOutcome, StoreError> {
+        let mut outcome = LinkOutcome::default();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for link in links {
+            // The old certificate's person, locked (as record_attestation does) so erasure or
+            // a concurrent attestation cannot interleave.
+            let old = sqlx::query!(
+                r#"SELECT c.id, c.person_id FROM certificates c
+                   JOIN persons p ON p.id = c.person_id
+                   WHERE c.cert_hash = $1
+                   FOR UPDATE OF p"#,
+                link.old.as_bytes().as_slice(),
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(old) = old else {
+                outcome.unknown_old += 1;
+                continue;
+            };
+            let new = sqlx::query!(
+                r#"INSERT INTO certificates (cert_hash, person_id, renewed_from, created_at)
+                   VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
+                   RETURNING id, person_id, renewed_from, (xmax = 0) AS "inserted!""#,
+                link.new.as_bytes().as_slice(),
+                old.person_id,
+                old.id,
+                now,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            if new.inserted {
+                outcome.linked += 1;
+            } else if new.person_id != old.person_id {
+                outcome.conflicts += 1;
+            } else if new.renewed_from.is_none() && new.id != old.id {
+                sqlx::query!(
+                    r#"UPDATE certificates SET renewed_from = $2 WHERE id = $1"#,
+                    new.id,
+                    old.id,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                outcome.linked += 1;
+            } else {
+                outcome.already += 1;
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(outcome)
+    }
+
+    async fn live_certificates(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LiveCertificate>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT c.id, c.cert_hash, c.sealed FROM certificates c
+               WHERE c.id > $1 AND c.revoked_at IS NULL
+                 AND EXISTS (SELECT 1 FROM attestations a
+                             WHERE a.certificate_id = c.id AND a.status IN ('pending', 'active'))
+               ORDER BY c.id
+               LIMIT $2"#,
+            after.unwrap_or(0),
+            i64::from(limit),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LiveCertificate {
+                    id: r.id,
+                    cert: CertHash::from_slice(&r.cert_hash)
+                        .ok_or_else(|| corrupt("certificate hash"))?,
+                    sealed: r.sealed.map(SealedCert::from_bytes),
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl OutboxStore for PgStore {
     async fn claim_outbox(
         &self,
         limit: u32,
@@ -713,7 +1039,10 @@ impl Store for PgStore {
         .map_err(db)?;
         all_updated(asked, &updated, "pending, claimed or sent")
     }
+}
 
+#[async_trait]
+impl LeaseStore for PgStore {
     async fn try_lease(&self, name: LeaseName) -> Result<Option<Box<dyn Lease>>, StoreError> {
         // A dedicated connection: the lock lives as long as this session, never in the pool.
         let mut conn = PgConnection::connect_with(&self.connect_options).await.map_err(db)?;
@@ -730,15 +1059,10 @@ impl Store for PgStore {
             Ok(None)
         }
     }
+}
 
-    async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
-        Ok(sqlx::query!(r#"DELETE FROM challenges WHERE expires_at < $1"#, before)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?
-            .rows_affected())
-    }
-
+#[async_trait]
+impl AuditStore for PgStore {
     async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
@@ -842,299 +1166,6 @@ impl Store for PgStore {
             .map_err(db)?;
         let seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
         Ok((seq > 0).then(|| stored::b256(&head.hash)).transpose()?.map(|hash| (seq, hash)))
-    }
-
-    async fn revoke_certificates(
-        &self,
-        revoked: &[RevokedCertificate],
-        now: OffsetDateTime,
-    ) -> Result<CertRevocationOutcome, StoreError> {
-        let mut outcome = CertRevocationOutcome::default();
-        if revoked.is_empty() {
-            return Ok(outcome);
-        }
-        let hashes: Vec<Vec<u8>> = revoked.iter().map(|r| r.cert.as_bytes().to_vec()).collect();
-        let reasons: Vec<i16> = revoked.iter().map(|r| i16::from(r.reason.code())).collect();
-        let times: Vec<OffsetDateTime> = revoked.iter().map(|r| r.revoked_at).collect();
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // Mark the known ones revoked (the first report wins), in hash order so concurrent
-        // calls lock rows in the same order.
-        let known = sqlx::query!(
-            r#"WITH reported AS (
-                 SELECT DISTINCT ON (hash) hash, reason, at
-                 FROM UNNEST($1::bytea[], $2::smallint[], $3::timestamptz[]) AS r(hash, reason, at)
-                 ORDER BY hash, at),
-               locked AS (
-                 SELECT c.id, c.revoked_at IS NULL AS fresh, c.revocation_reason, r.reason, r.at
-                 FROM certificates c JOIN reported r ON r.hash = c.cert_hash
-                 ORDER BY c.cert_hash
-                 FOR UPDATE OF c),
-               updated AS (
-                 UPDATE certificates c
-                 SET revoked_at = l.at, revocation_reason = l.reason
-                 FROM locked l
-                 WHERE c.id = l.id AND l.fresh
-                 RETURNING c.id)
-               SELECT l.id AS "id!", l.fresh AS "fresh!",
-                      COALESCE(l.revocation_reason, l.reason) AS "reason!"
-               FROM locked l"#,
-            &hashes,
-            &reasons,
-            &times,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        let distinct: std::collections::BTreeSet<&[u8]> =
-            hashes.iter().map(Vec::as_slice).collect();
-        outcome.known = known.len() as u64;
-        outcome.unknown = distinct.len() as u64 - outcome.known;
-        outcome.newly_revoked = known.iter().filter(|k| k.fresh).count() as u64;
-        let ids: Vec<i64> = known.iter().map(|k| k.id).collect();
-        let superseded: Vec<i64> = known
-            .iter()
-            .filter(|k| k.reason == i16::from(RevocationReason::Superseded.code()))
-            .map(|k| k.id)
-            .collect();
-        // Renewals: the live attestations of a superseded certificate with a linked, unrevoked
-        // successor move to the successor.
-        let moved = sqlx::query_scalar!(
-            r#"UPDATE attestations a SET certificate_id = s.id, updated_at = $2
-               FROM (SELECT DISTINCT ON (renewed_from) renewed_from, id FROM certificates
-                     WHERE renewed_from = ANY($1) AND revoked_at IS NULL
-                     ORDER BY renewed_from, id DESC) s
-               WHERE a.certificate_id = s.renewed_from AND a.status IN ('pending', 'active')
-               RETURNING a.id"#,
-            &superseded,
-            now,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        outcome.moved = moved
-            .iter()
-            .map(|id| Ok(AttestationId::from_bytes(id16(id, "attestation id")?)))
-            .collect::<Result<_, StoreError>>()?;
-        // Everything else that is still live on those certificates is revoked.
-        let live = sqlx::query!(
-            r#"SELECT a.id, c.revocation_reason AS "reason!"
-               FROM attestations a JOIN certificates c ON c.id = a.certificate_id
-               WHERE a.certificate_id = ANY($1) AND a.status IN ('pending', 'active')
-               ORDER BY a.seq"#,
-            &ids,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        let (live_ids, live_reasons): (Vec<Vec<u8>>, Vec<i16>) =
-            live.into_iter().map(|r| (r.id, r.reason)).unzip();
-        outcome.revoked = revoke_attestations(&mut tx, &live_ids, &live_reasons, now).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(outcome)
-    }
-
-    async fn link_renewals(
-        &self,
-        links: &[RenewalLink],
-        now: OffsetDateTime,
-    ) -> Result<LinkOutcome, StoreError> {
-        let mut outcome = LinkOutcome::default();
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        for link in links {
-            // The old certificate's person, locked (as record_attestation does) so erasure or
-            // a concurrent attestation cannot interleave.
-            let old = sqlx::query!(
-                r#"SELECT c.id, c.person_id FROM certificates c
-                   JOIN persons p ON p.id = c.person_id
-                   WHERE c.cert_hash = $1
-                   FOR UPDATE OF p"#,
-                link.old.as_bytes().as_slice(),
-            )
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let Some(old) = old else {
-                outcome.unknown_old += 1;
-                continue;
-            };
-            let new = sqlx::query!(
-                r#"INSERT INTO certificates (cert_hash, person_id, renewed_from, created_at)
-                   VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (cert_hash) DO UPDATE SET cert_hash = EXCLUDED.cert_hash
-                   RETURNING id, person_id, renewed_from, (xmax = 0) AS "inserted!""#,
-                link.new.as_bytes().as_slice(),
-                old.person_id,
-                old.id,
-                now,
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-            if new.inserted {
-                outcome.linked += 1;
-            } else if new.person_id != old.person_id {
-                outcome.conflicts += 1;
-            } else if new.renewed_from.is_none() && new.id != old.id {
-                sqlx::query!(
-                    r#"UPDATE certificates SET renewed_from = $2 WHERE id = $1"#,
-                    new.id,
-                    old.id,
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                outcome.linked += 1;
-            } else {
-                outcome.already += 1;
-            }
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(outcome)
-    }
-
-    async fn expire_attestations(
-        &self,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<Rotated>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let rows = sqlx::query!(
-            r#"UPDATE attestations a SET status = 'expired', updated_at = $1
-               FROM (SELECT id FROM attestations
-                     WHERE status IN ('pending', 'active') AND expires_at <= $1
-                     ORDER BY expires_at
-                     LIMIT $2
-                     FOR UPDATE SKIP LOCKED) lapsed
-               WHERE a.id = lapsed.id AND a.status IN ('pending', 'active')
-               RETURNING a.id, a.wallet"#,
-            now,
-            i64::from(limit),
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        let ids: Vec<Vec<u8>> = rows.iter().map(|r| r.id.clone()).collect();
-        sqlx::query!(
-            r#"UPDATE outbox SET state = 'cancelled', updated_at = $2
-               WHERE kind = 'attest' AND state = 'pending' AND attestation_id = ANY($1)"#,
-            &ids,
-            now,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
-    }
-
-    async fn revoke_wallet(
-        &self,
-        wallet: Address,
-        reason: RevocationReason,
-        now: OffsetDateTime,
-    ) -> Result<Option<AttestationId>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let live = sqlx::query_scalar!(
-            r#"SELECT id FROM attestations
-               WHERE wallet = $1 AND status IN ('pending', 'active') AND expires_at > $2"#,
-            wallet.as_slice(),
-            now,
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(id) = live else { return Ok(None) };
-        let revoked = revoke_attestations(&mut tx, &[id], &[i16::from(reason.code())], now).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(revoked.first().map(|r| r.attestation_id))
-    }
-
-    async fn erase_person(
-        &self,
-        cert: &CertHash,
-        pseudonym: &PersonPseudonym,
-        now: OffsetDateTime,
-    ) -> Result<Vec<Rotated>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let person = sqlx::query_scalar!(
-            r#"SELECT p.id AS "id!" FROM persons p
-               WHERE p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)
-                  OR p.pseudonym = $2
-               ORDER BY (p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)) DESC
-               LIMIT 1
-               FOR UPDATE"#,
-            cert.as_bytes().as_slice(),
-            pseudonym.as_bytes().as_slice(),
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
-        let live = sqlx::query_scalar!(
-            r#"SELECT id FROM attestations
-               WHERE status IN ('pending', 'active')
-                 AND (person_id = $1
-                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1))
-               ORDER BY seq"#,
-            person,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        let reasons = vec![i16::from(RevocationReason::Erasure.code()); live.len()];
-        let revoked = revoke_attestations(&mut tx, &live, &reasons, now).await?;
-        // Cut every link from the attestations (and so from the chain records) to the person.
-        sqlx::query!(
-            r#"UPDATE attestations
-               SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = $2
-               WHERE person_id = $1
-                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1)"#,
-            person,
-            now,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = $1"#, person)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM persons WHERE id = $1"#, person)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(revoked)
-    }
-
-    async fn live_certificates(
-        &self,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<LiveCertificate>, StoreError> {
-        let rows = sqlx::query!(
-            r#"SELECT c.id, c.cert_hash, c.sealed FROM certificates c
-               WHERE c.id > $1 AND c.revoked_at IS NULL
-                 AND EXISTS (SELECT 1 FROM attestations a
-                             WHERE a.certificate_id = c.id AND a.status IN ('pending', 'active'))
-               ORDER BY c.id
-               LIMIT $2"#,
-            after.unwrap_or(0),
-            i64::from(limit),
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(LiveCertificate {
-                    id: r.id,
-                    cert: CertHash::from_slice(&r.cert_hash)
-                        .ok_or_else(|| corrupt("certificate hash"))?,
-                    sealed: r.sealed.map(SealedCert::from_bytes),
-                })
-            })
-            .collect()
     }
 }
 

@@ -27,9 +27,13 @@ use honnin_core::{
     AuditQuery, AuditRecord, B256, CertHash, CertRevocationOutcome, Challenge, ChallengeId, Lease,
     LeaseName, LinkOutcome, LiveCertificate, NewAttestation, NewAuditEvent, OutboxId, OutboxItem,
     PersonPseudonym, Policy, Purpose, Recorded, RenewalLink, RequestDigest, RevocationReason,
-    RevokedCertificate, Rotated, SealedCert, Store, StoreError,
+    RevokedCertificate, Rotated, SealedCert, StoreError,
     audit::{chain_hash, unix_micros},
     challenge::Audience,
+    store::{
+        AttestationStore, AuditStore, CertStatusStore, ChallengeStore, ErasureStore, ExpiryStore,
+        LeaseStore, OutboxStore, RevocationStore, SchemaStore,
+    },
     stored::{self, address, all_updated, corrupt, id16, rotated},
 };
 use sqlx::{
@@ -535,7 +539,7 @@ async fn record_in_tx(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl SchemaStore for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Migrate(Box::new(e)))
     }
@@ -547,7 +551,10 @@ impl Store for SqliteStore {
             .map_err(db)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl ChallengeStore for SqliteStore {
     async fn insert_challenge(&self, c: &Challenge) -> Result<(), StoreError> {
         let id = c.id.as_bytes().as_slice();
         let purpose = c.purpose.as_str();
@@ -632,6 +639,18 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let before = secs(before);
+        Ok(sqlx::query!(r#"DELETE FROM challenges WHERE expires_at < ?1"#, before)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?
+            .rows_affected())
+    }
+}
+
+#[async_trait]
+impl AttestationStore for SqliteStore {
     async fn record_attestation(
         &self,
         new: &NewAttestation,
@@ -692,7 +711,349 @@ impl Store for SqliteStore {
         .map(AttestationRow::into_attestation)
         .transpose()
     }
+}
 
+#[async_trait]
+impl RevocationStore for SqliteStore {
+    async fn revoke_wallet(
+        &self,
+        wallet: Address,
+        reason: RevocationReason,
+        now_t: OffsetDateTime,
+    ) -> Result<Option<AttestationId>, StoreError> {
+        let now = secs(now_t);
+        let wallet = wallet.as_slice();
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE wallet = ?1 AND status IN ('pending', 'active') AND expires_at > ?2"#,
+            wallet,
+            now,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(id) = live else { return Ok(None) };
+        let revoked = revoke_one(&mut tx, &id, i64::from(reason.code()), now).await?;
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(revoked.map(|r| r.attestation_id))
+    }
+}
+
+#[async_trait]
+impl ErasureStore for SqliteStore {
+    async fn erase_person(
+        &self,
+        cert: &CertHash,
+        pseudonym: &PersonPseudonym,
+        now_t: OffsetDateTime,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let now = secs(now_t);
+        let cert = cert.as_bytes().as_slice();
+        let pseudonym = pseudonym.as_bytes().as_slice();
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        let person = sqlx::query_scalar!(
+            r#"SELECT COALESCE((SELECT person_id FROM certificates WHERE cert_hash = ?1),
+                               (SELECT id FROM persons WHERE pseudonym = ?2)) AS "id: i64""#,
+            cert,
+            pseudonym,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
+        let live = sqlx::query_scalar!(
+            r#"SELECT id FROM attestations
+               WHERE status IN ('pending', 'active')
+                 AND (person_id = ?1
+                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1))
+               ORDER BY rowid"#,
+            person,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let erasure = i64::from(RevocationReason::Erasure.code());
+        let mut revoked = Vec::with_capacity(live.len());
+        for id in live {
+            if let Some(r) = revoke_one(&mut tx, &id, erasure, now).await? {
+                revoked.push(r);
+            }
+        }
+        // Cut every link from the attestations (and so from the chain records) to the person.
+        sqlx::query!(
+            r#"UPDATE attestations
+               SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = ?2
+               WHERE person_id = ?1
+                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1)"#,
+            person,
+            now,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = ?1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query!(r#"DELETE FROM persons WHERE id = ?1"#, person)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(revoked)
+    }
+}
+
+#[async_trait]
+impl ExpiryStore for SqliteStore {
+    async fn expire_attestations(
+        &self,
+        now_t: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Rotated>, StoreError> {
+        let now = secs(now_t);
+        let limit = i64::from(limit);
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        // Under the write lock both statements see the same lapsed rows.
+        sqlx::query!(
+            r#"UPDATE outbox SET state = 'cancelled', updated_at = ?1
+               WHERE kind = 'attest' AND state = 'pending'
+                 AND attestation_id IN (SELECT id FROM attestations
+                                        WHERE status IN ('pending', 'active') AND expires_at <= ?1
+                                        ORDER BY expires_at LIMIT ?2)"#,
+            now,
+            limit,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let rows = sqlx::query!(
+            r#"UPDATE attestations SET status = 'expired', updated_at = ?1
+               WHERE id IN (SELECT id FROM attestations
+                            WHERE status IN ('pending', 'active') AND expires_at <= ?1
+                            ORDER BY expires_at LIMIT ?2)
+               RETURNING id AS "id!", wallet AS "wallet!""#,
+            now,
+            limit,
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+    }
+}
+
+#[async_trait]
+impl CertStatusStore for SqliteStore {
+    async fn revoke_certificates(
+        &self,
+        revoked: &[RevokedCertificate],
+        now_t: OffsetDateTime,
+    ) -> Result<CertRevocationOutcome, StoreError> {
+        let mut outcome = CertRevocationOutcome::default();
+        if revoked.is_empty() {
+            return Ok(outcome);
+        }
+        // The first report of each certificate wins.
+        let mut reports: BTreeMap<&[u8], &RevokedCertificate> = BTreeMap::new();
+        for r in revoked {
+            reports
+                .entry(r.cert.as_bytes().as_slice())
+                .and_modify(|seen| {
+                    if r.revoked_at < seen.revoked_at {
+                        *seen = r;
+                    }
+                })
+                .or_insert(r);
+        }
+        let now = secs(now_t);
+        let superseded = i64::from(RevocationReason::Superseded.code());
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        for (hash, report) in reports {
+            let cert = sqlx::query!(
+                r#"SELECT id AS "id!", revoked_at, revocation_reason FROM certificates
+                   WHERE cert_hash = ?1"#,
+                hash,
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(cert) = cert else {
+                outcome.unknown += 1;
+                continue;
+            };
+            outcome.known += 1;
+            let reason = match (cert.revoked_at, cert.revocation_reason) {
+                (Some(_), Some(reason)) => reason,
+                _ => {
+                    let reason = i64::from(report.reason.code());
+                    let at = secs(report.revoked_at);
+                    sqlx::query!(
+                        r#"UPDATE certificates SET revoked_at = ?2, revocation_reason = ?3
+                           WHERE id = ?1"#,
+                        cert.id,
+                        at,
+                        reason,
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    outcome.newly_revoked += 1;
+                    reason
+                }
+            };
+            if reason == superseded {
+                // A renewal: the live attestations move to the linked successor.
+                let moved = sqlx::query_scalar!(
+                    r#"UPDATE attestations SET certificate_id = (
+                           SELECT id FROM certificates
+                           WHERE renewed_from = ?1 AND revoked_at IS NULL
+                           ORDER BY id DESC LIMIT 1),
+                         updated_at = ?2
+                       WHERE certificate_id = ?1 AND status IN ('pending', 'active')
+                         AND EXISTS (SELECT 1 FROM certificates
+                                     WHERE renewed_from = ?1 AND revoked_at IS NULL)
+                       RETURNING id"#,
+                    cert.id,
+                    now,
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+                for id in moved {
+                    outcome.moved.push(AttestationId::from_bytes(id16(&id, "attestation id")?));
+                }
+            }
+            let live = sqlx::query_scalar!(
+                r#"SELECT id FROM attestations
+                   WHERE certificate_id = ?1 AND status IN ('pending', 'active')
+                   ORDER BY rowid"#,
+                cert.id,
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            for id in live {
+                if let Some(r) = revoke_one(&mut tx, &id, reason, now).await? {
+                    outcome.revoked.push(r);
+                }
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(outcome)
+    }
+
+    async fn link_renewals(
+        &self,
+        links: &[RenewalLink],
+        now_t: OffsetDateTime,
+    ) -> Result<LinkOutcome, StoreError> {
+        let mut outcome = LinkOutcome::default();
+        let now = secs(now_t);
+        let turn = self.write_turn().await;
+        let mut tx = self.begin_write().await?;
+        for link in links {
+            let old_hash = link.old.as_bytes().as_slice();
+            let old = sqlx::query!(
+                r#"SELECT id AS "id!", person_id FROM certificates WHERE cert_hash = ?1"#,
+                old_hash,
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(old) = old else {
+                outcome.unknown_old += 1;
+                continue;
+            };
+            let new_hash = link.new.as_bytes().as_slice();
+            let new = sqlx::query!(
+                r#"SELECT id AS "id!", person_id, renewed_from FROM certificates
+                   WHERE cert_hash = ?1"#,
+                new_hash,
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            match new {
+                None => {
+                    sqlx::query!(
+                        r#"INSERT INTO certificates (cert_hash, person_id, renewed_from, created_at)
+                           VALUES (?1, ?2, ?3, ?4)"#,
+                        new_hash,
+                        old.person_id,
+                        old.id,
+                        now,
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    outcome.linked += 1;
+                }
+                Some(new) if new.person_id != old.person_id => outcome.conflicts += 1,
+                Some(new) if new.renewed_from.is_none() && new.id != old.id => {
+                    sqlx::query!(
+                        r#"UPDATE certificates SET renewed_from = ?2 WHERE id = ?1"#,
+                        new.id,
+                        old.id,
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    outcome.linked += 1;
+                }
+                Some(_) => outcome.already += 1,
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        drop(turn);
+        Ok(outcome)
+    }
+
+    async fn live_certificates(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LiveCertificate>, StoreError> {
+        let after = after.unwrap_or(0);
+        let limit = i64::from(limit);
+        let rows = sqlx::query!(
+            r#"SELECT c.id AS "id!", c.cert_hash, c.sealed FROM certificates c
+               WHERE c.id > ?1 AND c.revoked_at IS NULL
+                 AND EXISTS (SELECT 1 FROM attestations a
+                             WHERE a.certificate_id = c.id AND a.status IN ('pending', 'active'))
+               ORDER BY c.id
+               LIMIT ?2"#,
+            after,
+            limit,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LiveCertificate {
+                    id: r.id,
+                    cert: CertHash::from_slice(&r.cert_hash)
+                        .ok_or_else(|| corrupt("certificate hash"))?,
+                    sealed: r.sealed.map(SealedCert::from_bytes),
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
     async fn claim_outbox(
         &self,
         limit: u32,
@@ -888,7 +1249,10 @@ impl Store for SqliteStore {
         drop(turn);
         all_updated(ids, &updated, "pending, claimed or sent")
     }
+}
 
+#[async_trait]
+impl LeaseStore for SqliteStore {
     async fn try_lease(&self, name: LeaseName) -> Result<Option<Box<dyn Lease>>, StoreError> {
         let mut holder = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut holder);
@@ -900,16 +1264,10 @@ impl Store for SqliteStore {
             Ok(None)
         }
     }
+}
 
-    async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
-        let before = secs(before);
-        Ok(sqlx::query!(r#"DELETE FROM challenges WHERE expires_at < ?1"#, before)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?
-            .rows_affected())
-    }
-
+#[async_trait]
+impl AuditStore for SqliteStore {
     async fn append_audit(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
@@ -1008,333 +1366,6 @@ impl Store for SqliteStore {
             .map_err(db)?;
         let seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
         Ok((seq > 0).then(|| stored::b256(&head.hash)).transpose()?.map(|hash| (seq, hash)))
-    }
-
-    async fn revoke_certificates(
-        &self,
-        revoked: &[RevokedCertificate],
-        now_t: OffsetDateTime,
-    ) -> Result<CertRevocationOutcome, StoreError> {
-        let mut outcome = CertRevocationOutcome::default();
-        if revoked.is_empty() {
-            return Ok(outcome);
-        }
-        // The first report of each certificate wins.
-        let mut reports: BTreeMap<&[u8], &RevokedCertificate> = BTreeMap::new();
-        for r in revoked {
-            reports
-                .entry(r.cert.as_bytes().as_slice())
-                .and_modify(|seen| {
-                    if r.revoked_at < seen.revoked_at {
-                        *seen = r;
-                    }
-                })
-                .or_insert(r);
-        }
-        let now = secs(now_t);
-        let superseded = i64::from(RevocationReason::Superseded.code());
-        let turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        for (hash, report) in reports {
-            let cert = sqlx::query!(
-                r#"SELECT id AS "id!", revoked_at, revocation_reason FROM certificates
-                   WHERE cert_hash = ?1"#,
-                hash,
-            )
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let Some(cert) = cert else {
-                outcome.unknown += 1;
-                continue;
-            };
-            outcome.known += 1;
-            let reason = match (cert.revoked_at, cert.revocation_reason) {
-                (Some(_), Some(reason)) => reason,
-                _ => {
-                    let reason = i64::from(report.reason.code());
-                    let at = secs(report.revoked_at);
-                    sqlx::query!(
-                        r#"UPDATE certificates SET revoked_at = ?2, revocation_reason = ?3
-                           WHERE id = ?1"#,
-                        cert.id,
-                        at,
-                        reason,
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    outcome.newly_revoked += 1;
-                    reason
-                }
-            };
-            if reason == superseded {
-                // A renewal: the live attestations move to the linked successor.
-                let moved = sqlx::query_scalar!(
-                    r#"UPDATE attestations SET certificate_id = (
-                           SELECT id FROM certificates
-                           WHERE renewed_from = ?1 AND revoked_at IS NULL
-                           ORDER BY id DESC LIMIT 1),
-                         updated_at = ?2
-                       WHERE certificate_id = ?1 AND status IN ('pending', 'active')
-                         AND EXISTS (SELECT 1 FROM certificates
-                                     WHERE renewed_from = ?1 AND revoked_at IS NULL)
-                       RETURNING id"#,
-                    cert.id,
-                    now,
-                )
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db)?;
-                for id in moved {
-                    outcome.moved.push(AttestationId::from_bytes(id16(&id, "attestation id")?));
-                }
-            }
-            let live = sqlx::query_scalar!(
-                r#"SELECT id FROM attestations
-                   WHERE certificate_id = ?1 AND status IN ('pending', 'active')
-                   ORDER BY rowid"#,
-                cert.id,
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
-            for id in live {
-                if let Some(r) = revoke_one(&mut tx, &id, reason, now).await? {
-                    outcome.revoked.push(r);
-                }
-            }
-        }
-        tx.commit().await.map_err(db)?;
-        drop(turn);
-        Ok(outcome)
-    }
-
-    async fn link_renewals(
-        &self,
-        links: &[RenewalLink],
-        now_t: OffsetDateTime,
-    ) -> Result<LinkOutcome, StoreError> {
-        let mut outcome = LinkOutcome::default();
-        let now = secs(now_t);
-        let turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        for link in links {
-            let old_hash = link.old.as_bytes().as_slice();
-            let old = sqlx::query!(
-                r#"SELECT id AS "id!", person_id FROM certificates WHERE cert_hash = ?1"#,
-                old_hash,
-            )
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let Some(old) = old else {
-                outcome.unknown_old += 1;
-                continue;
-            };
-            let new_hash = link.new.as_bytes().as_slice();
-            let new = sqlx::query!(
-                r#"SELECT id AS "id!", person_id, renewed_from FROM certificates
-                   WHERE cert_hash = ?1"#,
-                new_hash,
-            )
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            match new {
-                None => {
-                    sqlx::query!(
-                        r#"INSERT INTO certificates (cert_hash, person_id, renewed_from, created_at)
-                           VALUES (?1, ?2, ?3, ?4)"#,
-                        new_hash,
-                        old.person_id,
-                        old.id,
-                        now,
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    outcome.linked += 1;
-                }
-                Some(new) if new.person_id != old.person_id => outcome.conflicts += 1,
-                Some(new) if new.renewed_from.is_none() && new.id != old.id => {
-                    sqlx::query!(
-                        r#"UPDATE certificates SET renewed_from = ?2 WHERE id = ?1"#,
-                        new.id,
-                        old.id,
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    outcome.linked += 1;
-                }
-                Some(_) => outcome.already += 1,
-            }
-        }
-        tx.commit().await.map_err(db)?;
-        drop(turn);
-        Ok(outcome)
-    }
-
-    async fn expire_attestations(
-        &self,
-        now_t: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<Rotated>, StoreError> {
-        let now = secs(now_t);
-        let limit = i64::from(limit);
-        let turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        // Under the write lock both statements see the same lapsed rows.
-        sqlx::query!(
-            r#"UPDATE outbox SET state = 'cancelled', updated_at = ?1
-               WHERE kind = 'attest' AND state = 'pending'
-                 AND attestation_id IN (SELECT id FROM attestations
-                                        WHERE status IN ('pending', 'active') AND expires_at <= ?1
-                                        ORDER BY expires_at LIMIT ?2)"#,
-            now,
-            limit,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let rows = sqlx::query!(
-            r#"UPDATE attestations SET status = 'expired', updated_at = ?1
-               WHERE id IN (SELECT id FROM attestations
-                            WHERE status IN ('pending', 'active') AND expires_at <= ?1
-                            ORDER BY expires_at LIMIT ?2)
-               RETURNING id AS "id!", wallet AS "wallet!""#,
-            now,
-            limit,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        drop(turn);
-        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
-    }
-
-    async fn revoke_wallet(
-        &self,
-        wallet: Address,
-        reason: RevocationReason,
-        now_t: OffsetDateTime,
-    ) -> Result<Option<AttestationId>, StoreError> {
-        let now = secs(now_t);
-        let wallet = wallet.as_slice();
-        let turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        let live = sqlx::query_scalar!(
-            r#"SELECT id FROM attestations
-               WHERE wallet = ?1 AND status IN ('pending', 'active') AND expires_at > ?2"#,
-            wallet,
-            now,
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(id) = live else { return Ok(None) };
-        let revoked = revoke_one(&mut tx, &id, i64::from(reason.code()), now).await?;
-        tx.commit().await.map_err(db)?;
-        drop(turn);
-        Ok(revoked.map(|r| r.attestation_id))
-    }
-
-    async fn erase_person(
-        &self,
-        cert: &CertHash,
-        pseudonym: &PersonPseudonym,
-        now_t: OffsetDateTime,
-    ) -> Result<Vec<Rotated>, StoreError> {
-        let now = secs(now_t);
-        let cert = cert.as_bytes().as_slice();
-        let pseudonym = pseudonym.as_bytes().as_slice();
-        let turn = self.write_turn().await;
-        let mut tx = self.begin_write().await?;
-        let person = sqlx::query_scalar!(
-            r#"SELECT COALESCE((SELECT person_id FROM certificates WHERE cert_hash = ?1),
-                               (SELECT id FROM persons WHERE pseudonym = ?2)) AS "id: i64""#,
-            cert,
-            pseudonym,
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
-        let live = sqlx::query_scalar!(
-            r#"SELECT id FROM attestations
-               WHERE status IN ('pending', 'active')
-                 AND (person_id = ?1
-                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1))
-               ORDER BY rowid"#,
-            person,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        let erasure = i64::from(RevocationReason::Erasure.code());
-        let mut revoked = Vec::with_capacity(live.len());
-        for id in live {
-            if let Some(r) = revoke_one(&mut tx, &id, erasure, now).await? {
-                revoked.push(r);
-            }
-        }
-        // Cut every link from the attestations (and so from the chain records) to the person.
-        sqlx::query!(
-            r#"UPDATE attestations
-               SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = ?2
-               WHERE person_id = ?1
-                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1)"#,
-            person,
-            now,
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = ?1"#, person)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM persons WHERE id = ?1"#, person)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        drop(turn);
-        Ok(revoked)
-    }
-
-    async fn live_certificates(
-        &self,
-        after: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<LiveCertificate>, StoreError> {
-        let after = after.unwrap_or(0);
-        let limit = i64::from(limit);
-        let rows = sqlx::query!(
-            r#"SELECT c.id AS "id!", c.cert_hash, c.sealed FROM certificates c
-               WHERE c.id > ?1 AND c.revoked_at IS NULL
-                 AND EXISTS (SELECT 1 FROM attestations a
-                             WHERE a.certificate_id = c.id AND a.status IN ('pending', 'active'))
-               ORDER BY c.id
-               LIMIT ?2"#,
-            after,
-            limit,
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(LiveCertificate {
-                    id: r.id,
-                    cert: CertHash::from_slice(&r.cert_hash)
-                        .ok_or_else(|| corrupt("certificate hash"))?,
-                    sealed: r.sealed.map(SealedCert::from_bytes),
-                })
-            })
-            .collect()
     }
 }
 
