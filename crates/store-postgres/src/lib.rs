@@ -1,8 +1,8 @@
 //! # honnin-store-postgres
 //!
-//! [`PgStore`]: honnin's [`Store`](honnin_core::Store) on Postgres, the production backend shared by many service
-//! instances. Use it through the `honnin-store` facade (`honnin_store::connect`), which picks
-//! the backend from the database URL.
+//! [`PgStore`]: honnin's [`Store`](honnin_core::Store) on Postgres, the production backend
+//! shared by many service instances. Use it through the `honnin-store` facade
+//! (`honnin_store::connect`), which picks the backend from the database URL.
 //!
 //! - Queries are compile-checked (`sqlx::query!`) against the migrations in `migrations/`; the
 //!   offline data is committed in `.sqlx/`. This crate's `sqlx.toml` points the macros and
