@@ -57,6 +57,14 @@ impl AttestationStatus {
     pub const fn is_live(self) -> bool {
         matches!(self, Self::Pending | Self::Active)
     }
+
+    /// The status at `now` of an attestation stored with this status that expires at
+    /// `expires_at`: a live (pending or active) one whose `expires_at` is not after `now` is
+    /// [`Expired`](Self::Expired); any other keeps its stored status. The one rule for the
+    /// API's answers, replays and every backend.
+    pub fn at(self, expires_at: OffsetDateTime, now: OffsetDateTime) -> Self {
+        if self.is_live() && expires_at <= now { Self::Expired } else { self }
+    }
 }
 
 impl fmt::Display for AttestationStatus {
@@ -271,11 +279,7 @@ impl Attestation {
     /// The status at `now`: the stored status, except that a pending or active attestation
     /// whose `expires_at` is not after `now` is [`Expired`](AttestationStatus::Expired).
     pub fn status_at(&self, now: OffsetDateTime) -> AttestationStatus {
-        if self.status.is_live() && self.expires_at <= now {
-            AttestationStatus::Expired
-        } else {
-            self.status
-        }
+        self.status.at(self.expires_at, now)
     }
 }
 

@@ -339,6 +339,24 @@ impl ChainVerifier {
     }
 }
 
+/// `events` chained after `head` (the log's last `seq` and its hash, as the store keeps them:
+/// `seq` 0 and a zero hash for an empty log): the rows to append, each event truncated to whole
+/// microseconds as the store keeps it, numbered and hashed with [`chain_hash`].
+pub fn chain_after(head: (u64, B256), events: &[NewAuditEvent]) -> Vec<AuditRecord> {
+    let (mut seq, mut prev) = head;
+    events
+        .iter()
+        .map(|event| {
+            let event = event.clone().truncated();
+            seq += 1;
+            let hash = chain_hash(&prev, seq, &event);
+            let record = AuditRecord { seq, event, prev_hash: prev, hash };
+            prev = hash;
+            record
+        })
+        .collect()
+}
+
 /// Checks `records` (the whole log, in `seq` order) against the stored `head`; returns how
 /// many rows were checked, or the first break.
 pub fn verify_chain(records: &[AuditRecord], head: Option<(u64, B256)>) -> Result<u64, AuditBreak> {
@@ -498,6 +516,15 @@ mod tests {
                 record
             })
             .collect()
+    }
+
+    #[test]
+    fn chaining_after_a_head_continues_the_chain() {
+        let whole = chain(5);
+        let events: Vec<NewAuditEvent> = whole[2..].iter().map(|r| r.event.clone()).collect();
+        let rest = chain_after((whole[1].seq, whole[1].hash), &events);
+        assert_eq!(rest, whole[2..].to_vec());
+        assert_eq!(chain_after((0, B256::ZERO), &[event(1), event(2)]), chain(2));
     }
 
     fn head(records: &[AuditRecord]) -> Option<(u64, B256)> {

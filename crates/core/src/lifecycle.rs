@@ -6,6 +6,8 @@
 //!
 //! [`Pepper`]: crate::Pepper
 
+use std::collections::BTreeMap;
+
 use time::OffsetDateTime;
 
 use crate::{AttestationId, CertHash, RevocationReason, Rotated, SealedCert};
@@ -20,6 +22,26 @@ pub struct RevokedCertificate {
     pub reason: RevocationReason,
     /// When the source says it was revoked.
     pub revoked_at: OffsetDateTime,
+}
+
+impl RevokedCertificate {
+    /// The report each store applies for each certificate in `reported`: the first (earliest
+    /// `revoked_at`; of equal times, the first listed), in the order of the certificates' keyed
+    /// hashes, the order in which stores lock them. "The first reported time and reason stay."
+    pub fn first_reports(reported: &[Self]) -> Vec<Self> {
+        let mut first: BTreeMap<&[u8], Self> = BTreeMap::new();
+        for report in reported {
+            first
+                .entry(report.cert.as_bytes().as_slice())
+                .and_modify(|seen| {
+                    if report.revoked_at < seen.revoked_at {
+                        *seen = *report;
+                    }
+                })
+                .or_insert(*report);
+        }
+        first.into_values().collect()
+    }
 }
 
 /// What [`CertStatusStore::revoke_certificates`](crate::CertStatusStore::revoke_certificates) did.

@@ -5,7 +5,7 @@ use std::{fmt, num::NonZeroU32, str::FromStr};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::{Error, Result};
+use crate::{Error, Result, StoreError};
 
 /// What happens when a person who already has the maximum number of live attestations
 /// attests another wallet.
@@ -86,6 +86,22 @@ impl Policy {
             return Err(Error::InvalidPolicy { what: "max_age must be at least one minute" });
         }
         Ok(Self { max_active_wallets, at_limit, max_age })
+    }
+
+    /// How many of a person's `live` attestations (pending or active, unexpired) must go to
+    /// make room for one more: none under the limit; at it, [`AtLimit::Refuse`] refuses
+    /// ([`StoreError::WalletLimitReached`]) and [`AtLimit::Rotate`] names how many of the
+    /// oldest are revoked. (Postgres applies the same rule inside `honnin_record_attestation`.)
+    pub fn make_room(&self, live: usize) -> std::result::Result<usize, StoreError> {
+        let limit = self.max_active_wallets.get();
+        let limit_len = usize::try_from(limit).unwrap_or(usize::MAX);
+        if live < limit_len {
+            return Ok(0);
+        }
+        match self.at_limit {
+            AtLimit::Refuse => Err(StoreError::WalletLimitReached { limit }),
+            AtLimit::Rotate => Ok(live + 1 - limit_len),
+        }
     }
 
     /// The maximum age of an attestation.

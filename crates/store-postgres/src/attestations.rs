@@ -2,11 +2,10 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus,
-    ChallengeId, NewAttestation, Policy, Recorded, RequestDigest, RevocationReason, Rotated,
-    StoreError,
+    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, ChallengeId, NewAttestation,
+    Policy, Recorded, RequestDigest, RevocationReason, StoreError,
     store::AttestationStore,
-    stored::{address, corrupt, id16},
+    stored::{AnswerRow, ChallengeAnswer, corrupt, rotated},
 };
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -17,14 +16,15 @@ use crate::{
     rows::AttestationRow,
 };
 
-/// The receipt for the attestation answering a challenge, if its digest matches.
-pub(crate) async fn receipt_for_challenge(
+/// Who answered a challenge, for a request with `digest` (the rule is `honnin_core::stored`'s).
+pub(crate) async fn challenge_answer(
     conn: &mut PgConnection,
     challenge: &ChallengeId,
     digest: &RequestDigest,
     now: OffsetDateTime,
-) -> Result<Option<Result<AttestationReceipt, ()>>, StoreError> {
-    let row = sqlx::query!(
+) -> Result<ChallengeAnswer, StoreError> {
+    let row = sqlx::query_as!(
+        AnswerRow,
         r#"SELECT id, wallet, status, expires_at, request_digest
            FROM attestations WHERE challenge_id = $1"#,
         challenge.as_bytes().as_slice(),
@@ -32,20 +32,7 @@ pub(crate) async fn receipt_for_challenge(
     .fetch_optional(conn)
     .await
     .map_err(db)?;
-    let Some(row) = row else { return Ok(None) };
-    if row.request_digest.as_deref() != Some(digest.as_bytes().as_slice()) {
-        return Ok(Some(Err(())));
-    }
-    let status: AttestationStatus =
-        row.status.parse().map_err(|_| corrupt("attestation status"))?;
-    let status =
-        if status.is_live() && row.expires_at <= now { AttestationStatus::Expired } else { status };
-    Ok(Some(Ok(AttestationReceipt {
-        attestation_id: AttestationId::from_bytes(id16(&row.id, "attestation id")?),
-        wallet: address(&row.wallet)?,
-        status,
-        expires_at: row.expires_at,
-    })))
+    ChallengeAnswer::from_row(row, digest, now)
 }
 
 impl PgStore {
@@ -91,23 +78,9 @@ impl PgStore {
             .rotated_ids
             .iter()
             .zip(&row.rotated_wallets)
-            .map(|(id, wallet)| {
-                Ok(Rotated {
-                    attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
-                    wallet: address(wallet)?,
-                })
-            })
+            .map(|(id, wallet)| rotated(id, wallet))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Recorded {
-            receipt: AttestationReceipt {
-                attestation_id: new.id,
-                wallet: new.wallet,
-                status: AttestationStatus::Pending,
-                expires_at: new.expires_at,
-            },
-            replayed: false,
-            rotated,
-        })
+        Ok(Recorded::new(new, rotated))
     }
 }
 
@@ -166,20 +139,10 @@ impl AttestationStore for PgStore {
                     | StoreError::CertificateRevoked),
                 ) => {
                     let mut conn = self.pool.acquire().await.map_err(db)?;
-                    return match receipt_for_challenge(
-                        &mut conn,
-                        &new.challenge_id,
-                        &new.request_digest,
-                        now,
-                    )
-                    .await?
-                    {
-                        Some(Ok(receipt)) => {
-                            Ok(Recorded { receipt, replayed: true, rotated: vec![] })
-                        }
-                        Some(Err(())) => Err(StoreError::ChallengeAlreadyAnswered),
-                        None => Err(e),
-                    };
+                    let answer =
+                        challenge_answer(&mut conn, &new.challenge_id, &new.request_digest, now)
+                            .await?;
+                    return answer.recorded().unwrap_or(Err(e));
                 }
                 other => return other,
             }
@@ -193,7 +156,7 @@ impl AttestationStore for PgStore {
         now: OffsetDateTime,
     ) -> Result<Option<AttestationReceipt>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        Ok(receipt_for_challenge(&mut conn, challenge, digest, now).await?.and_then(Result::ok))
+        Ok(challenge_answer(&mut conn, challenge, digest, now).await?.replayed())
     }
 
     async fn attestation(&self, id: &AttestationId) -> Result<Option<Attestation>, StoreError> {

@@ -5,17 +5,13 @@ use std::sync::PoisonError;
 use async_trait::async_trait;
 use honnin_core::{
     AuditQuery, AuditRecord, B256, NewAuditEvent, StoreError,
-    audit::chain_hash,
+    audit::chain_after,
     store::AuditStore,
-    stored::{self, corrupt},
+    stored::{self, to_i64},
 };
 use time::OffsetDateTime;
 
-use crate::{
-    PgStore,
-    error::{db, u64_to_i64},
-    rows::AuditRow,
-};
+use crate::{PgStore, error::db, rows::AuditRow};
 
 impl PgStore {
     /// Reads the audit chain's head (and remembers it for the next append).
@@ -24,10 +20,7 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db)?;
-        let head = (
-            u64::try_from(row.seq).map_err(|_| corrupt("audit head seq"))?,
-            stored::b256(&row.hash)?,
-        );
+        let head = stored::audit_head(row.seq, &row.hash)?;
         *self.audit_head.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
         Ok(head)
     }
@@ -36,7 +29,7 @@ impl PgStore {
 /// How often one audit append re-reads a head that other instances keep moving before it gives
 /// up (each try is one statement; the head row's lock queues them, so a try fails at most once
 /// per other instance appending at the same moment).
-pub(crate) const AUDIT_APPEND_ATTEMPTS: usize = 64;
+pub(crate) const AUDIT_APPEND_ATTEMPTS: u32 = 64;
 
 #[async_trait]
 impl AuditStore for PgStore {
@@ -54,14 +47,11 @@ impl AuditStore for PgStore {
             None => self.read_audit_head().await?,
         };
         for _ in 0..AUDIT_APPEND_ATTEMPTS {
-            let (mut seq, mut prev) = head;
-            let mut rows = AuditColumns::with_capacity(events.len());
-            for event in events {
-                let event = event.clone().truncated();
-                seq += 1;
-                let hash = chain_hash(&prev, seq, &event);
-                rows.push(u64_to_i64(seq, "audit seq above 2^63")?, &event, prev, hash);
-                prev = hash;
+            let records = chain_after(head, events);
+            let (seq, prev) = records.last().map_or(head, |r| (r.seq, r.hash));
+            let mut rows = AuditColumns::with_capacity(records.len());
+            for record in &records {
+                rows.push(to_i64(record.seq, "audit seq above 2^63")?, record);
             }
             let appended = sqlx::query_scalar!(
                 r#"WITH head AS (
@@ -87,9 +77,9 @@ impl AuditStore for PgStore {
                 &rows.api_key_id as &[Option<String>],
                 &rows.prev_hash,
                 &rows.hash,
-                u64_to_i64(seq, "audit seq above 2^63")?,
+                to_i64(seq, "audit seq above 2^63")?,
                 prev.as_slice(),
-                u64_to_i64(head.0, "audit seq above 2^63")?,
+                to_i64(head.0, "audit seq above 2^63")?,
                 head.1.as_slice(),
             )
             .fetch_one(&self.pool)
@@ -101,15 +91,13 @@ impl AuditStore for PgStore {
             }
             head = self.read_audit_head().await?;
         }
-        Err(StoreError::Database(
-            format!("the audit head moved {AUDIT_APPEND_ATTEMPTS} times during one append").into(),
-        ))
+        Err(StoreError::AuditHeadContended { attempts: AUDIT_APPEND_ATTEMPTS })
     }
 
     async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         let kinds: Vec<String> = query.kinds.iter().map(|k| k.as_str().to_owned()).collect();
         let after = match query.after_seq {
-            Some(seq) => u64_to_i64(seq, "audit cursor above 2^63")?,
+            Some(seq) => to_i64(seq, "audit cursor above 2^63")?,
             None => 0,
         };
         let limit = i64::from(query.limit.min(AuditQuery::MAX_LIMIT));
@@ -141,8 +129,7 @@ impl AuditStore for PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db)?;
-        let seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
-        Ok((seq > 0).then(|| stored::b256(&head.hash)).transpose()?.map(|hash| (seq, hash)))
+        stored::audit_head_if_any(head.seq, &head.hash)
     }
 }
 
@@ -177,7 +164,8 @@ impl AuditColumns {
         }
     }
 
-    fn push(&mut self, seq: i64, event: &NewAuditEvent, prev: B256, hash: B256) {
+    fn push(&mut self, seq: i64, record: &AuditRecord) {
+        let event = &record.event;
         self.seq.push(seq);
         self.at.push(event.at);
         self.kind.push(event.kind.as_str().to_owned());
@@ -186,7 +174,7 @@ impl AuditColumns {
         self.request_id.push(event.context.request_id.clone());
         self.client.push(event.context.client.clone());
         self.api_key_id.push(event.context.api_key_id.clone());
-        self.prev_hash.push(prev.to_vec());
-        self.hash.push(hash.to_vec());
+        self.prev_hash.push(record.prev_hash.to_vec());
+        self.hash.push(record.hash.to_vec());
     }
 }

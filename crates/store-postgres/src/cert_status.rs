@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    AttestationId, CertHash, CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink,
-    RevocationReason, RevokedCertificate, SealedCert, StoreError,
+    CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink, RevocationReason,
+    RevokedCertificate, StoreError,
     store::CertStatusStore,
-    stored::{corrupt, id16},
+    stored::{LiveCertificateRow, attestation_id},
 };
 use time::OffsetDateTime;
 
@@ -22,9 +22,10 @@ impl CertStatusStore for PgStore {
         if revoked.is_empty() {
             return Ok(outcome);
         }
-        let hashes: Vec<Vec<u8>> = revoked.iter().map(|r| r.cert.as_bytes().to_vec()).collect();
-        let reasons: Vec<i16> = revoked.iter().map(|r| i16::from(r.reason.code())).collect();
-        let times: Vec<OffsetDateTime> = revoked.iter().map(|r| r.revoked_at).collect();
+        let reports = RevokedCertificate::first_reports(revoked);
+        let hashes: Vec<Vec<u8>> = reports.iter().map(|r| r.cert.as_bytes().to_vec()).collect();
+        let reasons: Vec<i16> = reports.iter().map(|r| i16::from(r.reason.code())).collect();
+        let times: Vec<OffsetDateTime> = reports.iter().map(|r| r.revoked_at).collect();
         let mut tx = self.pool.begin().await.map_err(db)?;
         // Mark the known ones revoked (the first report wins), in hash order so concurrent
         // calls lock rows in the same order.
@@ -54,10 +55,8 @@ impl CertStatusStore for PgStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        let distinct: std::collections::BTreeSet<&[u8]> =
-            hashes.iter().map(Vec::as_slice).collect();
         outcome.known = known.len() as u64;
-        outcome.unknown = distinct.len() as u64 - outcome.known;
+        outcome.unknown = reports.len() as u64 - outcome.known;
         outcome.newly_revoked = known.iter().filter(|k| k.fresh).count() as u64;
         let ids: Vec<i64> = known.iter().map(|k| k.id).collect();
         let superseded: Vec<i64> = known
@@ -80,10 +79,8 @@ impl CertStatusStore for PgStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        outcome.moved = moved
-            .iter()
-            .map(|id| Ok(AttestationId::from_bytes(id16(id, "attestation id")?)))
-            .collect::<Result<_, StoreError>>()?;
+        outcome.moved =
+            moved.iter().map(|id| attestation_id(id)).collect::<Result<_, StoreError>>()?;
         // Everything else that is still live on those certificates is revoked.
         let live = sqlx::query!(
             r#"SELECT a.id, c.revocation_reason AS "reason!"
@@ -181,12 +178,8 @@ impl CertStatusStore for PgStore {
         .map_err(db)?;
         rows.into_iter()
             .map(|r| {
-                Ok(LiveCertificate {
-                    id: r.id,
-                    cert: CertHash::from_slice(&r.cert_hash)
-                        .ok_or_else(|| corrupt("certificate hash"))?,
-                    sealed: r.sealed.map(SealedCert::from_bytes),
-                })
+                LiveCertificateRow { id: r.id, cert_hash: r.cert_hash, sealed: r.sealed }
+                    .into_live()
             })
             .collect()
     }

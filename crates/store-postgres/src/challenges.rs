@@ -5,14 +5,11 @@ use honnin_core::{
     Challenge, ChallengeId, Purpose, StoreError,
     challenge::Audience,
     store::ChallengeStore,
-    stored::{self},
+    stored::{self, UnconsumedRow, not_consumed, to_i64},
 };
 use time::OffsetDateTime;
 
-use crate::{
-    PgStore,
-    error::{db, u64_to_i64},
-};
+use crate::{PgStore, error::db};
 
 #[async_trait]
 impl ChallengeStore for PgStore {
@@ -29,7 +26,7 @@ impl ChallengeStore for PgStore {
             c.nonce.as_bytes().as_slice(),
             c.issued_at,
             c.expires_at,
-            u64_to_i64(c.chain_id, "chain id above 2^63")?,
+            to_i64(c.chain_id, "chain id above 2^63")?,
             c.registry.as_slice(),
             c.domain.as_str(),
         )
@@ -74,12 +71,10 @@ impl ChallengeStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        Err(match row {
-            None => StoreError::ChallengeNotFound,
-            Some(r) if r.purpose != purpose.as_str() => StoreError::ChallengePurposeMismatch,
-            Some(r) if r.consumed_at.is_some() => StoreError::ChallengeUsed,
-            Some(_) => StoreError::ChallengeExpired,
-        })
+        Err(not_consumed(
+            row.map(|r| UnconsumedRow { purpose: r.purpose, consumed: r.consumed_at.is_some() }),
+            purpose,
+        ))
     }
 
     async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {

@@ -19,8 +19,3 @@ pub(crate) fn is_deadlock(e: &StoreError) -> bool {
         .and_then(|d| d.code())
         .is_some_and(|code| code == "40P01" || code == "40001")
 }
-
-/// A `u64` for a `bigint` column; `what` names it when it does not fit.
-pub(crate) fn u64_to_i64(v: u64, what: &'static str) -> Result<i64, StoreError> {
-    i64::try_from(v).map_err(|_| StoreError::Corrupt { what })
-}

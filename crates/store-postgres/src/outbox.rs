@@ -2,13 +2,15 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    B256, OutboxId, OutboxItem, StoreError, store::OutboxStore, stored::all_updated,
+    B256, OutboxId, OutboxItem, StoreError,
+    store::OutboxStore,
+    stored::{all_updated, to_i64},
 };
 use time::{Duration, OffsetDateTime};
 
 use crate::{
     PgStore,
-    error::{db, u64_to_i64},
+    error::db,
     rows::{OutboxRow, sorted_items},
 };
 
@@ -102,7 +104,7 @@ impl OutboxStore for PgStore {
     ) -> Result<(), StoreError> {
         let asked = ids;
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
-        let block = u64_to_i64(block_number, "block number above 2^63")?;
+        let block = to_i64(block_number, "block number above 2^63")?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let updated = sqlx::query_scalar!(
             r#"UPDATE outbox SET state = 'confirmed', tx_hash = $2, block_number = $3,

@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Address, AtLimit, Attestation, AttestationId, AttestationReceipt, AttestationStatus,
-    ChallengeId, NewAttestation, Policy, Recorded, RequestDigest, RevocationReason, StoreError,
+    Address, Attestation, AttestationId, AttestationReceipt, ChallengeId, NewAttestation, Policy,
+    Recorded, RequestDigest, RevocationReason, StoreError,
     store::AttestationStore,
-    stored::{self, address, corrupt, id16},
+    stored::{self, AnswerRow, ChallengeAnswer, corrupt},
 };
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
@@ -34,13 +34,13 @@ pub(crate) fn unique_violation(e: sqlx::Error) -> StoreError {
     db(e)
 }
 
-/// The receipt for the attestation answering a challenge, if its digest matches.
-pub(crate) async fn receipt_for_challenge(
+/// Who answered a challenge, for a request with `digest` (the rule is `honnin_core::stored`'s).
+pub(crate) async fn challenge_answer(
     conn: &mut SqliteConnection,
     challenge: &ChallengeId,
     digest: &RequestDigest,
     now: OffsetDateTime,
-) -> Result<Option<Result<AttestationReceipt, ()>>, StoreError> {
+) -> Result<ChallengeAnswer, StoreError> {
     let challenge = challenge.as_bytes().as_slice();
     let row = sqlx::query!(
         r#"SELECT id, wallet, status, expires_at, request_digest
@@ -50,21 +50,18 @@ pub(crate) async fn receipt_for_challenge(
     .fetch_optional(conn)
     .await
     .map_err(db)?;
-    let Some(row) = row else { return Ok(None) };
-    if row.request_digest.as_deref() != Some(digest.as_bytes().as_slice()) {
-        return Ok(Some(Err(())));
-    }
-    let status: AttestationStatus =
-        row.status.parse().map_err(|_| corrupt("attestation status"))?;
-    let expires_at = time_of(row.expires_at)?;
-    let status =
-        if status.is_live() && expires_at <= now { AttestationStatus::Expired } else { status };
-    Ok(Some(Ok(AttestationReceipt {
-        attestation_id: AttestationId::from_bytes(id16(&row.id, "attestation id")?),
-        wallet: address(&row.wallet)?,
-        status,
-        expires_at,
-    })))
+    let row = row
+        .map(|r| {
+            Ok::<_, StoreError>(AnswerRow {
+                id: r.id,
+                wallet: r.wallet,
+                status: r.status,
+                expires_at: time_of(r.expires_at)?,
+                request_digest: r.request_digest,
+            })
+        })
+        .transpose()?;
+    ChallengeAnswer::from_row(row, digest, now)
 }
 
 /// Marks lapsed live attestations of a wallet or a person expired and cancels their unsent
@@ -137,10 +134,9 @@ pub(crate) async fn record_in_tx(
     let cert_hash = new.cert.as_bytes().as_slice();
 
     // 1. A re-sent request answers with the original attestation.
-    match receipt_for_challenge(&mut *tx, &new.challenge_id, &new.request_digest, now_t).await? {
-        Some(Ok(receipt)) => return Ok(Recorded { receipt, replayed: true, rotated: vec![] }),
-        Some(Err(())) => return Err(StoreError::ChallengeAlreadyAnswered),
-        None => {}
+    let answer = challenge_answer(&mut *tx, &new.challenge_id, &new.request_digest, now_t).await?;
+    if let Some(recorded) = answer.recorded() {
+        return recorded;
     }
 
     // 2. The person: through the certificate if it is known (renewal links point a new
@@ -231,22 +227,10 @@ pub(crate) async fn record_in_tx(
     .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
-    let limit = policy.max_active_wallets.get() as usize;
     let mut rotated = Vec::new();
-    if live.len() >= limit {
-        match policy.at_limit {
-            AtLimit::Refuse => {
-                return Err(StoreError::WalletLimitReached {
-                    limit: policy.max_active_wallets.get(),
-                });
-            }
-            AtLimit::Rotate => {
-                for old in &live[..live.len() + 1 - limit] {
-                    rotate_out(&mut *tx, &old.id, now).await?;
-                    rotated.push(stored::rotated(&old.id, &old.wallet)?);
-                }
-            }
-        }
+    for old in &live[..policy.make_room(live.len())?] {
+        rotate_out(&mut *tx, &old.id, now).await?;
+        rotated.push(stored::rotated(&old.id, &old.wallet)?);
     }
 
     // 5. The attestation and its outbox item.
@@ -296,16 +280,7 @@ pub(crate) async fn record_in_tx(
     .await
     .map_err(db)?;
 
-    Ok(Recorded {
-        receipt: AttestationReceipt {
-            attestation_id: new.id,
-            wallet: new.wallet,
-            status: AttestationStatus::Pending,
-            expires_at: new.expires_at,
-        },
-        replayed: false,
-        rotated,
-    })
+    Ok(Recorded::new(new, rotated))
 }
 
 #[async_trait]
@@ -331,7 +306,7 @@ impl AttestationStore for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<Option<AttestationReceipt>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        Ok(receipt_for_challenge(&mut conn, challenge, digest, now).await?.and_then(Result::ok))
+        Ok(challenge_answer(&mut conn, challenge, digest, now).await?.replayed())
     }
 
     async fn attestation(&self, id: &AttestationId) -> Result<Option<Attestation>, StoreError> {

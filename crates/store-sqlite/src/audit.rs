@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use honnin_core::{
     AuditQuery, AuditRecord, B256, NewAuditEvent, StoreError,
-    audit::{chain_hash, unix_micros},
+    audit::{chain_after, unix_micros},
     store::AuditStore,
-    stored::{self, corrupt},
+    stored::{self, to_i64},
 };
 
 use crate::{SqliteStore, error::db, rows::AuditRow};
@@ -23,16 +23,15 @@ impl AuditStore for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-        let mut seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
-        let mut prev = stored::b256(&head.hash)?;
-        for event in events {
-            seq += 1;
-            let hash = chain_hash(&prev, seq, event);
-            let row_seq = i64::try_from(seq).map_err(|_| corrupt("audit seq above 2^63"))?;
+        let head = stored::audit_head(head.seq, &head.hash)?;
+        let records = chain_after(head, events);
+        for record in &records {
+            let event = &record.event;
+            let row_seq = to_i64(record.seq, "audit seq above 2^63")?;
             let at = unix_micros(event.at);
             let kind = event.kind.as_str();
             let attestation = event.attestation_id.as_ref().map(|a| a.as_bytes().as_slice());
-            let (prev_bytes, hash_bytes) = (prev.as_slice(), hash.as_slice());
+            let (prev_bytes, hash_bytes) = (record.prev_hash.as_slice(), record.hash.as_slice());
             sqlx::query!(
                 r#"INSERT INTO audit_log
                      (seq, at, kind, code, attestation_id, request_id, client, api_key_id,
@@ -52,9 +51,9 @@ impl AuditStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-            prev = hash;
         }
-        let head_seq = i64::try_from(seq).map_err(|_| corrupt("audit seq above 2^63"))?;
+        let (seq, prev) = records.last().map_or(head, |r| (r.seq, r.hash));
+        let head_seq = to_i64(seq, "audit seq above 2^63")?;
         let head_hash = prev.as_slice();
         sqlx::query!(
             r#"UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1"#,
@@ -74,7 +73,7 @@ impl AuditStore for SqliteStore {
             serde_json::Value::from(query.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())
                 .to_string();
         let after = match query.after_seq {
-            Some(seq) => i64::try_from(seq).map_err(|_| corrupt("audit cursor above 2^63"))?,
+            Some(seq) => to_i64(seq, "audit cursor above 2^63")?,
             None => 0,
         };
         let from = query.from.map(unix_micros);
@@ -108,7 +107,6 @@ impl AuditStore for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db)?;
-        let seq = u64::try_from(head.seq).map_err(|_| corrupt("audit head seq"))?;
-        Ok((seq > 0).then(|| stored::b256(&head.hash)).transpose()?.map(|hash| (seq, hash)))
+        stored::audit_head_if_any(head.seq, &head.hash)
     }
 }

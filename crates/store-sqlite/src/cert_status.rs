@@ -1,13 +1,11 @@
 //! Certificate revocations, renewal links and the live certificates of an OCSP re-check.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use honnin_core::{
-    AttestationId, CertHash, CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink,
-    RevocationReason, RevokedCertificate, SealedCert, StoreError,
+    CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink, RevocationReason,
+    RevokedCertificate, StoreError,
     store::CertStatusStore,
-    stored::{corrupt, id16},
+    stored::{LiveCertificateRow, attestation_id},
 };
 use time::OffsetDateTime;
 
@@ -25,22 +23,13 @@ impl CertStatusStore for SqliteStore {
             return Ok(outcome);
         }
         // The first report of each certificate wins.
-        let mut reports: BTreeMap<&[u8], &RevokedCertificate> = BTreeMap::new();
-        for r in revoked {
-            reports
-                .entry(r.cert.as_bytes().as_slice())
-                .and_modify(|seen| {
-                    if r.revoked_at < seen.revoked_at {
-                        *seen = r;
-                    }
-                })
-                .or_insert(r);
-        }
+        let reports = RevokedCertificate::first_reports(revoked);
         let now = secs(now_t);
         let superseded = i64::from(RevocationReason::Superseded.code());
         let turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
-        for (hash, report) in reports {
+        for report in &reports {
+            let hash = report.cert.as_bytes().as_slice();
             let cert = sqlx::query!(
                 r#"SELECT id AS "id!", revoked_at, revocation_reason FROM certificates
                    WHERE cert_hash = ?1"#,
@@ -92,7 +81,7 @@ impl CertStatusStore for SqliteStore {
                 .await
                 .map_err(db)?;
                 for id in moved {
-                    outcome.moved.push(AttestationId::from_bytes(id16(&id, "attestation id")?));
+                    outcome.moved.push(attestation_id(&id)?);
                 }
             }
             let live = sqlx::query_scalar!(
@@ -203,12 +192,8 @@ impl CertStatusStore for SqliteStore {
         .map_err(db)?;
         rows.into_iter()
             .map(|r| {
-                Ok(LiveCertificate {
-                    id: r.id,
-                    cert: CertHash::from_slice(&r.cert_hash)
-                        .ok_or_else(|| corrupt("certificate hash"))?,
-                    sealed: r.sealed.map(SealedCert::from_bytes),
-                })
+                LiveCertificateRow { id: r.id, cert_hash: r.cert_hash, sealed: r.sealed }
+                    .into_live()
             })
             .collect()
     }

@@ -2,8 +2,10 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Challenge, ChallengeId, Purpose, StoreError, challenge::Audience, store::ChallengeStore,
-    stored::corrupt,
+    Challenge, ChallengeId, Purpose, StoreError,
+    challenge::Audience,
+    store::ChallengeStore,
+    stored::{UnconsumedRow, not_consumed, to_i64},
 };
 use time::OffsetDateTime;
 
@@ -23,7 +25,7 @@ impl ChallengeStore for SqliteStore {
         let nonce = c.nonce.as_bytes().as_slice();
         let issued_at = secs(c.issued_at);
         let expires_at = secs(c.expires_at);
-        let chain_id = i64::try_from(c.chain_id).map_err(|_| corrupt("chain id above 2^63"))?;
+        let chain_id = to_i64(c.chain_id, "chain id above 2^63")?;
         let registry = c.registry.as_slice();
         let domain = c.domain.as_str();
         let turn = self.write_turn().await;
@@ -62,7 +64,7 @@ impl ChallengeStore for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<Challenge, StoreError> {
         let id = id.as_bytes().as_slice();
-        let purpose = purpose.as_str();
+        let purpose_name = purpose.as_str();
         let now = secs(now);
         // One statement, so one atomic write: exactly one of any number of racers matches.
         let turn = self.write_turn().await;
@@ -74,7 +76,7 @@ impl ChallengeStore for SqliteStore {
                          nonce AS "nonce!", issued_at AS "issued_at!", expires_at AS "expires_at!",
                          chain_id AS "chain_id!", registry AS "registry!", domain AS "domain!""#,
             id,
-            purpose,
+            purpose_name,
             now,
         )
         .fetch_optional(&self.pool)
@@ -91,12 +93,10 @@ impl ChallengeStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        Err(match row {
-            None => StoreError::ChallengeNotFound,
-            Some(r) if r.purpose != purpose => StoreError::ChallengePurposeMismatch,
-            Some(r) if r.consumed_at.is_some() => StoreError::ChallengeUsed,
-            Some(_) => StoreError::ChallengeExpired,
-        })
+        Err(not_consumed(
+            row.map(|r| UnconsumedRow { purpose: r.purpose, consumed: r.consumed_at.is_some() }),
+            purpose,
+        ))
     }
 
     async fn purge_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {

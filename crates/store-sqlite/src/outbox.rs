@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use honnin_core::{
     B256, OutboxId, OutboxItem, StoreError,
     store::OutboxStore,
-    stored::{all_updated, corrupt},
+    stored::{all_updated, to_i64},
 };
 use time::{Duration, OffsetDateTime};
 
@@ -117,7 +117,7 @@ impl OutboxStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let list = id_list(ids);
         let hash = tx_hash.as_slice();
-        let block = i64::try_from(block_number).map_err(|_| corrupt("block number above 2^63"))?;
+        let block = to_i64(block_number, "block number above 2^63")?;
         let now = secs(now);
         let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;

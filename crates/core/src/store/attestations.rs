@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Attestation, AttestationId, AttestationReceipt, ChallengeId, NewAttestation, Policy,
-    RequestDigest, StoreError,
+    Attestation, AttestationId, AttestationReceipt, AttestationStatus, ChallengeId, NewAttestation,
+    Policy, RequestDigest, StoreError,
 };
 
 /// What [`AttestationStore::record_attestation`] did.
@@ -18,6 +18,22 @@ pub struct Recorded {
     pub replayed: bool,
     /// Attestations the rotate policy revoked to make room (empty otherwise).
     pub rotated: Vec<Rotated>,
+}
+
+impl Recorded {
+    /// What recording `attestation` answers: it is pending, and `rotated` made room for it.
+    pub fn new(attestation: &NewAttestation, rotated: Vec<Rotated>) -> Self {
+        Self {
+            receipt: AttestationReceipt {
+                attestation_id: attestation.id,
+                wallet: attestation.wallet,
+                status: AttestationStatus::Pending,
+                expires_at: attestation.expires_at,
+            },
+            replayed: false,
+            rotated,
+        }
+    }
 }
 
 /// An attestation revoked by rotation.

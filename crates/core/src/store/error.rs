@@ -48,6 +48,13 @@ pub enum StoreError {
     /// Nobody to erase: no certificate or pseudonym matches.
     #[error("person not found")]
     PersonNotFound,
+    /// Other instances kept moving the audit log's head: an append re-read it `attempts` times
+    /// without once finding it where it had chained its rows.
+    #[error("the audit head moved {attempts} times during one append")]
+    AuditHeadContended {
+        /// How often the append chained its rows again.
+        attempts: u32,
+    },
     /// The audit log's writer is not running (its future was not spawned, or it stopped).
     #[error("audit log writer stopped")]
     AuditLogClosed,
