@@ -468,7 +468,7 @@ impl ChainWriter {
             if stopping(stop) {
                 return None;
             }
-            match self.store.try_lease(LeaseName::CHAIN_WRITER).await {
+            match self.store.try_lease(LeaseName::CHAIN_WRITER, now()).await {
                 Ok(Some(lease)) => return Some(lease),
                 Ok(None) => tracing::debug!(target: TARGET, "another instance holds the lease"),
                 Err(e) => tracing::warn!(target: TARGET, error = %e, "could not ask for the lease"),
@@ -577,8 +577,10 @@ impl ChainWriter {
                         Flow::Backoff(delay) => now() + to_offset(delay),
                         _ => now(),
                     };
-                    if let Err(e) =
-                        self.store.mark_retry(&ids, "not sent: writer interrupted", retry_at).await
+                    if let Err(e) = self
+                        .store
+                        .mark_retry(&ids, "not sent: writer interrupted", retry_at, now())
+                        .await
                     {
                         tracing::warn!(target: TARGET, error = %e, "could not put back unsent items; they return when their claim runs out");
                     }
@@ -648,7 +650,9 @@ impl ChainWriter {
             };
             if !held(lease).await {
                 let ids = batch.ids();
-                if let Err(e) = self.store.mark_retry(&ids, "not sent: lease lost", now()).await {
+                if let Err(e) =
+                    self.store.mark_retry(&ids, "not sent: lease lost", now(), now()).await
+                {
                     tracing::warn!(target: TARGET, error = %e, "could not put back unsent items");
                 }
                 return Flow::LostLease;
@@ -929,7 +933,7 @@ impl ChainWriter {
     /// Puts the batch back due after `delay`.
     async fn retry(&self, batch: &Batch, why: &str, delay: Duration) {
         let ids = batch.ids();
-        match self.store.mark_retry(&ids, why, now() + to_offset(delay)).await {
+        match self.store.mark_retry(&ids, why, now() + to_offset(delay), now()).await {
             Ok(()) => self.metrics.item_outcome(batch.kind, "retried", ids.len() as u64),
             Err(e) => {
                 tracing::warn!(target: TARGET, error = %e, "could not put items back; they return when their claim runs out")
@@ -956,7 +960,7 @@ impl ChainWriter {
         }
         let ids: Vec<OutboxId> = items.iter().map(|i| i.id).collect();
         tracing::error!(target: TARGET, ?ids, why, "giving up on outbox items");
-        match self.store.mark_failed(&ids, why).await {
+        match self.store.mark_failed(&ids, why, now()).await {
             Ok(()) => {
                 for item in &items {
                     self.metrics.item_outcome(item.action.kind(), "failed", 1);
@@ -974,7 +978,7 @@ impl ChainWriter {
 
 /// Whether the lease is still held; a failure to ask counts as lost.
 async fn held(lease: &mut dyn Lease) -> bool {
-    match lease.is_held().await {
+    match lease.is_held(now()).await {
         Ok(held) => held,
         Err(e) => {
             tracing::warn!(target: TARGET, error = %e, "could not check the lease");

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use honnin_core::{Lease, LeaseName, StoreError, store::LeaseStore};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection};
+use time::OffsetDateTime;
 
 use crate::{PgStore, error::db};
 
@@ -17,7 +18,11 @@ pub(crate) fn lease_key(name: LeaseName) -> i64 {
 
 #[async_trait]
 impl LeaseStore for PgStore {
-    async fn try_lease(&self, name: LeaseName) -> Result<Option<Box<dyn Lease>>, StoreError> {
+    async fn try_lease(
+        &self,
+        name: LeaseName,
+        _now: OffsetDateTime,
+    ) -> Result<Option<Box<dyn Lease>>, StoreError> {
         // A dedicated connection: the lock lives as long as this session, never in the pool.
         let mut conn = PgConnection::connect_with(&self.connect_options).await.map_err(db)?;
         let key = lease_key(name);
@@ -49,7 +54,7 @@ impl Lease for PgLease {
         self.name
     }
 
-    async fn is_held(&mut self) -> Result<bool, StoreError> {
+    async fn is_held(&mut self, _now: OffsetDateTime) -> Result<bool, StoreError> {
         let Some(conn) = self.conn.as_mut() else { return Ok(false) };
         // The lock lives exactly as long as the session: a live session still holds it.
         let held = sqlx::query_scalar!(

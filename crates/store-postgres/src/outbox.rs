@@ -142,18 +142,20 @@ impl OutboxStore for PgStore {
         ids: &[OutboxId],
         error: &str,
         retry_at: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let asked = ids;
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         let mut tx = self.pool.begin().await.map_err(db)?;
         let updated = sqlx::query_scalar!(
             r#"UPDATE outbox SET state = 'pending', next_attempt_at = $2, claimed_until = NULL,
-                      tx_hash = NULL, last_error = $3, updated_at = now()
+                      tx_hash = NULL, last_error = $3, updated_at = $4
                WHERE id = ANY($1) AND state IN ('claimed', 'sent')
                RETURNING id"#,
             &ids,
             retry_at,
             error,
+            now,
         )
         .fetch_all(&mut *tx)
         .await
@@ -162,11 +164,12 @@ impl OutboxStore for PgStore {
         // Sending no longer writes attestation rows (since the release with migration 0005);
         // this clears the hash that a batch sent by an older version put on them.
         sqlx::query!(
-            r#"UPDATE attestations a SET tx_hash = NULL, updated_at = now()
+            r#"UPDATE attestations a SET tx_hash = NULL, updated_at = $2
                FROM outbox o
                WHERE o.id = ANY($1) AND o.kind = 'attest' AND a.id = o.attestation_id
                  AND a.status = 'pending'"#,
             &ids,
+            now,
         )
         .execute(&mut *tx)
         .await
@@ -174,16 +177,22 @@ impl OutboxStore for PgStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn mark_failed(&self, ids: &[OutboxId], error: &str) -> Result<(), StoreError> {
+    async fn mark_failed(
+        &self,
+        ids: &[OutboxId],
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let asked = ids;
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         let updated = sqlx::query_scalar!(
             r#"UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $2,
-                      updated_at = now()
+                      updated_at = $3
                WHERE id = ANY($1) AND state IN ('pending', 'claimed', 'sent')
                RETURNING id"#,
             &ids,
             error,
+            now,
         )
         .fetch_all(&self.pool)
         .await

@@ -12,11 +12,15 @@ pub const LEASE_TTL: Duration = Duration::seconds(30);
 
 #[async_trait]
 impl LeaseStore for SqliteStore {
-    async fn try_lease(&self, name: LeaseName) -> Result<Option<Box<dyn Lease>>, StoreError> {
+    async fn try_lease(
+        &self,
+        name: LeaseName,
+        now: OffsetDateTime,
+    ) -> Result<Option<Box<dyn Lease>>, StoreError> {
         let mut holder = [0u8; 16];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut holder);
         let lease = SqliteLease { name, holder, pool: self.pool.clone(), released: false };
-        if lease.take_or_extend(true).await? {
+        if lease.take_or_extend(true, now).await? {
             tracing::info!(target: "honnin::store", lease = %name, "lease acquired");
             Ok(Some(Box::new(lease)))
         } else {
@@ -36,8 +40,7 @@ pub(crate) struct SqliteLease {
 
 impl SqliteLease {
     /// Takes the lease (if free or lapsed, when `take`) or extends it (if ours).
-    async fn take_or_extend(&self, take: bool) -> Result<bool, StoreError> {
-        let now = OffsetDateTime::now_utc();
+    async fn take_or_extend(&self, take: bool, now: OffsetDateTime) -> Result<bool, StoreError> {
         let until = secs(now + LEASE_TTL);
         let now = secs(now);
         let name = self.name.0;
@@ -87,11 +90,11 @@ impl Lease for SqliteLease {
         self.name
     }
 
-    async fn is_held(&mut self) -> Result<bool, StoreError> {
+    async fn is_held(&mut self, now: OffsetDateTime) -> Result<bool, StoreError> {
         if self.released {
             return Ok(false);
         }
-        self.take_or_extend(false).await
+        self.take_or_extend(false, now).await
     }
 
     async fn release(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -157,10 +157,11 @@ impl OutboxStore for SqliteStore {
         ids: &[OutboxId],
         error: &str,
         retry_at: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let list = id_list(ids);
         let retry_at = secs(retry_at);
-        let now = secs(OffsetDateTime::now_utc());
+        let now = secs(now);
         let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query_scalar!(
@@ -191,9 +192,14 @@ impl OutboxStore for SqliteStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn mark_failed(&self, ids: &[OutboxId], error: &str) -> Result<(), StoreError> {
+    async fn mark_failed(
+        &self,
+        ids: &[OutboxId],
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let list = id_list(ids);
-        let now = secs(OffsetDateTime::now_utc());
+        let now = secs(now);
         let turn = self.write_turn().await;
         let updated = sqlx::query_scalar!(
             r#"UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = ?2,

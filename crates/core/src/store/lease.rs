@@ -3,6 +3,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 use crate::StoreError;
 
@@ -33,8 +34,9 @@ pub trait Lease: Send + Sync + fmt::Debug {
     fn name(&self) -> LeaseName;
 
     /// Whether the lease is still held (checks the connection, or extends a timed lease).
-    /// Call it before each unit of exclusive work; stop when it answers `false`.
-    async fn is_held(&mut self) -> Result<bool, StoreError>;
+    /// Call it before each unit of exclusive work; stop when it answers `false`. A timed lease
+    /// is extended from `now`.
+    async fn is_held(&mut self, now: OffsetDateTime) -> Result<bool, StoreError>;
 
     /// Releases the lease now.
     async fn release(self: Box<Self>) -> Result<(), StoreError>;
@@ -43,6 +45,11 @@ pub trait Lease: Send + Sync + fmt::Debug {
 /// Where leases are taken.
 #[async_trait]
 pub trait LeaseStore: Send + Sync + fmt::Debug {
-    /// Tries to take the exclusive lease `name`; `None` when another holder has it.
-    async fn try_lease(&self, name: LeaseName) -> Result<Option<Box<dyn Lease>>, StoreError>;
+    /// Tries to take the exclusive lease `name` at `now` (a timed lease lapsed before `now` is
+    /// free); `None` when another holder has it.
+    async fn try_lease(
+        &self,
+        name: LeaseName,
+        now: OffsetDateTime,
+    ) -> Result<Option<Box<dyn Lease>>, StoreError>;
 }

@@ -55,8 +55,14 @@ pub trait OutboxStore: LeaseStore {
         ids: &[OutboxId],
         error: &str,
         retry_at: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
     /// Gives up on items (an operator must look), noting `error`.
-    async fn mark_failed(&self, ids: &[OutboxId], error: &str) -> Result<(), StoreError>;
+    async fn mark_failed(
+        &self,
+        ids: &[OutboxId],
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }
