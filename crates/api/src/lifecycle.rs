@@ -1,7 +1,7 @@
 //! Self-revocation (signed by the wallet) and erasure (proved with the card).
 
 use honnin_core::{
-    AttestationId, ChallengeId, Purpose, RevocationReason, Rotated, WalletSignature, time,
+    AttestationId, AttestationWallet, ChallengeId, Purpose, RevocationReason, WalletSignature, time,
 };
 
 use crate::{
@@ -41,7 +41,7 @@ pub(crate) async fn erase(
     shared: &Shared,
     challenge_id: ChallengeId,
     evidence: CardEvidence,
-) -> Result<Vec<Rotated>> {
+) -> Result<Vec<AttestationWallet>> {
     let state = &shared.state;
     let now = time::now();
     let challenge = state.store.consume_challenge(&challenge_id, Purpose::Erase, now).await?;

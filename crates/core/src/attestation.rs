@@ -283,6 +283,17 @@ impl Attestation {
     }
 }
 
+/// An attestation and its wallet: what the store answers for the attestations a change ended
+/// (rotated out, revoked, expired, erased), so the caller can audit each one and count it per
+/// wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttestationWallet {
+    /// The attestation's id.
+    pub attestation_id: AttestationId,
+    /// Its wallet.
+    pub wallet: Address,
+}
+
 /// The answer to an attestation request (the API's 202 body), and to its re-sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttestationReceipt {

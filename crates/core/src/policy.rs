@@ -62,10 +62,11 @@ pub struct Policy {
 }
 
 impl Default for Policy {
-    /// One wallet per person, refuse at the limit, one year at most.
+    /// [`DEFAULT_MAX_ACTIVE_WALLETS`](Self::DEFAULT_MAX_ACTIVE_WALLETS) per person, refuse at
+    /// the limit, [`DEFAULT_MAX_AGE`](Self::DEFAULT_MAX_AGE) at most.
     fn default() -> Self {
         Self {
-            max_active_wallets: NonZeroU32::MIN,
+            max_active_wallets: Self::DEFAULT_MAX_ACTIVE_WALLETS,
             at_limit: AtLimit::Refuse,
             max_age: Self::DEFAULT_MAX_AGE,
         }
@@ -73,6 +74,9 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// The default number of live attestations per person: 1.
+    pub const DEFAULT_MAX_ACTIVE_WALLETS: NonZeroU32 = NonZeroU32::MIN;
+
     /// The default maximum age: 365 days.
     pub const DEFAULT_MAX_AGE: Duration = Duration::days(365);
 

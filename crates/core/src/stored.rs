@@ -12,9 +12,9 @@ use alloy_primitives::{Address, B256};
 use time::OffsetDateTime;
 
 use crate::{
-    Attestation, AttestationId, AttestationReceipt, AttestationStatus, CertHash, Challenge,
-    ChallengeId, Claims, Level, LiveCertificate, Nonce, OutboxAction, OutboxId, OutboxItem,
-    Purpose, Recorded, RequestDigest, RevocationReason, Rotated, SealedCert, StoreError,
+    Attestation, AttestationId, AttestationReceipt, AttestationStatus, AttestationWallet, CertHash,
+    Challenge, ChallengeId, Claims, Level, LiveCertificate, Nonce, OutboxAction, OutboxId,
+    OutboxItem, Purpose, Recorded, RequestDigest, RevocationReason, SealedCert, StoreError,
     audit::{AuditContext, AuditRecord, NewAuditEvent},
     challenge::{Audience, ServiceDomain},
 };
@@ -39,9 +39,9 @@ pub fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
     <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
 }
 
-/// An attestation id and wallet read back, as a [`Rotated`].
-pub fn rotated(id: &[u8], wallet: &[u8]) -> Result<Rotated, StoreError> {
-    Ok(Rotated {
+/// An attestation id and wallet read back, as an [`AttestationWallet`].
+pub fn attestation_wallet(id: &[u8], wallet: &[u8]) -> Result<AttestationWallet, StoreError> {
+    Ok(AttestationWallet {
         attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
         wallet: address(wallet)?,
     })

@@ -22,7 +22,7 @@
 
 use std::{fmt, path::PathBuf};
 
-use honnin_core::{Pepper, lifecycle::RenewalLink};
+use honnin_core::{Pepper, cert_status::RenewalLink};
 use serde::Deserialize;
 
 use crate::{Error, Result};

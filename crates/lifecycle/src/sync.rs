@@ -6,7 +6,7 @@ use futures::StreamExt as _;
 use honnin_core::{
     AuditContext, AuditEventKind, CertStatusStore, NewAuditEvent, Pepper, RevocationReason,
     audit::AuditLog,
-    lifecycle::{CertRevocationOutcome, LinkOutcome, RevokedCertificate},
+    cert_status::{CertRevocationOutcome, LinkOutcome, RevokedCertificate},
     store::LeaseName,
 };
 use honnin_jpki::{

@@ -5,7 +5,7 @@ use honnin_core::{
     Address, AtLimit, Attestation, AttestationId, AttestationReceipt, ChallengeId, NewAttestation,
     Policy, Recorded, RequestDigest, RevocationReason, StoreError,
     store::AttestationStore,
-    stored::{AnswerRow, ChallengeAnswer, corrupt, rotated},
+    stored::{AnswerRow, ChallengeAnswer, attestation_wallet, corrupt},
 };
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -78,7 +78,7 @@ impl PgStore {
             .rotated_ids
             .iter()
             .zip(&row.rotated_wallets)
-            .map(|(id, wallet)| rotated(id, wallet))
+            .map(|(id, wallet)| attestation_wallet(id, wallet))
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Recorded::new(new, rotated))
     }

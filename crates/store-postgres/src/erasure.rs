@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    CertHash, PersonPseudonym, RevocationReason, Rotated, StoreError, store::ErasureStore,
+    AttestationWallet, CertHash, PersonPseudonym, RevocationReason, StoreError, store::ErasureStore,
 };
 use time::OffsetDateTime;
 
@@ -15,7 +15,7 @@ impl ErasureStore for PgStore {
         cert: &CertHash,
         pseudonym: &PersonPseudonym,
         now: OffsetDateTime,
-    ) -> Result<Vec<Rotated>, StoreError> {
+    ) -> Result<Vec<AttestationWallet>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let person = sqlx::query_scalar!(
             r#"SELECT p.id AS "id!" FROM persons p

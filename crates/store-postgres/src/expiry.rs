@@ -1,7 +1,7 @@
 //! Expiring lapsed attestations.
 
 use async_trait::async_trait;
-use honnin_core::{Rotated, StoreError, store::ExpiryStore, stored::rotated};
+use honnin_core::{AttestationWallet, StoreError, store::ExpiryStore, stored::attestation_wallet};
 use time::OffsetDateTime;
 
 use crate::{PgStore, error::db};
@@ -12,7 +12,7 @@ impl ExpiryStore for PgStore {
         &self,
         now: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<Rotated>, StoreError> {
+    ) -> Result<Vec<AttestationWallet>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows = sqlx::query!(
             r#"UPDATE attestations a SET status = 'expired', updated_at = $1
@@ -40,6 +40,6 @@ impl ExpiryStore for PgStore {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
-        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+        rows.into_iter().map(|r| attestation_wallet(&r.id, &r.wallet)).collect()
     }
 }

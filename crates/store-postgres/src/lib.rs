@@ -70,16 +70,18 @@ use error::db;
 /// Pool limits for [`PgStore::connect`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgOptions {
-    /// Most connections the pool opens (default 16).
+    /// Most connections the pool opens (default [`Self::DEFAULT_MAX_CONNECTIONS`]).
     pub max_connections: u32,
-    /// Connections kept open when idle (default 1).
+    /// Connections kept open when idle (default [`Self::DEFAULT_MIN_CONNECTIONS`]).
     pub min_connections: u32,
     /// How long a caller waits for a free connection before [`StoreError::PoolTimedOut`]
-    /// (default 5 s).
+    /// (default [`Self::DEFAULT_ACQUIRE_TIMEOUT`]).
     pub acquire_timeout: StdDuration,
-    /// Idle connections above the minimum close after this (default 10 min).
+    /// Idle connections above the minimum close after this (default
+    /// [`Self::DEFAULT_IDLE_TIMEOUT`]).
     pub idle_timeout: StdDuration,
-    /// Per-statement timeout set on every connection (default 30 s).
+    /// Per-statement timeout set on every connection (default
+    /// [`Self::DEFAULT_STATEMENT_TIMEOUT`]).
     pub statement_timeout: StdDuration,
     /// Plan without sequential scans (`enable_seqscan = off`), for a pool that serves the
     /// chain writer: its queries touch a few hundred rows by id or open state, and on a queue
@@ -89,14 +91,27 @@ pub struct PgOptions {
     pub index_scans_only: bool,
 }
 
+impl PgOptions {
+    /// The default [`max_connections`](Self::max_connections): 16.
+    pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+    /// The default [`min_connections`](Self::min_connections): 1.
+    pub const DEFAULT_MIN_CONNECTIONS: u32 = 1;
+    /// The default [`acquire_timeout`](Self::acquire_timeout): 5 s.
+    pub const DEFAULT_ACQUIRE_TIMEOUT: StdDuration = StdDuration::from_secs(5);
+    /// The default [`idle_timeout`](Self::idle_timeout): 10 min.
+    pub const DEFAULT_IDLE_TIMEOUT: StdDuration = StdDuration::from_secs(600);
+    /// The default [`statement_timeout`](Self::statement_timeout): 30 s.
+    pub const DEFAULT_STATEMENT_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+}
+
 impl Default for PgOptions {
     fn default() -> Self {
         Self {
-            max_connections: 16,
-            min_connections: 1,
-            acquire_timeout: StdDuration::from_secs(5),
-            idle_timeout: StdDuration::from_secs(600),
-            statement_timeout: StdDuration::from_secs(30),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            min_connections: Self::DEFAULT_MIN_CONNECTIONS,
+            acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+            statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
             index_scans_only: false,
         }
     }

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Address, AttestationId, RevocationReason, Rotated, StoreError, store::RevocationStore,
-    stored::rotated,
+    Address, AttestationId, AttestationWallet, RevocationReason, StoreError,
+    store::RevocationStore, stored::attestation_wallet,
 };
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
@@ -43,7 +43,7 @@ pub(crate) async fn revoke_attestations(
     ids: &[Vec<u8>],
     reasons: &[i16],
     now: OffsetDateTime,
-) -> Result<Vec<Rotated>, StoreError> {
+) -> Result<Vec<AttestationWallet>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -96,5 +96,5 @@ pub(crate) async fn revoke_attestations(
     }
     let mut rows = rows;
     rows.sort_by_key(|r| r.n);
-    rows.iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+    rows.iter().map(|r| attestation_wallet(&r.id, &r.wallet)).collect()
 }

@@ -230,7 +230,7 @@ pub(crate) async fn record_in_tx(
     let mut rotated = Vec::new();
     for old in &live[..policy.make_room(live.len())?] {
         rotate_out(&mut *tx, &old.id, now).await?;
-        rotated.push(stored::rotated(&old.id, &old.wallet)?);
+        rotated.push(stored::attestation_wallet(&old.id, &old.wallet)?);
     }
 
     // 5. The attestation and its outbox item.

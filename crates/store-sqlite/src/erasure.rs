@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    CertHash, PersonPseudonym, RevocationReason, Rotated, StoreError, store::ErasureStore,
+    AttestationWallet, CertHash, PersonPseudonym, RevocationReason, StoreError, store::ErasureStore,
 };
 use time::OffsetDateTime;
 
@@ -15,7 +15,7 @@ impl ErasureStore for SqliteStore {
         cert: &CertHash,
         pseudonym: &PersonPseudonym,
         now_t: OffsetDateTime,
-    ) -> Result<Vec<Rotated>, StoreError> {
+    ) -> Result<Vec<AttestationWallet>, StoreError> {
         let now = secs(now_t);
         let cert = cert.as_bytes().as_slice();
         let pseudonym = pseudonym.as_bytes().as_slice();

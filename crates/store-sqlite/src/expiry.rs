@@ -1,7 +1,7 @@
 //! Expiring lapsed attestations.
 
 use async_trait::async_trait;
-use honnin_core::{Rotated, StoreError, store::ExpiryStore, stored::rotated};
+use honnin_core::{AttestationWallet, StoreError, store::ExpiryStore, stored::attestation_wallet};
 use time::OffsetDateTime;
 
 use crate::{SqliteStore, error::db, rows::secs};
@@ -12,7 +12,7 @@ impl ExpiryStore for SqliteStore {
         &self,
         now_t: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<Rotated>, StoreError> {
+    ) -> Result<Vec<AttestationWallet>, StoreError> {
         let now = secs(now_t);
         let limit = i64::from(limit);
         let turn = self.write_turn().await;
@@ -44,6 +44,6 @@ impl ExpiryStore for SqliteStore {
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
         drop(turn);
-        rows.into_iter().map(|r| rotated(&r.id, &r.wallet)).collect()
+        rows.into_iter().map(|r| attestation_wallet(&r.id, &r.wallet)).collect()
     }
 }

@@ -70,22 +70,33 @@ use error::db;
 /// Pool limits for [`SqliteStore::connect`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteOptions {
-    /// Most connections the pool opens (default 8; always 1 for an in-memory database).
+    /// Most connections the pool opens (default [`Self::DEFAULT_MAX_CONNECTIONS`]; always 1 for
+    /// an in-memory database).
     /// Readers run in parallel in WAL mode; writers take turns.
     pub max_connections: u32,
     /// How long a caller waits for a free connection before [`StoreError::PoolTimedOut`]
-    /// (default 5 s).
+    /// (default [`Self::DEFAULT_ACQUIRE_TIMEOUT`]).
     pub acquire_timeout: StdDuration,
-    /// How long a writer waits for the write lock before failing (default 10 s).
+    /// How long a writer waits for the write lock before failing (default
+    /// [`Self::DEFAULT_BUSY_TIMEOUT`]).
     pub busy_timeout: StdDuration,
+}
+
+impl SqliteOptions {
+    /// The default [`max_connections`](Self::max_connections): 8.
+    pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+    /// The default [`acquire_timeout`](Self::acquire_timeout): 5 s.
+    pub const DEFAULT_ACQUIRE_TIMEOUT: StdDuration = StdDuration::from_secs(5);
+    /// The default [`busy_timeout`](Self::busy_timeout): 10 s.
+    pub const DEFAULT_BUSY_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
         Self {
-            max_connections: 8,
-            acquire_timeout: StdDuration::from_secs(5),
-            busy_timeout: StdDuration::from_secs(10),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
+            busy_timeout: Self::DEFAULT_BUSY_TIMEOUT,
         }
     }
 }

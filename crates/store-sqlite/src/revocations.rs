@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Address, AttestationId, RevocationReason, Rotated, StoreError, store::RevocationStore,
-    stored::rotated,
+    Address, AttestationId, AttestationWallet, RevocationReason, StoreError,
+    store::RevocationStore, stored::attestation_wallet,
 };
 use sqlx::SqliteConnection;
 use time::OffsetDateTime;
@@ -46,7 +46,7 @@ pub(crate) async fn revoke_one(
     id: &[u8],
     reason: i64,
     now: i64,
-) -> Result<Option<Rotated>, StoreError> {
+) -> Result<Option<AttestationWallet>, StoreError> {
     let wallet = sqlx::query_scalar!(
         r#"UPDATE attestations
            SET status = 'revoked', revocation_reason = ?2, revoked_at = ?3, updated_at = ?3
@@ -85,5 +85,5 @@ pub(crate) async fn revoke_one(
         .await
         .map_err(db)?;
     }
-    rotated(id, &wallet).map(Some)
+    attestation_wallet(id, &wallet).map(Some)
 }

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Attestation, AttestationId, AttestationReceipt, AttestationStatus, ChallengeId, NewAttestation,
-    Policy, RequestDigest, StoreError,
+    Attestation, AttestationId, AttestationReceipt, AttestationStatus, AttestationWallet,
+    ChallengeId, NewAttestation, Policy, RequestDigest, StoreError,
 };
 
 /// What [`AttestationStore::record_attestation`] did.
@@ -17,12 +17,12 @@ pub struct Recorded {
     /// `true` when this was a re-sent request and `receipt` is the original attestation.
     pub replayed: bool,
     /// Attestations the rotate policy revoked to make room (empty otherwise).
-    pub rotated: Vec<Rotated>,
+    pub rotated: Vec<AttestationWallet>,
 }
 
 impl Recorded {
     /// What recording `attestation` answers: it is pending, and `rotated` made room for it.
-    pub fn new(attestation: &NewAttestation, rotated: Vec<Rotated>) -> Self {
+    pub fn new(attestation: &NewAttestation, rotated: Vec<AttestationWallet>) -> Self {
         Self {
             receipt: AttestationReceipt {
                 attestation_id: attestation.id,
@@ -34,15 +34,6 @@ impl Recorded {
             rotated,
         }
     }
-}
-
-/// An attestation revoked by rotation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rotated {
-    /// Its id.
-    pub attestation_id: AttestationId,
-    /// Its wallet.
-    pub wallet: Address,
 }
 
 /// Recording attestations and reading them back.

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::{CertHash, PersonPseudonym, Rotated, StoreError};
+use crate::{AttestationWallet, CertHash, PersonPseudonym, StoreError};
 
 /// Erasure (the API's erasure resource).
 #[async_trait]
@@ -20,5 +20,5 @@ pub trait ErasureStore: Send + Sync + std::fmt::Debug {
         cert: &CertHash,
         pseudonym: &PersonPseudonym,
         now: OffsetDateTime,
-    ) -> Result<Vec<Rotated>, StoreError>;
+    ) -> Result<Vec<AttestationWallet>, StoreError>;
 }

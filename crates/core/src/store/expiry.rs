@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::{Rotated, StoreError};
+use crate::{AttestationWallet, StoreError};
 
 /// What the expiry sweep needs.
 #[async_trait]
@@ -14,5 +14,5 @@ pub trait ExpiryStore: Send + Sync + std::fmt::Debug {
         &self,
         now: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<Rotated>, StoreError>;
+    ) -> Result<Vec<AttestationWallet>, StoreError>;
 }

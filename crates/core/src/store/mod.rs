@@ -42,7 +42,7 @@
 //!    still has a live attestation ([`StoreError::WalletAlreadyAttested`]);
 //! 5. apply the policy: under the limit → go on; at it → [`AtLimit::Refuse`] answers
 //!    [`StoreError::WalletLimitReached`], [`AtLimit::Rotate`] revokes the oldest live
-//!    attestations (reason `Rotated`) and queues their `revoke` (or cancels their `attest`
+//!    attestations (reason `rotated`) and queues their `revoke` (or cancels their `attest`
 //!    if it was never claimed);
 //! 6. insert the attestation (pending) and queue its `attest`.
 //!
@@ -78,7 +78,7 @@ mod outbox;
 mod revocations;
 mod schema;
 
-pub use attestations::{AttestationStore, Recorded, Rotated};
+pub use attestations::{AttestationStore, Recorded};
 pub use audit::AuditStore;
 pub use cert_status::CertStatusStore;
 pub use challenges::ChallengeStore;

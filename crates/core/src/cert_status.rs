@@ -1,5 +1,6 @@
-//! What the life-cycle jobs hand the store, and what it answers: certificate revocations (from
-//! a CRL or OCSP), renewal links, and the certificates an OCSP re-check walks through.
+//! Certificate status: what the revocation sync hands the store and what it answers:
+//! certificate revocations (from a CRL or OCSP), renewal links, and the certificates an OCSP
+//! re-check walks through ([`CertStatusStore`](crate::CertStatusStore)).
 //!
 //! Everything here is keyed: a revoked serial is hashed with the [`Pepper`] before it reaches
 //! the store, and the store answers with keyed hashes and [`SealedCert`]s only.
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use crate::{AttestationId, CertHash, RevocationReason, Rotated, SealedCert};
+use crate::{AttestationId, AttestationWallet, CertHash, RevocationReason, SealedCert};
 
 /// A certificate the revocation source reports revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub struct CertRevocationOutcome {
     pub newly_revoked: u64,
     /// Live attestations revoked, each with its `revoke` queued (or its unsent `attest`
     /// cancelled).
-    pub revoked: Vec<Rotated>,
+    pub revoked: Vec<AttestationWallet>,
     /// Live attestations that survived a `superseded` revocation because a renewal link names
     /// the successor certificate: they now belong to the successor (no chain write).
     pub moved: Vec<AttestationId>,
