@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use honnin_core::{
-    AttestationStatus, AuditEventKind, ChallengeId, Purpose, RevocationReason, Rotated, time,
+    AttestationStatus, AttestationWallet, AuditEventKind, ChallengeId, Purpose, RevocationReason,
+    time,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -129,7 +130,7 @@ async fn erase(
     shared: &Shared,
     challenge_id: ChallengeId,
     evidence: evidence::CardEvidence,
-) -> Result<Vec<Rotated>> {
+) -> Result<Vec<AttestationWallet>> {
     let state = &shared.state;
     let now = time::now();
     let challenge = state.store.consume_challenge(&challenge_id, Purpose::Erase, now).await?;

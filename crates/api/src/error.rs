@@ -240,6 +240,7 @@ impl From<StoreError> for Error {
             other @ (StoreError::DuplicateChallenge
             | StoreError::OutboxItemNotFound { .. }
             | StoreError::Corrupt { .. }
+            | StoreError::AuditHeadContended { .. }
             | StoreError::Database(_)
             | StoreError::Migrate(_)) => Self::Internal(Box::new(other)),
         }
