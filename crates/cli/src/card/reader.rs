@@ -1,0 +1,203 @@
+//! The card through its reader: open, status, certificate, the PIN-guarded signature, `sign`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use super::*;
+
+/// Waits for a card and opens its JPKI AP.
+pub(super) fn open(args: &ReaderArgs, ui: &Ui) -> Outcome<JpkiCard<PcscTransport>> {
+    let readers = Readers::establish()?;
+    let wait = Duration::from_secs(args.wait);
+    if args.wait > 0 && !readers.list()?.iter().any(|r| r.card_present) {
+        ui.say(format!(
+            "Put your My Number card on the reader (waiting {} s) / マイナンバーカードをリーダーに置いてください",
+            args.wait
+        ));
+    }
+    let reader = readers.wait_for_card(args.reader.as_deref(), wait)?;
+    tracing::debug!(target: "honnin::card", reader, "card present");
+    Ok(JpkiCard::open(readers.connect(&reader)?)?)
+}
+
+/// Closes the card with a reset (also on drop; this reports a failure to reset).
+pub(super) fn close(card: JpkiCard<PcscTransport>) -> Outcome<()> {
+    Ok(card.into_transport().close()?)
+}
+
+pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
+    let readers = Readers::establish()?;
+    let list = readers.list()?;
+    let list_json: Vec<Value> =
+        list.iter().map(|r| json!({ "name": r.name, "card_present": r.card_present })).collect();
+    for reader in &list {
+        ui.result(format!(
+            "reader   {} ({})",
+            reader.name,
+            if reader.card_present {
+                "card present / カードあり"
+            } else {
+                "no card / カードなし"
+            }
+        ));
+    }
+    // No waiting: status tells what is there now.
+    let reader = match readers.wait_for_card(args.reader.reader.as_deref(), Duration::ZERO) {
+        Ok(reader) => reader,
+        Err(error @ CardError::NoCard { .. }) => {
+            ui.result("card     none / カードなし");
+            let mut value = error_json(&error);
+            value["readers"] = json!(list_json);
+            value["card_present"] = json!(false);
+            return Err(Failure::Printed(value, card_exit(&error)));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let mut card = JpkiCard::open(readers.connect(&reader)?)?;
+    let kind = card.kind();
+    let state = card.pin_state(Key::Authentication);
+    close(card)?;
+    let (tries, locked) = match state {
+        Ok(PinState::TriesLeft(n)) => (Some(n), false),
+        Ok(PinState::Verified) => (None, false),
+        Err(CardError::PinLocked) => (Some(0), true),
+        Err(other) => return Err(other.into()),
+    };
+    ui.result(format!("card     My Number card ({}) / マイナンバーカード", kind.as_str()));
+    ui.result(match (tries, locked) {
+        (_, true) => {
+            "PIN      locked: only your city office can unlock it / ロック中 (市区町村の窓口で解除)"
+                .to_owned()
+        }
+        (Some(n), false) => {
+            format!("PIN      {n} of {} tries left / 残り {n} 回", Key::Authentication.max_tries())
+        }
+        (None, false) => {
+            "PIN      verified by another program / 他のプログラムで照合済み".to_owned()
+        }
+    });
+    Ok(json!({
+        "ok": true,
+        "readers": list_json,
+        "reader": reader,
+        "card_present": true,
+        "jpki": true,
+        "kind": kind.as_str(),
+        "pin_tries_left": tries,
+        "pin_locked": locked,
+    }))
+}
+
+pub(super) fn certificate(args: &CertificateArgs, ui: &Ui) -> Outcome {
+    let mut card = open(&args.reader, ui)?;
+    let der = card.certificate(Key::Authentication)?;
+    close(card)?;
+    if let Some(out) = &args.out {
+        std::fs::write(out, &der)
+            .with_context(|| format!("cannot write {}", out.display()))
+            .map_err(usage)?;
+        ui.say(format!("certificate written to {}", out.display()));
+    }
+    let summary = honnin_jpki::inspect(&der).map_err(CardError::Certificate)?;
+    let mut value = crate::jpki::summary_json(&summary, args.show_subject);
+    if !ui.json {
+        ui.result(serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
+    if let Some(out) = &args.out {
+        value["out"] = json!(out.display().to_string());
+    }
+    Ok(value)
+}
+
+/// Asks the tries left, confirms the last one, reads the PIN and signs `message`.
+pub(super) fn card_signature(
+    card: &mut JpkiCard<PcscTransport>,
+    pin: &PinArgs,
+    message: &[u8],
+    ui: &mut Ui,
+) -> Outcome<Vec<u8>> {
+    let tries = match card.pin_state(Key::Authentication)? {
+        PinState::TriesLeft(n) => n,
+        PinState::Verified => Key::Authentication.max_tries(),
+    };
+    ui.say(format!("PIN: {tries} tries left / 暗証番号: 残り {tries} 回"));
+    let last_try = if tries > 1 {
+        LastTry::Refuse
+    } else if pin.pin_stdin {
+        if pin.confirm_last_try {
+            LastTry::Confirmed
+        } else {
+            return Err(CardError::LastTryNotConfirmed.into());
+        }
+    } else {
+        confirm_on_terminal()?
+    };
+    let pin = if pin.pin_stdin {
+        Pin::from_line(&ui.input.line()?)?
+    } else {
+        let line = rpassword::prompt_password(
+            "User-authentication PIN (4 digits) / 利用者証明用暗証番号 (4桁): ",
+        )
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            usage(anyhow!("cannot read the PIN from the terminal ({e}): use --pin-stdin"))
+        })?;
+        Pin::from_line(&line)?
+    };
+    ui.say("Signing with the card… / カードで署名しています…");
+    let signature = card.sign(Key::Authentication, &pin, message, last_try)?;
+    drop(pin);
+    Ok(signature)
+}
+
+/// At one try left: the person types `yes` on the terminal, or nothing is sent.
+pub(super) fn confirm_on_terminal() -> Outcome<LastTry> {
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|e| usage(anyhow!("no terminal to confirm the last PIN try ({e})")))?;
+    write!(
+        tty,
+        "Only ONE PIN try is left: a wrong PIN locks the card until your city office unlocks it.\n\
+         残り 1 回です。間違えるとカードがロックされ、市区町村の窓口でしか解除できません。\n\
+         Type yes to continue / 続けるには yes と入力: "
+    )
+    .map_err(usage)?;
+    let mut answer = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(tty), &mut answer).map_err(usage)?;
+    if answer.trim() == "yes" {
+        Ok(LastTry::Confirmed)
+    } else {
+        Err(CardError::LastTryNotConfirmed.into())
+    }
+}
+
+pub(super) fn read_file(path: &Path, what: &str) -> Outcome<Vec<u8>> {
+    std::fs::read(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))
+        .map_err(usage)
+}
+
+pub(super) fn sign(args: &SignArgs, ui: &mut Ui) -> Outcome {
+    let message = read_file(&args.message, "message")?;
+    let mut card = open(&args.reader, ui)?;
+    let certificate = card.certificate(Key::Authentication)?;
+    let signature = card_signature(&mut card, &args.pin, &message, ui)?;
+    close(card)?;
+    std::fs::write(&args.out, &signature)
+        .with_context(|| format!("cannot write {}", args.out.display()))
+        .map_err(usage)?;
+    ui.result(format!(
+        "signed {} bytes; signature ({} bytes) written to {}",
+        message.len(),
+        signature.len(),
+        args.out.display()
+    ));
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Ok(json!({
+        "ok": true,
+        "certificate": b64.encode(&certificate),
+        "signature": b64.encode(&signature),
+        "out": args.out.display().to_string(),
+    }))
+}
