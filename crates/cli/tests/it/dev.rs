@@ -203,6 +203,20 @@ fn first_run_installs_the_pinned_anvil_then_reaches_the_banner() {
         tools.join("npm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil").is_file(),
         "anvil was installed into the empty tools folder"
     );
+    // The page is served at the URL the banner gives, under its Content-Security-Policy.
+    let page = seen[page].split("http://").nth(1).unwrap().split_whitespace().next().unwrap();
+    let host = page.trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("content-security-policy: default-src 'self'"));
+    assert!(answer.contains("<html lang=\"ja\">"), "{answer}");
     let status = Command::new("kill").args(["-TERM", &dev.0.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(60);
