@@ -102,3 +102,23 @@ fn every_refusal_code_has_a_sentence_and_an_action_in_both_languages() {
     // A planted unknown code is not found: the scan can fail.
     assert!(!ja.contains("\n    no_such_code: [\""));
 }
+
+#[test]
+fn every_text_the_page_shows_is_in_both_languages() {
+    let html = honnin_web::INDEX_HTML;
+    let keys: Vec<&str> =
+        html.split("data-t=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    assert!(keys.len() > 30 && keys.contains(&"no_number"), "the scan finds the keys: {keys:?}");
+    let text = honnin_web::APP_JS.split("const TEXT = {").nth(1).unwrap();
+    let text = text.split("\n};\n").next().unwrap();
+    let (ja, en) = text.split_once("\n  en: {").unwrap();
+    for key in keys {
+        for (lang, table) in [("ja", ja), ("en", en)] {
+            let found = [format!(" {key}: \""), format!("\n    {key}: \"")]
+                .iter()
+                .any(|entry| table.contains(entry.as_str()));
+            assert!(found, "{key} has no {lang} text");
+        }
+    }
+    assert!(!ja.contains(" no_such_key: \""), "a planted key is not found");
+}
