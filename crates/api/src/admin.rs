@@ -1,24 +1,31 @@
-//! Operator endpoints under `/v1/admin/`, behind an admin bearer token
-//! ([`crate::auth::require_admin`]).
+//! Operator endpoints under `/v1/admin/`, behind an admin bearer token ([`require_admin`]):
+//! reading the audit log, operator revocation.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Instant};
 
 use axum::{
-    Json,
-    extract::{Query, State},
-    http::StatusCode,
+    Json, Router,
+    extract::{Query, Request, State, rejection::QueryRejection},
+    http::{StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse as _, Response},
+    routing::{get, post},
 };
-use honnin_core::{AuditEventKind, AuditQuery, AuditRecord, RevocationReason};
+use honnin_core::{
+    AttestationId, AttestationStatus, AuditEventKind, AuditQuery, AuditRecord, RevocationReason,
+    individual_number, time::now,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    Error, Result, Shared,
-    audit::{self, Caller},
-    error::Problem,
-    extract::JsonBody,
-    lifecycle,
-    routes::{RevocationAccepted, parse_wallet, revocation_accepted},
+    audit,
+    caller::{Admin, Caller, Client},
+    error::{ADMIN, Error, JSON_BODY, Kind, Method, Operation, Result},
+    fields::parse_wallet,
+    json::{Body, Field, JsonBody, Text},
+    revocations::{RevocationAccepted, revocation_accepted},
+    state::Shared,
 };
 
 /// The default page size of `GET /v1/admin/audit`.
@@ -32,8 +39,10 @@ const MAX_PAGE: u32 = 1_000;
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditParams {
     /// Events at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     from: Option<String>,
     /// Events before this time (RFC 3339).
+    #[param(format = DateTime)]
     to: Option<String>,
     /// Only these kinds, comma separated (`challenge_issued`, `verification_accepted`,
     /// `verification_refused`, `attestation_queued`, `attestation_confirmed`,
@@ -41,8 +50,10 @@ pub(crate) struct AuditParams {
     /// `erasure`, `admin_action`).
     event: Option<String>,
     /// The cursor: only events after this sequence number (the previous page's `next`).
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     after: Option<u64>,
     /// At most this many events (default 100, at most 1,000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -104,12 +115,56 @@ pub struct AuditPage {
 #[serde(deny_unknown_fields)]
 pub struct AdminRevocationRequest {
     /// The wallet whose live attestation to revoke: `0x` and 40 hex digits.
+    #[schema(pattern = "^0[xX][0-9a-fA-F]{40}$")]
     pub wallet: String,
     /// Why: `operator` (default), `certificate_revoked` or `superseded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "operator")]
+    #[schema(example = "operator", value_type = Option<OperatorReason>)]
     pub reason: Option<String>,
 }
+
+impl Body for AdminRevocationRequest {
+    const FIELDS: &'static [Field] =
+        &[Field::required("wallet", Text::Binary), Field::optional("reason", Text::Short)];
+}
+
+/// The reasons an operator may give (the OpenAPI enum of `AdminRevocationRequest.reason`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // only its schema is used
+pub(crate) enum OperatorReason {
+    /// The operator's decision (the default).
+    Operator,
+    /// The certificate was revoked.
+    CertificateRevoked,
+    /// Superseded.
+    Superseded,
+}
+
+/// The routes of this resource, behind the admin gate.
+pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/v1/admin/audit", get(read_audit))
+        .route("/v1/admin/revocations", post(revoke))
+        .route_layer(middleware::from_fn_with_state(shared, require_admin))
+}
+
+/// What this resource's operations can answer (the OpenAPI error responses).
+pub(crate) const OPERATIONS: &[Operation] = &[
+    Operation {
+        method: Method::Get,
+        path: "/v1/admin/audit",
+        errors: &[
+            ADMIN,
+            &[Kind::MalformedRequest, Kind::IndividualNumberForbidden, Kind::Unavailable],
+        ],
+    },
+    Operation {
+        method: Method::Post,
+        path: "/v1/admin/revocations",
+        errors: &[ADMIN, JSON_BODY, &[Kind::NoLiveAttestation, Kind::Unavailable]],
+    },
+];
 
 fn parse_time(text: Option<&str>, field: &'static str) -> Result<Option<time::OffsetDateTime>> {
     text.map(|text| {
@@ -126,22 +181,20 @@ fn parse_time(text: Option<&str>, field: &'static str) -> Result<Option<time::Of
     tag = "admin",
     params(AuditParams),
     security(("admin_token" = [])),
-    responses(
-        (status = 200, description = "A page of events", body = AuditPage),
-        (status = 400, description = "malformed_request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "unauthorized (no or wrong bearer token)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "rate_limited (refused requests count against the client)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "unavailable, timeout", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, description = "A page of events", body = AuditPage))
 )]
 pub(crate) async fn read_audit(
     State(shared): State<Arc<Shared>>,
     caller: Caller,
-    params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<AuditParams>, QueryRejection>,
 ) -> Result<Json<AuditPage>> {
     let Query(params) = params.map_err(|_| {
         Error::malformed("query: from, to (RFC 3339), event (comma-separated kinds), after, limit")
     })?;
+    // Short text: an individual number anywhere in a parameter is refused as such.
+    for text in [&params.from, &params.to, &params.event].into_iter().flatten() {
+        individual_number::ensure_absent_in_short_text(text)?;
+    }
     let kinds = params
         .event
         .as_deref()
@@ -158,6 +211,11 @@ pub(crate) async fn read_audit(
         })
         .transpose()?
         .unwrap_or_default();
+    // Sequence numbers are stored as signed 64-bit integers: a cursor beyond them is a bad
+    // parameter, not a stored value the database cannot represent.
+    if params.after.is_some_and(|after| i64::try_from(after).is_err()) {
+        return Err(Error::malformed(format!("`after` must be 0 to {}", i64::MAX)));
+    }
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(Error::malformed(format!("`limit` must be 1 to {MAX_PAGE}")));
@@ -171,7 +229,11 @@ pub(crate) async fn read_audit(
     };
     let records = shared.state.store.audit_page(&query).await?;
     let next = (records.len() == limit as usize).then(|| records.last().map(|r| r.seq)).flatten();
-    audit::record(&shared, vec![caller.coded(AuditEventKind::AdminAction, "audit_read")]).await?;
+    audit::record(
+        &shared.state.audit,
+        vec![caller.coded(AuditEventKind::AdminAction, "audit_read")],
+    )
+    .await?;
     Ok(Json(AuditPage { events: records.into_iter().map(AuditEventView::from).collect(), next }))
 }
 
@@ -182,14 +244,7 @@ pub(crate) async fn read_audit(
     tag = "admin",
     request_body = AdminRevocationRequest,
     security(("admin_token" = [])),
-    responses(
-        (status = 202, description = "Revoked; the on-chain revoke is queued", body = RevocationAccepted),
-        (status = 400, description = "malformed_request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "unauthorized (no or wrong bearer token)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no_live_attestation", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "rate_limited (refused requests count against the client)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "unavailable, timeout", body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 202, description = "Revoked; the on-chain revoke is queued", body = RevocationAccepted))
 )]
 pub(crate) async fn revoke(
     State(shared): State<Arc<Shared>>,
@@ -207,9 +262,9 @@ pub(crate) async fn revoke(
             ));
         }
     };
-    let id = lifecycle::operator_revoke(&shared, wallet, reason).await?;
+    let id = operator_revoke(&shared, wallet, reason).await?;
     audit::record(
-        &shared,
+        &shared.state.audit,
         vec![
             caller.coded(AuditEventKind::AdminAction, "revoke_wallet").with_attestation(id),
             caller.revoked(id, reason),
@@ -217,4 +272,51 @@ pub(crate) async fn revoke(
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(revocation_accepted(id, wallet, reason))))
+}
+
+/// Revokes a wallet's live attestation for the operator.
+async fn operator_revoke(
+    shared: &Shared,
+    wallet: honnin_core::Address,
+    reason: RevocationReason,
+) -> Result<AttestationId> {
+    let state = &shared.state;
+    let revoked =
+        state.store.revoke_wallet(wallet, reason, now()).await?.ok_or(Error::NoLiveAttestation)?;
+    state.metrics.attestations(AttestationStatus::Revoked, 1);
+    state.queued();
+    Ok(revoked)
+}
+
+/// The `/v1/admin/*` gate: `Authorization: Bearer <token>` with a configured token, else 401
+/// `unauthorized` with `WWW-Authenticate: Bearer`. A refused request counts against the client's
+/// rate limit (so guessing is slow as well as hopeless) and is audited; an accepted one is not
+/// rate limited.
+async fn require_admin(
+    State(shared): State<Arc<Shared>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|token| !token.is_empty());
+    let admin = token.and_then(|token| shared.state.auth.admin(token));
+    let Some(admin) = admin else {
+        let client = request.extensions().get::<Client>().cloned().unwrap_or_default();
+        if let Err(limited) = shared.limiter.check(&client, Instant::now()) {
+            return limited.into_response();
+        }
+        let event = audit::admin_refused(&request);
+        drop(request);
+        let _ = audit::record(&shared.state.audit, vec![event]).await;
+        return Error::Unauthorized.into_response();
+    };
+    request.extensions_mut().insert(Admin { id: Arc::from(admin.id.as_str()) });
+    next.run(request).await
 }

@@ -13,21 +13,12 @@
 //! printf %s "$token" | sha256sum      # configure this digest; give the token to the client
 //! ```
 
-use std::{fmt, str::FromStr, sync::Arc, time::Instant};
+use std::{fmt, str::FromStr};
 
-use axum::{
-    extract::{Request, State},
-    http::header,
-    middleware::Next,
-    response::{IntoResponse as _, Response},
-};
 use sha2::{Digest as _, Sha256};
 use subtle::{ConditionallySelectable as _, ConstantTimeEq as _};
 
-use crate::{
-    Error, Shared,
-    ratelimit::{Client, Rate},
-};
+use crate::rate::Rate;
 
 /// The SHA-256 digest of a secret token: what the configuration holds instead of the token.
 ///
@@ -100,7 +91,7 @@ pub struct ApiKey {
     pub id: String,
     /// The SHA-256 digest of the key.
     pub sha256: TokenDigest,
-    /// This key's rate; `None` uses [`RateLimits::api_key`](crate::RateLimits::api_key).
+    /// This key's rate; `None` uses [`RateLimits::api_key`](crate::rate::RateLimits::api_key).
     pub rate: Option<Rate>,
 }
 
@@ -172,46 +163,6 @@ impl Auth {
         let presented = TokenDigest::of(key);
         find(&self.api_keys, |k| &k.sha256, &presented)
     }
-}
-
-/// The admin behind a request, put in its extensions by [`require_admin`].
-#[derive(Debug, Clone)]
-pub(crate) struct Admin {
-    /// The token's id (the audit log's actor).
-    pub(crate) id: Arc<str>,
-}
-
-/// The `/v1/admin/*` gate: `Authorization: Bearer <token>` with a configured token, else 401
-/// `unauthorized` with `WWW-Authenticate: Bearer`. A refused request counts against the client's
-/// rate limit (so guessing is slow as well as hopeless) and is audited; an accepted one is not
-/// rate limited.
-pub(crate) async fn require_admin(
-    State(shared): State<Arc<Shared>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            let (scheme, token) = value.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|token| !token.is_empty());
-    let admin = token.and_then(|token| shared.state.auth.admin(token));
-    let Some(admin) = admin else {
-        let client = request.extensions().get::<Client>().cloned().unwrap_or_default();
-        if let Err(limited) = shared.limiter.check(&client, Instant::now()) {
-            return limited.into_response();
-        }
-        let event = crate::audit::admin_refused(&request);
-        drop(request);
-        let _ = crate::audit::record(&shared, vec![event]).await;
-        return Error::Unauthorized.into_response();
-    };
-    request.extensions_mut().insert(Admin { id: Arc::from(admin.id.as_str()) });
-    next.run(request).await
 }
 
 /// The entry whose digest equals `presented`, scanning all of them in constant time per entry.

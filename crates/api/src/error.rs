@@ -1,9 +1,10 @@
 //! The API's error type and its RFC 9457 `application/problem+json` rendering.
 //!
-//! Every refusal and failure is an [`Error`]. Its HTTP status is chosen in one exhaustive
-//! `match` ([`Error::status`], no `_ =>` arm: a new variant does not compile until someone
-//! decides its status), its stable snake_case [`code`](Error::code) in another. The body is a
-//! [`Problem`]:
+//! Every refusal and failure is an [`Error`]. Its HTTP status, stable snake_case
+//! [`code`](Error::code), title and (for a 5xx) fixed detail come from one table, `Kind::row`,
+//! keyed by the error's kind (`Error::kind`): two exhaustive matches with no `_ =>` arm, so a
+//! new variant does not compile until someone writes its row. The OpenAPI document's error
+//! responses are generated from the same table. The body is a [`Problem`]:
 //!
 //! ```json
 //! {
@@ -147,93 +148,63 @@ impl Error {
         Self::Internal(cause.into())
     }
 
-    /// The HTTP status. One exhaustive match, no `_ =>` arm.
-    pub fn status(&self) -> StatusCode {
+    /// Which row of the problem table this error is. One exhaustive match, no `_ =>` arm.
+    pub(crate) const fn kind(&self) -> Kind {
         match self {
-            Self::MalformedRequest { .. }
-            | Self::IndividualNumberForbidden(_)
-            | Self::ChallengePurposeMismatch => StatusCode::BAD_REQUEST,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::ChallengeNotFound
-            | Self::AttestationNotFound
-            | Self::NoLiveAttestation
-            | Self::PersonNotFound
-            | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::ChallengeExpired => StatusCode::GONE,
-            Self::ChallengeUsed | Self::WalletAlreadyAttested | Self::WalletLimitReached { .. } => {
-                StatusCode::CONFLICT
-            }
-            Self::CardRefused(_) | Self::CertificateRevoked | Self::WalletMismatch => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unauthorized | Self::InvalidApiKey => StatusCode::UNAUTHORIZED,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::RevocationUnavailable(_)
-            | Self::ContractWalletUnavailable(_)
-            | Self::Timeout
-            | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::MalformedRequest { .. } => Kind::MalformedRequest,
+            Self::UnsupportedMediaType => Kind::UnsupportedMediaType,
+            Self::BodyTooLarge { .. } => Kind::BodyTooLarge,
+            Self::IndividualNumberForbidden(_) => Kind::IndividualNumberForbidden,
+            Self::ChallengeNotFound => Kind::ChallengeNotFound,
+            Self::ChallengeExpired => Kind::ChallengeExpired,
+            Self::ChallengeUsed => Kind::ChallengeUsed,
+            Self::ChallengePurposeMismatch => Kind::ChallengePurposeMismatch,
+            Self::CardRefused(_) => Kind::CardRefused,
+            Self::RevocationUnavailable(_) => Kind::RevocationUnavailable,
+            Self::CertificateRevoked => Kind::CertificateRevoked,
+            Self::WalletMismatch => Kind::WalletMismatch,
+            Self::ContractWalletUnavailable(_) => Kind::ContractWalletUnavailable,
+            Self::WalletAlreadyAttested => Kind::WalletAlreadyAttested,
+            Self::WalletLimitReached { .. } => Kind::WalletLimitReached,
+            Self::AttestationNotFound => Kind::AttestationNotFound,
+            Self::NoLiveAttestation => Kind::NoLiveAttestation,
+            Self::PersonNotFound => Kind::PersonNotFound,
+            Self::Unauthorized => Kind::Unauthorized,
+            Self::InvalidApiKey => Kind::InvalidApiKey,
+            Self::RateLimited { .. } => Kind::RateLimited,
+            Self::NotFound => Kind::NotFound,
+            Self::MethodNotAllowed => Kind::MethodNotAllowed,
+            Self::Timeout => Kind::Timeout,
+            Self::Unavailable(_) => Kind::Unavailable,
+            Self::Internal(_) => Kind::Internal,
         }
     }
 
-    /// The stable snake_case code (the last segment of the problem `type`).
+    /// The HTTP status (from the [problem table](Kind)).
+    pub fn status(&self) -> StatusCode {
+        self.kind().row().status
+    }
+
+    /// The stable snake_case code (the last segment of the problem `type`): the refusal's own
+    /// code for card refusals, else the [problem table](Kind)'s.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::MalformedRequest { .. } => "malformed_request",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::BodyTooLarge { .. } => "body_too_large",
-            Self::IndividualNumberForbidden(_) => "individual_number_forbidden",
-            Self::ChallengeNotFound => "challenge_not_found",
-            Self::ChallengeExpired => "challenge_expired",
-            Self::ChallengeUsed => "challenge_used",
-            Self::ChallengePurposeMismatch => "challenge_purpose_mismatch",
-            Self::CardRefused(refusal) | Self::RevocationUnavailable(refusal) => refusal.code(),
-            Self::CertificateRevoked => "revoked",
-            Self::WalletMismatch => "wallet_mismatch",
-            Self::ContractWalletUnavailable(_) => "contract_wallet_unavailable",
-            Self::WalletAlreadyAttested => "wallet_already_attested",
-            Self::WalletLimitReached { .. } => "wallet_limit_reached",
-            Self::AttestationNotFound => "attestation_not_found",
-            Self::NoLiveAttestation => "no_live_attestation",
-            Self::PersonNotFound => "person_not_found",
-            Self::Unauthorized => "unauthorized",
-            Self::InvalidApiKey => "invalid_api_key",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Timeout => "timeout",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
+        if let Self::CardRefused(refusal) | Self::RevocationUnavailable(refusal) = self {
+            return refusal.code();
         }
+        self.kind().row().codes[0]
     }
 
     /// The problem body for this error.
     pub fn problem(&self) -> Problem {
-        let status = self.status();
+        let row = self.kind().row();
         let code = self.code();
-        // A 5xx says only what kind of failure it was; the cause goes to the log.
-        let detail = if status.is_server_error() {
-            match self {
-                Self::RevocationUnavailable(_) => {
-                    "revocation status could not be established; retry later with a new challenge"
-                        .to_owned()
-                }
-                Self::ContractWalletUnavailable(_) => {
-                    "the contract wallet could not be asked; retry later with a new challenge"
-                        .to_owned()
-                }
-                Self::Timeout => "request timed out".to_owned(),
-                _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
-            }
-        } else {
-            self.to_string()
-        };
+        // A 5xx says only what kind of failure it was (the table's fixed text); the cause goes
+        // to the log.
+        let detail = row.detail.map_or_else(|| self.to_string(), str::to_owned);
         Problem {
             r#type: format!("{PROBLEM_TYPE_BASE}{code}"),
-            title: title(code),
-            status: status.as_u16(),
+            title: row.title.to_owned(),
+            status: row.status.as_u16(),
             detail,
             code: code.to_owned(),
         }
@@ -242,11 +213,12 @@ impl Error {
     /// Sorts a refusal from `honnin-jpki`: revocation that cannot be established is a 503
     /// (retry later), everything else is a refusal of the evidence (422).
     pub fn from_refusal(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::RevocationUnknown | Refusal::StaleRevocationData => {
-                Self::RevocationUnavailable(refusal)
-            }
-            other => Self::CardRefused(other),
+        // `Refusal` is `#[non_exhaustive]` (another crate): no exhaustive match is possible, so
+        // the two 503 codes are named and everything else is a refusal of the evidence.
+        if matches!(refusal, Refusal::RevocationUnknown | Refusal::StaleRevocationData) {
+            Self::RevocationUnavailable(refusal)
+        } else {
+            Self::CardRefused(refusal)
         }
     }
 }
@@ -268,44 +240,233 @@ impl From<StoreError> for Error {
             other @ (StoreError::DuplicateChallenge
             | StoreError::OutboxItemNotFound { .. }
             | StoreError::Corrupt { .. }
+            | StoreError::AuditHeadContended { .. }
             | StoreError::Database(_)
             | StoreError::Migrate(_)) => Self::Internal(Box::new(other)),
         }
     }
 }
 
-/// The title of a problem code: a short, fixed sentence per code.
-fn title(code: &str) -> String {
-    let title = match code {
-        "malformed_request" => "Malformed request",
-        "unsupported_media_type" => "Unsupported media type",
-        "body_too_large" => "Request body too large",
-        "individual_number_forbidden" => "Individual number forbidden",
-        "challenge_not_found" => "Challenge not found",
-        "challenge_expired" => "Challenge expired",
-        "challenge_used" => "Challenge already used",
-        "challenge_purpose_mismatch" => "Challenge issued for another purpose",
-        "wallet_mismatch" => "Wallet signature does not match",
-        "contract_wallet_unavailable" => "Contract wallet unavailable",
-        "wallet_already_attested" => "Wallet already attested",
-        "wallet_limit_reached" => "Wallet limit reached",
-        "attestation_not_found" => "Attestation not found",
-        "no_live_attestation" => "No live attestation",
-        "person_not_found" => "Nothing to erase",
-        "unauthorized" => "Unauthorized",
-        "invalid_api_key" => "Unknown API key",
-        "rate_limited" => "Too many requests",
-        "not_found" => "Not found",
-        "method_not_allowed" => "Method not allowed",
-        "timeout" => "Request timed out",
-        "unavailable" => "Service unavailable",
-        "internal" => "Internal error",
-        "revocation_unknown" | "stale_revocation_data" => "Revocation status unavailable",
-        // The remaining codes are the card refusals of honnin-jpki.
-        _ => "Card evidence refused",
-    };
-    title.to_owned()
+/// The card refusal codes of `honnin-jpki` answered 422 (all but the revocation-unknown ones).
+const CARD_REFUSALS: &[&str] = &[
+    "malformed_certificate",
+    "untrusted_issuer",
+    "expired",
+    "not_yet_valid",
+    "wrong_key_usage",
+    "wrong_extended_key_usage",
+    "wrong_policy",
+    "unsupported_critical_extension",
+    "unsupported_key",
+    "unsupported_signature_algorithm",
+    "weak_hash",
+    "malformed_signature",
+    "bad_signature",
+    "revoked",
+];
+
+/// The refusal codes of `honnin-jpki` that mean revocation status is unknown (503).
+const REVOCATION_UNAVAILABLE: &[&str] = &["revocation_unknown", "stale_revocation_data"];
+
+/// One row of the problem table: what an [`Error`] of a [`Kind`] answers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row {
+    /// The HTTP status.
+    pub(crate) status: StatusCode,
+    /// The codes it answers with (one, except for card refusals).
+    pub(crate) codes: &'static [&'static str],
+    /// The problem's title.
+    pub(crate) title: &'static str,
+    /// A fixed detail (every 5xx: it says only what kind of failure it was); `None`: the
+    /// error's own message, which never repeats request contents.
+    pub(crate) detail: Option<&'static str>,
 }
+
+/// The kind of an [`Error`], one per variant: the key of the problem table ([`Kind::row`]).
+/// Statuses, codes, titles and the OpenAPI document's error responses are all read from it,
+/// so a new variant is described once, in `row`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    MalformedRequest,
+    UnsupportedMediaType,
+    BodyTooLarge,
+    IndividualNumberForbidden,
+    ChallengeNotFound,
+    ChallengeExpired,
+    ChallengeUsed,
+    ChallengePurposeMismatch,
+    CardRefused,
+    RevocationUnavailable,
+    CertificateRevoked,
+    WalletMismatch,
+    ContractWalletUnavailable,
+    WalletAlreadyAttested,
+    WalletLimitReached,
+    AttestationNotFound,
+    NoLiveAttestation,
+    PersonNotFound,
+    Unauthorized,
+    InvalidApiKey,
+    RateLimited,
+    NotFound,
+    MethodNotAllowed,
+    Timeout,
+    Unavailable,
+    Internal,
+}
+
+impl Kind {
+    /// The problem table. One exhaustive match, no `_ =>` arm.
+    pub(crate) const fn row(self) -> Row {
+        const fn row(
+            status: StatusCode,
+            codes: &'static [&'static str],
+            title: &'static str,
+        ) -> Row {
+            Row { status, codes, title, detail: None }
+        }
+        const fn fixed(
+            status: StatusCode,
+            code: &'static [&'static str],
+            title: &'static str,
+            detail: &'static str,
+        ) -> Row {
+            Row { status, codes: code, title, detail: Some(detail) }
+        }
+        use StatusCode as S;
+        match self {
+            Self::MalformedRequest => {
+                row(S::BAD_REQUEST, &["malformed_request"], "Malformed request")
+            }
+            Self::UnsupportedMediaType => row(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                &["unsupported_media_type"],
+                "Unsupported media type",
+            ),
+            Self::BodyTooLarge => {
+                row(S::PAYLOAD_TOO_LARGE, &["body_too_large"], "Request body too large")
+            }
+            Self::IndividualNumberForbidden => {
+                row(S::BAD_REQUEST, &["individual_number_forbidden"], "Individual number forbidden")
+            }
+            Self::ChallengeNotFound => {
+                row(S::NOT_FOUND, &["challenge_not_found"], "Challenge not found")
+            }
+            Self::ChallengeExpired => row(S::GONE, &["challenge_expired"], "Challenge expired"),
+            Self::ChallengeUsed => row(S::CONFLICT, &["challenge_used"], "Challenge already used"),
+            Self::ChallengePurposeMismatch => row(
+                S::BAD_REQUEST,
+                &["challenge_purpose_mismatch"],
+                "Challenge issued for another purpose",
+            ),
+            Self::CardRefused => {
+                row(S::UNPROCESSABLE_ENTITY, CARD_REFUSALS, "Card evidence refused")
+            }
+            Self::RevocationUnavailable => fixed(
+                S::SERVICE_UNAVAILABLE,
+                REVOCATION_UNAVAILABLE,
+                "Revocation status unavailable",
+                "revocation status could not be established; retry later with a new challenge",
+            ),
+            Self::CertificateRevoked => {
+                row(S::UNPROCESSABLE_ENTITY, &["revoked"], "Card evidence refused")
+            }
+            Self::WalletMismatch => row(
+                S::UNPROCESSABLE_ENTITY,
+                &["wallet_mismatch"],
+                "Wallet signature does not match",
+            ),
+            Self::ContractWalletUnavailable => fixed(
+                S::SERVICE_UNAVAILABLE,
+                &["contract_wallet_unavailable"],
+                "Contract wallet unavailable",
+                "the contract wallet could not be asked; retry later with a new challenge",
+            ),
+            Self::WalletAlreadyAttested => {
+                row(S::CONFLICT, &["wallet_already_attested"], "Wallet already attested")
+            }
+            Self::WalletLimitReached => {
+                row(S::CONFLICT, &["wallet_limit_reached"], "Wallet limit reached")
+            }
+            Self::AttestationNotFound => {
+                row(S::NOT_FOUND, &["attestation_not_found"], "Attestation not found")
+            }
+            Self::NoLiveAttestation => {
+                row(S::NOT_FOUND, &["no_live_attestation"], "No live attestation")
+            }
+            Self::PersonNotFound => row(S::NOT_FOUND, &["person_not_found"], "Nothing to erase"),
+            Self::Unauthorized => row(S::UNAUTHORIZED, &["unauthorized"], "Unauthorized"),
+            Self::InvalidApiKey => row(S::UNAUTHORIZED, &["invalid_api_key"], "Unknown API key"),
+            Self::RateLimited => row(S::TOO_MANY_REQUESTS, &["rate_limited"], "Too many requests"),
+            Self::NotFound => row(S::NOT_FOUND, &["not_found"], "Not found"),
+            Self::MethodNotAllowed => {
+                row(S::METHOD_NOT_ALLOWED, &["method_not_allowed"], "Method not allowed")
+            }
+            Self::Timeout => fixed(
+                S::SERVICE_UNAVAILABLE,
+                &["timeout"],
+                "Request timed out",
+                "request timed out",
+            ),
+            Self::Unavailable => fixed(
+                S::SERVICE_UNAVAILABLE,
+                &["unavailable"],
+                "Service unavailable",
+                "service unavailable",
+            ),
+            Self::Internal => fixed(
+                S::INTERNAL_SERVER_ERROR,
+                &["internal"],
+                "Internal error",
+                "internal server error",
+            ),
+        }
+    }
+}
+
+/// The methods the API's routes take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+}
+
+impl Method {
+    /// The lowercase name, as OpenAPI keys operations.
+    #[cfg(test)]
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "get",
+            Self::Post => "post",
+        }
+    }
+}
+
+/// The problems an operation can answer, as groups of [`Kind`]s: the OpenAPI document's error
+/// responses are generated from these and the problem table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Operation {
+    /// The method.
+    pub(crate) method: Method,
+    /// The route template.
+    pub(crate) path: &'static str,
+    /// Its problems, besides [`EVERY_ROUTE`]'s.
+    pub(crate) errors: &'static [&'static [Kind]],
+}
+
+/// What any route can answer: an oversized `Content-Length` (refused before routing), another
+/// method on its path, the request timeout, an internal error.
+pub(crate) const EVERY_ROUTE: &[Kind] =
+    &[Kind::BodyTooLarge, Kind::MethodNotAllowed, Kind::Timeout, Kind::Internal];
+/// What a route with a JSON body can answer before its handler runs.
+pub(crate) const JSON_BODY: &[Kind] =
+    &[Kind::MalformedRequest, Kind::IndividualNumberForbidden, Kind::UnsupportedMediaType];
+/// What the rate-limited public routes can answer before their handler runs.
+pub(crate) const PUBLIC: &[Kind] = &[Kind::InvalidApiKey, Kind::RateLimited];
+/// What the admin routes can answer before their handler runs.
+pub(crate) const ADMIN: &[Kind] = &[Kind::Unauthorized, Kind::RateLimited];
 
 /// An RFC 9457 problem details object, as every error response carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
@@ -334,16 +495,17 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         let code = self.code();
-        let challenge = match &self {
-            Self::Unauthorized => Some(HeaderValue::from_static(r#"Bearer realm="honnin-admin""#)),
-            Self::InvalidApiKey => {
-                Some(HeaderValue::from_static(r#"ApiKey realm="honnin", header="x-api-key""#))
-            }
-            _ => None,
+        let challenge = if matches!(self, Self::Unauthorized) {
+            Some(HeaderValue::from_static(r#"Bearer realm="honnin-admin""#))
+        } else if matches!(self, Self::InvalidApiKey) {
+            Some(HeaderValue::from_static(r#"ApiKey realm="honnin", header="x-api-key""#))
+        } else {
+            None
         };
-        let retry_after = match &self {
-            Self::RateLimited { retry_after } => Some(HeaderValue::from(*retry_after)),
-            _ => None,
+        let retry_after = if let Self::RateLimited { retry_after } = &self {
+            Some(HeaderValue::from(*retry_after))
+        } else {
+            None
         };
         if status.is_server_error() {
             // The full cause chain goes to the log; none of these carry request contents.
@@ -370,5 +532,43 @@ impl IntoResponse for Error {
         // For the metrics middleware, which counts problems by code.
         response.extensions_mut().insert(ProblemCode(code));
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_covers_every_refusal_code_once() {
+        let mut ours: Vec<&str> =
+            CARD_REFUSALS.iter().chain(REVOCATION_UNAVAILABLE).copied().collect();
+        let mut theirs = Refusal::ALL_CODES.to_vec();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        assert_eq!(ours, theirs);
+        // Each refusal lands in the row that lists its code.
+        assert_eq!(
+            Error::from_refusal(Refusal::WeakHash).status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        for refusal in [Refusal::RevocationUnknown, Refusal::StaleRevocationData] {
+            let error = Error::from_refusal(refusal);
+            assert!(error.kind().row().codes.contains(&error.code()));
+        }
+    }
+
+    #[test]
+    fn server_errors_have_a_fixed_detail() {
+        for error in [
+            Error::Timeout,
+            Error::internal(std::io::Error::other("disk on fire at /var/x")),
+            Error::Unavailable(StoreError::PoolTimedOut),
+        ] {
+            let problem = error.problem();
+            assert!(error.status().is_server_error());
+            assert!(!problem.detail.contains("disk"), "{problem:?}");
+            assert_eq!(Some(problem.detail.as_str()), error.kind().row().detail);
+        }
     }
 }

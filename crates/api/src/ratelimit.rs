@@ -2,8 +2,8 @@
 //!
 //! **Identity.** A request with a valid `x-api-key` is the API key's client; otherwise the
 //! client is the peer address (IPv6 addresses grouped by /64, which one host usually holds
-//! whole). The peer address comes from axum's `ConnectInfo<SocketAddr>`: serve the router with
-//! `into_make_service_with_connect_info::<SocketAddr>()`. Without it (in-process tests) every
+//! whole). The peer address comes from axum's `ConnectInfo<SocketAddr>`, which the server
+//! inserts (`honnin_service::http`). Without it (in-process tests) every
 //! anonymous request shares one `unknown` client. `X-Forwarded-For` is believed only when the
 //! peer is one of [`RateLimits::trusted_proxies`]: then the client is the right-most address in
 //! it that is not itself a trusted proxy.
@@ -29,93 +29,28 @@ use axum::{
     response::{IntoResponse as _, Response},
 };
 
-use crate::{Error, Shared, auth::Auth};
+use crate::{
+    auth::Auth,
+    caller::Client,
+    error::Error,
+    rate::{Rate, RateLimits},
+};
 
 /// The header a dApp sends its API key in.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-/// A token-bucket rate: `burst` requests at once, refilled at `per_minute` requests a minute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    /// Sustained requests per minute (at least 1).
-    pub per_minute: u32,
-    /// Requests allowed at once (the bucket's size, at least 1).
-    pub burst: u32,
-}
-
-impl Rate {
-    /// Whether both numbers are at least 1.
-    pub const fn is_valid(&self) -> bool {
-        self.per_minute >= 1 && self.burst >= 1
-    }
-
-    fn per_second(self) -> f64 {
-        f64::from(self.per_minute.max(1)) / 60.0
-    }
-
-    fn burst(self) -> f64 {
-        f64::from(self.burst.max(1))
-    }
-}
-
-/// Per-client rate limits on the public endpoints (`/v1/challenges`, `/v1/attestations*`,
-/// `/v1/revocations`, `/v1/erasures`); not on `/health`, `/ready`, `/metrics`, `/openapi.json`.
-/// Admin requests with a valid token are not limited; refused ones count against the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimits {
-    /// Whether to limit at all (default `true`).
-    pub enabled: bool,
-    /// Each anonymous client's rate, keyed by address (default 600/min, burst 100).
-    pub anonymous: Rate,
-    /// Each API key's rate unless the key sets its own (default 6,000/min, burst 1,000).
-    pub api_key: Rate,
-    /// Peers whose `X-Forwarded-For` is believed (your load balancer or reverse proxy).
-    /// Empty by default: the peer address is the client. This also decides the client address
-    /// recorded in the audit log.
-    pub trusted_proxies: Vec<IpAddr>,
-    /// The most buckets kept in memory (default 100,000, a few MiB).
-    pub max_clients: usize,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            anonymous: Rate { per_minute: 600, burst: 100 },
-            api_key: Rate { per_minute: 6_000, burst: 1_000 },
-            trusted_proxies: Vec::new(),
-            max_clients: 100_000,
+/// The rate-limit bucket and rate for a client.
+fn bucket(
+    client: &Client,
+    limits: &RateLimits,
+    rates: &HashMap<Arc<str>, Rate>,
+) -> (BucketKey, Rate) {
+    match (&client.api_key, client.address) {
+        (Some(id), _) => {
+            (BucketKey::Key(id.clone()), rates.get(id).copied().unwrap_or(limits.api_key))
         }
-    }
-}
-
-impl RateLimits {
-    /// No rate limiting (the other settings keep their defaults).
-    pub fn off() -> Self {
-        Self { enabled: false, ..Self::default() }
-    }
-}
-
-/// The client of a request, resolved once by the client middleware and put in the request's
-/// extensions: for rate limiting and the audit log.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Client {
-    /// The client's address (after trusted proxies), when known.
-    pub(crate) address: Option<IpAddr>,
-    /// The matched API key's id and rate.
-    pub(crate) api_key: Option<(Arc<str>, Rate)>,
-    /// An `x-api-key` was sent but matches no configured key.
-    pub(crate) bad_api_key: bool,
-}
-
-impl Client {
-    /// The rate-limit bucket and rate for this client.
-    fn bucket(&self, limits: &RateLimits) -> (BucketKey, Rate) {
-        match (&self.api_key, self.address) {
-            (Some((id, rate)), _) => (BucketKey::Key(id.clone()), *rate),
-            (None, Some(address)) => (BucketKey::Address(group(address)), limits.anonymous),
-            (None, None) => (BucketKey::Unknown, limits.anonymous),
-        }
+        (None, Some(address)) => (BucketKey::Address(group(address)), limits.anonymous),
+        (None, None) => (BucketKey::Unknown, limits.anonymous),
     }
 }
 
@@ -163,11 +98,11 @@ fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr])
 
 /// Resolves the [`Client`] of every request (all routes) and puts it in the extensions.
 pub(crate) async fn identify(
-    State(shared): State<Arc<Shared>>,
+    State(limiter): State<Arc<Limiter>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let client = resolve(&shared.state.auth, &shared.state.rate_limits, &request);
+    let client = resolve(&limiter.auth, &limiter.limits, &request);
     request.extensions_mut().insert(client);
     next.run(request).await
 }
@@ -178,9 +113,7 @@ fn resolve(auth: &Auth, limits: &RateLimits, request: &Request) -> Client {
     let (api_key, bad_api_key) = match request.headers().get(API_KEY_HEADER) {
         None => (None, false),
         Some(value) => match value.to_str().ok().and_then(|key| auth.api_key(key.trim())) {
-            Some(key) => {
-                (Some((Arc::from(key.id.as_str()), key.rate.unwrap_or(limits.api_key))), false)
-            }
+            Some(key) => (Some(Arc::from(key.id.as_str())), false),
             None => (None, true),
         },
     };
@@ -190,12 +123,12 @@ fn resolve(auth: &Auth, limits: &RateLimits, request: &Request) -> Client {
 /// The public endpoints' gate: an unknown API key is refused (401 `invalid_api_key`) after it
 /// was counted against the client's address; an empty bucket answers 429.
 pub(crate) async fn limit(
-    State(shared): State<Arc<Shared>>,
+    State(limiter): State<Arc<Limiter>>,
     request: Request,
     next: Next,
 ) -> Response {
     let client = request.extensions().get::<Client>().cloned().unwrap_or_default();
-    if let Err(error) = shared.limiter.check(&client, Instant::now()) {
+    if let Err(error) = limiter.check(&client, Instant::now()) {
         return error.into_response();
     }
     if client.bad_api_key {
@@ -227,10 +160,14 @@ impl Bucket {
     }
 }
 
-/// The buckets of one instance.
+/// The buckets of one instance, with the settings and credentials that pick a client's bucket.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     limits: RateLimits,
+    /// The configured API keys (to recognise `x-api-key`).
+    auth: Auth,
+    /// API keys with a rate of their own, by id.
+    rates: HashMap<Arc<str>, Rate>,
     buckets: Mutex<Buckets>,
 }
 
@@ -242,8 +179,13 @@ struct Buckets {
 }
 
 impl Limiter {
-    pub(crate) fn new(limits: RateLimits) -> Self {
-        Self { limits, buckets: Mutex::default() }
+    pub(crate) fn new(limits: RateLimits, auth: Auth) -> Self {
+        let rates = auth
+            .api_keys
+            .iter()
+            .filter_map(|key| key.rate.map(|rate| (Arc::from(key.id.as_str()), rate)))
+            .collect();
+        Self { limits, auth, rates, buckets: Mutex::default() }
     }
 
     /// Takes one token from the client's bucket, or says how long to wait.
@@ -251,7 +193,7 @@ impl Limiter {
         if !self.limits.enabled {
             return Ok(());
         }
-        let (mut key, mut rate) = client.bucket(&self.limits);
+        let (mut key, mut rate) = bucket(client, &self.limits, &self.rates);
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if !buckets.map.contains_key(&key) && buckets.map.len() >= self.limits.max_clients.max(1) {
             if buckets.next_sweep.is_none_or(|at| now >= at) {
@@ -295,10 +237,10 @@ mod tests {
 
     #[test]
     fn buckets_allow_the_burst_then_refill() {
-        let limiter = Limiter::new(RateLimits {
-            anonymous: Rate { per_minute: 60, burst: 2 },
-            ..RateLimits::default()
-        });
+        let limiter = Limiter::new(
+            RateLimits { anonymous: Rate { per_minute: 60, burst: 2 }, ..RateLimits::default() },
+            Auth::default(),
+        );
         let start = Instant::now();
         let a = client([10, 0, 0, 1]);
         assert!(limiter.check(&a, start).is_ok());
@@ -316,11 +258,14 @@ mod tests {
 
     #[test]
     fn memory_is_bounded_and_idle_buckets_are_dropped() {
-        let limiter = Limiter::new(RateLimits {
-            anonymous: Rate { per_minute: 60, burst: 1 },
-            max_clients: 2,
-            ..RateLimits::default()
-        });
+        let limiter = Limiter::new(
+            RateLimits {
+                anonymous: Rate { per_minute: 60, burst: 1 },
+                max_clients: 2,
+                ..RateLimits::default()
+            },
+            Auth::default(),
+        );
         let start = Instant::now();
         assert!(limiter.check(&client([1, 1, 1, 1]), start).is_ok());
         assert!(limiter.check(&client([2, 2, 2, 2]), start).is_ok());

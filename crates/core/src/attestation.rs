@@ -57,6 +57,14 @@ impl AttestationStatus {
     pub const fn is_live(self) -> bool {
         matches!(self, Self::Pending | Self::Active)
     }
+
+    /// The status at `now` of an attestation stored with this status that expires at
+    /// `expires_at`: a live (pending or active) one whose `expires_at` is not after `now` is
+    /// [`Expired`](Self::Expired); any other keeps its stored status. The one rule for the
+    /// API's answers, replays and every backend.
+    pub fn at(self, expires_at: OffsetDateTime, now: OffsetDateTime) -> Self {
+        if self.is_live() && expires_at <= now { Self::Expired } else { self }
+    }
 }
 
 impl fmt::Display for AttestationStatus {
@@ -160,7 +168,7 @@ impl Claims {
     }
 }
 
-/// A verified attestation request, ready to be recorded by [`crate::Store::record_attestation`].
+/// A verified attestation request, ready to be recorded by [`crate::AttestationStore::record_attestation`].
 ///
 /// Carries keyed hashes only: the pseudonym and certificate hash come from the [`Pepper`]; the
 /// certificate itself never reaches the store.
@@ -271,12 +279,19 @@ impl Attestation {
     /// The status at `now`: the stored status, except that a pending or active attestation
     /// whose `expires_at` is not after `now` is [`Expired`](AttestationStatus::Expired).
     pub fn status_at(&self, now: OffsetDateTime) -> AttestationStatus {
-        if self.status.is_live() && self.expires_at <= now {
-            AttestationStatus::Expired
-        } else {
-            self.status
-        }
+        self.status.at(self.expires_at, now)
     }
+}
+
+/// An attestation and its wallet: what the store answers for the attestations a change ended
+/// (rotated out, revoked, expired, erased), so the caller can audit each one and count it per
+/// wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttestationWallet {
+    /// The attestation's id.
+    pub attestation_id: AttestationId,
+    /// Its wallet.
+    pub wallet: Address,
 }
 
 /// The answer to an attestation request (the API's 202 body), and to its re-sending.

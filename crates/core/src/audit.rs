@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{AttestationId, Error, Result, Store, StoreError};
+use crate::{AttestationId, AuditStore, Error, Result, StoreError};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -339,6 +339,24 @@ impl ChainVerifier {
     }
 }
 
+/// `events` chained after `head` (the log's last `seq` and its hash, as the store keeps them:
+/// `seq` 0 and a zero hash for an empty log): the rows to append, each event truncated to whole
+/// microseconds as the store keeps it, numbered and hashed with [`chain_hash`].
+pub fn chain_after(head: (u64, B256), events: &[NewAuditEvent]) -> Vec<AuditRecord> {
+    let (mut seq, mut prev) = head;
+    events
+        .iter()
+        .map(|event| {
+            let event = event.clone().truncated();
+            seq += 1;
+            let hash = chain_hash(&prev, seq, &event);
+            let record = AuditRecord { seq, event, prev_hash: prev, hash };
+            prev = hash;
+            record
+        })
+        .collect()
+}
+
 /// Checks `records` (the whole log, in `seq` order) against the stored `head`; returns how
 /// many rows were checked, or the first break.
 pub fn verify_chain(records: &[AuditRecord], head: Option<(u64, B256)>) -> Result<u64, AuditBreak> {
@@ -389,7 +407,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// The handle, and the writer future to spawn.
-    pub fn new(store: Arc<dyn Store>) -> (Self, impl Future<Output = ()> + Send + 'static) {
+    pub fn new(store: Arc<dyn AuditStore>) -> (Self, impl Future<Output = ()> + Send + 'static) {
         let (tx, rx) = mpsc::channel(4_096);
         (Self { tx }, write_batches(store, rx))
     }
@@ -412,7 +430,7 @@ impl AuditLog {
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Request>) {
+async fn write_batches(store: Arc<dyn AuditStore>, mut rx: mpsc::Receiver<Request>) {
     let mut waiting: Vec<(usize, oneshot::Sender<Result<(), StoreError>>)> = Vec::new();
     let mut events: Vec<NewAuditEvent> = Vec::new();
     while let Some(first) = rx.recv().await {
@@ -498,6 +516,15 @@ mod tests {
                 record
             })
             .collect()
+    }
+
+    #[test]
+    fn chaining_after_a_head_continues_the_chain() {
+        let whole = chain(5);
+        let events: Vec<NewAuditEvent> = whole[2..].iter().map(|r| r.event.clone()).collect();
+        let rest = chain_after((whole[1].seq, whole[1].hash), &events);
+        assert_eq!(rest, whole[2..].to_vec());
+        assert_eq!(chain_after((0, B256::ZERO), &[event(1), event(2)]), chain(2));
     }
 
     fn head(records: &[AuditRecord]) -> Option<(u64, B256)> {

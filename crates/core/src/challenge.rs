@@ -1,7 +1,7 @@
 //! Challenges: what the person signs, with the card and with the wallet.
 //!
 //! A [`Challenge`] is issued by [`ChallengeSettings::issue`], stored, and later consumed exactly
-//! once by [`crate::Store::consume_challenge`]. Its [`Challenge::message`] is the text both keys
+//! once by [`crate::ChallengeStore::consume_challenge`]. Its [`Challenge::message`] is the text both keys
 //! sign; the format is documented in the [crate docs](crate#the-challenge-message).
 
 use std::{fmt, str::FromStr};

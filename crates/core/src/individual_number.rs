@@ -20,6 +20,22 @@
 //!   123456789018です` and `"no": 123456789018` still do. The rate is proved by a test over
 //!   many random hex and base64 blobs.
 //!
+//! ## Two rules, by place
+//!
+//! - **Binary-carrying text** (a request body as a whole, certificates and signatures in
+//!   base64 or hex, wallet addresses): the *standalone* rule above ([`contains_in_text`]).
+//!   Long runs of token characters carry random digit runs; refusing every one would refuse
+//!   honest certificates.
+//! - **Short text** (headers that are logged or echoed, such as a request id; short identifier
+//!   fields such as a challenge's audience or a challenge id; object keys and JSON numbers):
+//!   the *anywhere* rule ([`contains_in_short_text`]). Twelve digits with a valid check digit
+//!   are refused wherever they sit (`user_123456789018`), whatever surrounds them, and
+//!   whatever separates them: any run of characters that are neither digits nor letters
+//!   (`-`, ` `, `.`, `_`, `/`, `:`, dashes, ideographic spaces, …) may sit between any two
+//!   digits (`1234-5678-9018`, `12 3456.7890/18`). ASCII and full-width digits count; letters
+//!   (any script) end a run, so hex ids do not pool their scattered digits into one. Decoding
+//!   JSON escapes (`\u0031`) is the caller's part: scan the parsed string.
+//!
 //! The error, [`IndividualNumberForbidden`], carries nothing: not the digits, not where they
 //! were, so it can be logged and returned as is.
 
@@ -46,6 +62,34 @@ pub fn ensure_absent_in_bytes(body: &[u8]) -> Result<(), IndividualNumberForbidd
     } else {
         Ok(())
     }
+}
+
+/// Refuses short text carrying an individual number anywhere (the *anywhere* rule of the
+/// [module docs](self)): for logged headers and short identifier fields.
+pub fn ensure_absent_in_short_text(text: &str) -> Result<(), IndividualNumberForbidden> {
+    if contains_in_short_text(text) { Err(IndividualNumberForbidden) } else { Ok(()) }
+}
+
+/// Whether `text` carries twelve digits with a valid check digit anywhere, with any
+/// separators (characters that are neither digits nor letters) between them (see the
+/// [module docs](self)). For short text only: long base64 or hex blobs would match by chance.
+pub fn contains_in_short_text(text: &str) -> bool {
+    // The last twelve digits of the current run (digits joined by separators), and its length.
+    let mut window = [0u8; 12];
+    let mut run = 0usize;
+    for c in text.chars() {
+        if let Some(d) = digit_value(c) {
+            window.rotate_left(1);
+            window[11] = d;
+            run += 1;
+            if run >= 12 && is_valid(&window) {
+                return true;
+            }
+        } else if c.is_alphabetic() {
+            run = 0;
+        }
+    }
+    false
 }
 
 /// Whether any key, string or number in `value`, at any depth, carries an individual number.
@@ -197,6 +241,46 @@ mod tests {
         let first: Vec<u8> = "12345678901".bytes().map(|b| b - b'0').collect();
         assert_eq!(check_digit(&first), Some(8));
         assert_eq!(check_digit(&first[..10]), None);
+    }
+
+    #[test]
+    fn short_text_refuses_a_number_wherever_it_sits() {
+        for text in [
+            "user_123456789018",
+            "app.example/user/123456789018",
+            "x123456789018y",
+            "1234-5678-9018",
+            "12 3456.7890/18",
+            "1-2-3-4-5-6-7-8-9-0-1-8",
+            "id:\u{FF11}\u{FF12}\u{FF13}\u{FF14}5678\u{3000}9018",
+            "991234567890189",
+            "123456789018.0",
+            "1.23456789018e11",
+        ] {
+            assert!(contains_in_short_text(text), "{text}");
+        }
+        for text in [
+            "user_123456789019",
+            "12345678901",
+            "1234a5678-9018",
+            "abc-123_X.y",
+            "ch_0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(!contains_in_short_text(text), "{text}");
+        }
+        assert!(!contains_in_text("user_123456789018"), "the standalone rule differs");
+    }
+
+    #[test]
+    fn issued_ids_never_look_like_a_number() {
+        // About 1 in 150 random 128-bit ids would (ids are drawn again): 3,000 draws would
+        // meet some twenty of them.
+        for _ in 0..3_000 {
+            let id = crate::ChallengeId::random().to_string();
+            assert!(!contains_in_short_text(&id), "{id}");
+            let id = crate::AttestationId::random().to_string();
+            assert!(!contains_in_short_text(&id), "{id}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! The domain of honnin: what a challenge is and how its message reads, how a wallet proves
 //! control, how a person becomes a keyed pseudonym, the uniqueness policy, the attestation
-//! life cycle, the chain outbox, and the [`Store`] trait the persistence adapters implement.
+//! life cycle, the chain outbox, and the store traits the persistence adapters implement ([`Store`] is their union).
 //! No I/O happens here: the crate is pure functions, value types and traits.
 //!
 //! | module | concern |
@@ -14,9 +14,9 @@
 //! | [`policy`] | wallets per person, what happens at the limit, attestation lifetime |
 //! | [`attestation`] | attestations, their status, levels, claims and revocation reasons |
 //! | [`outbox`] | work queued for the chain writer |
-//! | [`lifecycle`] | certificate revocations, renewal links, live certificates for re-checks |
+//! | [`cert_status`] | certificate revocations (CRL, OCSP), renewal links, live certificates for re-checks |
 //! | [`audit`] | the hash-chained audit log and its group-committing writer |
-//! | [`store`] | the [`Store`] and [`Lease`] traits and the store's error type |
+//! | [`store`] | the store's role traits ([`ChallengeStore`], [`OutboxStore`], …), their union [`Store`], [`Lease`] and the store's error type |
 //! | [`stored`] | reading stored rows back into domain values, shared by every backend |
 //!
 //! ## The challenge message
@@ -64,18 +64,19 @@
 //!
 //! ## The store
 //!
-//! The domain owns the [`Store`] trait; `honnin-store` implements it for Postgres and SQLite.
-//! It is object safe (through `async-trait`): services hold an `Arc<dyn Store>`.
+//! The domain owns the store's traits, one per role (see [`store`]); `honnin-store` implements
+//! them for Postgres and SQLite. They are object safe (through `async-trait`): services hold an
+//! `Arc<dyn Store>` and hand each user the part it takes (`Arc<dyn OutboxStore>`, …).
 
 pub mod attestation;
 pub mod audit;
+pub mod cert_status;
 pub mod chain;
 pub mod challenge;
 mod error;
 mod id;
 pub mod individual_number;
 pub mod keyed;
-pub mod lifecycle;
 pub mod outbox;
 pub mod policy;
 pub mod store;
@@ -85,12 +86,15 @@ pub mod wallet;
 
 pub use alloy_primitives::{Address, B256};
 pub use attestation::{
-    Attestation, AttestationId, AttestationReceipt, AttestationStatus, Claims, Level,
-    NewAttestation, RevocationReason, VerifiedRequest,
+    Attestation, AttestationId, AttestationReceipt, AttestationStatus, AttestationWallet, Claims,
+    Level, NewAttestation, RevocationReason, VerifiedRequest,
 };
 pub use audit::{
     AuditBreak, AuditContext, AuditEventKind, AuditLog, AuditQuery, AuditRecord, ChainVerifier,
     NewAuditEvent,
+};
+pub use cert_status::{
+    CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink, RevokedCertificate,
 };
 pub use chain::{ContractWalletError, ContractWallets, ERC1271_MAGIC_VALUE};
 pub use challenge::{
@@ -99,10 +103,11 @@ pub use challenge::{
 pub use error::{Error, Result};
 pub use individual_number::IndividualNumberForbidden;
 pub use keyed::{CertHash, Pepper, PersonPseudonym, RequestDigest, SealedCert};
-pub use lifecycle::{
-    CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink, RevokedCertificate,
-};
 pub use outbox::{OutboxAction, OutboxId, OutboxItem, OutboxState};
 pub use policy::{AtLimit, Policy};
-pub use store::{Lease, LeaseName, Recorded, Rotated, Store, StoreError};
+pub use store::{
+    AttestationStore, AuditStore, CertStatusStore, ChallengeStore, ErasureStore, ExpiryStore,
+    Lease, LeaseName, LeaseStore, OutboxStore, Recorded, RevocationStore, SchemaStore, Store,
+    StoreError,
+};
 pub use wallet::{EoaCheck, WalletProof, WalletSignature};

@@ -11,11 +11,11 @@
 //!
 //! An item is claimed for a lease period; a writer that dies before `mark_sent` leaves items
 //! that become claimable again when the lease runs out. Items already `sent` are never
-//! re-claimed: on start the writer lists them with [`Store::outbox_in_flight`] and reconciles
+//! re-claimed: on start the writer lists them with [`OutboxStore::outbox_in_flight`] and reconciles
 //! them with chain state (receipt found → confirmed; nonce consumed by another tx or no
 //! receipt → retry), so nothing is lost and nothing is sent twice.
 //!
-//! [`Store::outbox_in_flight`]: crate::Store::outbox_in_flight
+//! [`OutboxStore::outbox_in_flight`]: crate::OutboxStore::outbox_in_flight
 
 use std::{fmt, str::FromStr};
 

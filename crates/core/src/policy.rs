@@ -5,7 +5,7 @@ use std::{fmt, num::NonZeroU32, str::FromStr};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::{Error, Result};
+use crate::{Error, Result, StoreError};
 
 /// What happens when a person who already has the maximum number of live attestations
 /// attests another wallet.
@@ -62,10 +62,11 @@ pub struct Policy {
 }
 
 impl Default for Policy {
-    /// One wallet per person, refuse at the limit, one year at most.
+    /// [`DEFAULT_MAX_ACTIVE_WALLETS`](Self::DEFAULT_MAX_ACTIVE_WALLETS) per person, refuse at
+    /// the limit, [`DEFAULT_MAX_AGE`](Self::DEFAULT_MAX_AGE) at most.
     fn default() -> Self {
         Self {
-            max_active_wallets: NonZeroU32::MIN,
+            max_active_wallets: Self::DEFAULT_MAX_ACTIVE_WALLETS,
             at_limit: AtLimit::Refuse,
             max_age: Self::DEFAULT_MAX_AGE,
         }
@@ -73,6 +74,9 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// The default number of live attestations per person: 1.
+    pub const DEFAULT_MAX_ACTIVE_WALLETS: NonZeroU32 = NonZeroU32::MIN;
+
     /// The default maximum age: 365 days.
     pub const DEFAULT_MAX_AGE: Duration = Duration::days(365);
 
@@ -86,6 +90,22 @@ impl Policy {
             return Err(Error::InvalidPolicy { what: "max_age must be at least one minute" });
         }
         Ok(Self { max_active_wallets, at_limit, max_age })
+    }
+
+    /// How many of a person's `live` attestations (pending or active, unexpired) must go to
+    /// make room for one more: none under the limit; at it, [`AtLimit::Refuse`] refuses
+    /// ([`StoreError::WalletLimitReached`]) and [`AtLimit::Rotate`] names how many of the
+    /// oldest are revoked. (Postgres applies the same rule inside `honnin_record_attestation`.)
+    pub fn make_room(&self, live: usize) -> std::result::Result<usize, StoreError> {
+        let limit = self.max_active_wallets.get();
+        let limit_len = usize::try_from(limit).unwrap_or(usize::MAX);
+        if live < limit_len {
+            return Ok(0);
+        }
+        match self.at_limit {
+            AtLimit::Refuse => Err(StoreError::WalletLimitReached { limit }),
+            AtLimit::Rotate => Ok(live + 1 - limit_len),
+        }
     }
 
     /// The maximum age of an attestation.

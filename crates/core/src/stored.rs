@@ -12,8 +12,9 @@ use alloy_primitives::{Address, B256};
 use time::OffsetDateTime;
 
 use crate::{
-    Attestation, AttestationId, Challenge, ChallengeId, Claims, Level, Nonce, OutboxAction,
-    OutboxId, OutboxItem, RevocationReason, Rotated, StoreError,
+    Attestation, AttestationId, AttestationReceipt, AttestationStatus, AttestationWallet, CertHash,
+    Challenge, ChallengeId, Claims, Level, LiveCertificate, Nonce, OutboxAction, OutboxId,
+    OutboxItem, Purpose, Recorded, RequestDigest, RevocationReason, SealedCert, StoreError,
     audit::{AuditContext, AuditRecord, NewAuditEvent},
     challenge::{Audience, ServiceDomain},
 };
@@ -38,9 +39,9 @@ pub fn id16(bytes: &[u8], what: &'static str) -> Result<[u8; 16], StoreError> {
     <[u8; 16]>::try_from(bytes).map_err(|_| corrupt(what))
 }
 
-/// An attestation id and wallet read back, as a [`Rotated`].
-pub fn rotated(id: &[u8], wallet: &[u8]) -> Result<Rotated, StoreError> {
-    Ok(Rotated {
+/// An attestation id and wallet read back, as an [`AttestationWallet`].
+pub fn attestation_wallet(id: &[u8], wallet: &[u8]) -> Result<AttestationWallet, StoreError> {
+    Ok(AttestationWallet {
         attestation_id: AttestationId::from_bytes(id16(id, "attestation id")?),
         wallet: address(wallet)?,
     })
@@ -68,6 +69,135 @@ pub fn all_updated(
     match asked.iter().find(|id| !updated.contains(&id.0)) {
         Some(&id) => Err(StoreError::OutboxItemNotFound { id, expected }),
         None => Ok(()),
+    }
+}
+
+/// A stored attestation id.
+pub fn attestation_id(bytes: &[u8]) -> Result<AttestationId, StoreError> {
+    id16(bytes, "attestation id").map(AttestationId::from_bytes)
+}
+
+/// A `u64` for a signed 64-bit column; `what` names the value when it does not fit.
+pub fn to_i64(value: u64, what: &'static str) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| corrupt(what))
+}
+
+/// The audit log's stored head (`audit_head` row: last `seq` and its hash).
+pub fn audit_head(seq: i64, hash: &[u8]) -> Result<(u64, B256), StoreError> {
+    Ok((u64::try_from(seq).map_err(|_| corrupt("audit head seq"))?, b256(hash)?))
+}
+
+/// The audit log's head as [`AuditStore::audit_head`](crate::AuditStore::audit_head) answers
+/// it: `None` while the log is empty (the row holds `seq` 0).
+pub fn audit_head_if_any(seq: i64, hash: &[u8]) -> Result<Option<(u64, B256)>, StoreError> {
+    let (seq, hash) = audit_head(seq, hash)?;
+    Ok((seq > 0).then_some((seq, hash)))
+}
+
+/// Why a challenge could not be consumed, from what its row (if any) still says.
+pub fn not_consumed(row: Option<UnconsumedRow>, asked: Purpose) -> StoreError {
+    match row {
+        None => StoreError::ChallengeNotFound,
+        Some(r) if r.purpose != asked.as_str() => StoreError::ChallengePurposeMismatch,
+        Some(r) if r.consumed => StoreError::ChallengeUsed,
+        Some(_) => StoreError::ChallengeExpired,
+    }
+}
+
+/// A challenge row that a conditional consume did not match.
+#[derive(Debug)]
+pub struct UnconsumedRow {
+    /// Its purpose, as stored.
+    pub purpose: String,
+    /// Whether it was consumed already.
+    pub consumed: bool,
+}
+
+/// The attestation answering a challenge, as a replay reads it.
+#[derive(Debug)]
+#[allow(missing_docs)] // the columns of the table, named as in the schema
+pub struct AnswerRow {
+    pub id: Vec<u8>,
+    pub wallet: Vec<u8>,
+    pub status: String,
+    pub expires_at: OffsetDateTime,
+    pub request_digest: Option<Vec<u8>>,
+}
+
+/// Who answered a challenge, for a request that uses it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChallengeAnswer {
+    /// No attestation answers it.
+    Unanswered,
+    /// The same request (same digest) did: its receipt, with the status at `now`.
+    Same(AttestationReceipt),
+    /// Another request (another digest, or one erased since) did.
+    Other,
+}
+
+impl ChallengeAnswer {
+    /// The answer from the row (if any) of the attestation that answered the challenge, for a
+    /// request with `digest`, at `now`.
+    pub fn from_row(
+        row: Option<AnswerRow>,
+        digest: &RequestDigest,
+        now: OffsetDateTime,
+    ) -> Result<Self, StoreError> {
+        let Some(row) = row else { return Ok(Self::Unanswered) };
+        if row.request_digest.as_deref() != Some(digest.as_bytes().as_slice()) {
+            return Ok(Self::Other);
+        }
+        let status: AttestationStatus =
+            row.status.parse().map_err(|_| corrupt("attestation status"))?;
+        Ok(Self::Same(AttestationReceipt {
+            attestation_id: attestation_id(&row.id)?,
+            wallet: address(&row.wallet)?,
+            status: status.at(row.expires_at, now),
+            expires_at: row.expires_at,
+        }))
+    }
+
+    /// What [`AttestationStore::replay`](crate::AttestationStore::replay) answers: the
+    /// receipt for the same request, `None` otherwise.
+    pub fn replayed(self) -> Option<AttestationReceipt> {
+        match self {
+            Self::Same(receipt) => Some(receipt),
+            Self::Unanswered | Self::Other => None,
+        }
+    }
+
+    /// What recording a request answers once its challenge is found answered: the original
+    /// attestation for the same request, [`StoreError::ChallengeAlreadyAnswered`] for another;
+    /// `None` when nobody answered it (recording goes on, or keeps its own refusal).
+    pub fn recorded(self) -> Option<Result<Recorded, StoreError>> {
+        match self {
+            Self::Unanswered => None,
+            Self::Same(receipt) => {
+                Some(Ok(Recorded { receipt, replayed: true, rotated: Vec::new() }))
+            }
+            Self::Other => Some(Err(StoreError::ChallengeAlreadyAnswered)),
+        }
+    }
+}
+
+/// A certificate row with a live attestation, for the OCSP re-check.
+#[derive(Debug)]
+#[allow(missing_docs)] // the columns of the table, named as in the schema
+pub struct LiveCertificateRow {
+    pub id: i64,
+    pub cert_hash: Vec<u8>,
+    pub sealed: Option<Vec<u8>>,
+}
+
+impl LiveCertificateRow {
+    /// The certificate, or [`StoreError::Corrupt`] for an unreadable hash.
+    pub fn into_live(self) -> Result<LiveCertificate, StoreError> {
+        Ok(LiveCertificate {
+            id: self.id,
+            cert: CertHash::from_slice(&self.cert_hash)
+                .ok_or_else(|| corrupt("certificate hash"))?,
+            sealed: self.sealed.map(SealedCert::from_bytes),
+        })
     }
 }
 
@@ -306,6 +436,95 @@ mod tests {
             "revocation reason"
         );
         assert_eq!(corrupt_what(OutboxRow { attempts: -1, ..outbox_row() }), "attempts");
+    }
+
+    fn answer_row(digest: &[u8]) -> AnswerRow {
+        AnswerRow {
+            id: vec![1; 16],
+            wallet: vec![2; 20],
+            status: "active".into(),
+            expires_at: OffsetDateTime::UNIX_EPOCH + time::Duration::days(1),
+            request_digest: Some(digest.to_vec()),
+        }
+    }
+
+    #[test]
+    fn a_challenge_answer_tells_the_same_request_from_another() {
+        let digest = RequestDigest::from_bytes([9; 32]);
+        let before = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(
+            ChallengeAnswer::from_row(None, &digest, before).unwrap(),
+            ChallengeAnswer::Unanswered
+        );
+        assert_eq!(
+            ChallengeAnswer::from_row(Some(answer_row(&[8; 32])), &digest, before).unwrap(),
+            ChallengeAnswer::Other
+        );
+        let same = ChallengeAnswer::from_row(Some(answer_row(&[9; 32])), &digest, before).unwrap();
+        assert_eq!(same.clone().replayed().map(|r| r.status), Some(AttestationStatus::Active));
+        assert!(matches!(same.recorded(), Some(Ok(Recorded { replayed: true, .. }))));
+        // Live and past `expires_at`: expired, whatever the row says.
+        let after = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
+        let late = ChallengeAnswer::from_row(Some(answer_row(&[9; 32])), &digest, after).unwrap();
+        assert_eq!(late.replayed().map(|r| r.status), Some(AttestationStatus::Expired));
+        assert!(matches!(
+            ChallengeAnswer::Other.recorded(),
+            Some(Err(StoreError::ChallengeAlreadyAnswered))
+        ));
+        assert!(ChallengeAnswer::Unanswered.recorded().is_none());
+    }
+
+    #[test]
+    fn a_lost_consume_says_why() {
+        let row =
+            |purpose: &str, consumed| Some(UnconsumedRow { purpose: purpose.into(), consumed });
+        assert!(matches!(not_consumed(None, Purpose::Attest), StoreError::ChallengeNotFound));
+        assert!(matches!(
+            not_consumed(row("revoke", true), Purpose::Attest),
+            StoreError::ChallengePurposeMismatch
+        ));
+        assert!(matches!(
+            not_consumed(row("attest", true), Purpose::Attest),
+            StoreError::ChallengeUsed
+        ));
+        assert!(matches!(
+            not_consumed(row("attest", false), Purpose::Attest),
+            StoreError::ChallengeExpired
+        ));
+    }
+
+    #[test]
+    fn the_audit_head_of_an_empty_log_is_none() {
+        assert_eq!(audit_head_if_any(0, &[0; 32]).unwrap(), None);
+        assert_eq!(audit_head_if_any(3, &[7; 32]).unwrap(), Some((3, B256::repeat_byte(7))));
+        assert!(matches!(
+            audit_head(-1, &[0; 32]),
+            Err(StoreError::Corrupt { what: "audit head seq" })
+        ));
+    }
+
+    #[test]
+    fn the_first_report_of_each_certificate_wins() {
+        use crate::{CertHash, RevocationReason, RevokedCertificate};
+        let at = |s| OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(s);
+        let report = |b, reason, s| RevokedCertificate {
+            cert: CertHash::from_bytes([b; 32]),
+            reason,
+            revoked_at: at(s),
+        };
+        let reports = RevokedCertificate::first_reports(&[
+            report(2, RevocationReason::CertificateRevoked, 20),
+            report(1, RevocationReason::Superseded, 10),
+            report(2, RevocationReason::Superseded, 5),
+            report(2, RevocationReason::CertificateRevoked, 5),
+        ]);
+        assert_eq!(
+            reports,
+            vec![
+                report(1, RevocationReason::Superseded, 10),
+                report(2, RevocationReason::Superseded, 5),
+            ]
+        );
     }
 
     #[test]

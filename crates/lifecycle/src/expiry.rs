@@ -2,17 +2,13 @@
 
 use std::{sync::Arc, time::Duration};
 
-use honnin_core::{AuditEventKind, NewAuditEvent, Store, audit::AuditLog};
+use honnin_core::{AuditEventKind, ExpiryStore, NewAuditEvent, audit::AuditLog};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::{LifecycleMetrics, Result};
 
 const TARGET: &str = "honnin::lifecycle::expiry";
-
-/// The store the sweep takes (it expires attestations, nothing else). Every use of the store
-/// here goes through this one name, so narrowing it to a role is one edit.
-pub type ExpiryStore = dyn Store;
 
 /// Marks live attestations expired once their `expires_at` (the earlier of the certificate's
 /// notAfter and the policy's maximum age, fixed when they were recorded) has passed, and records
@@ -22,7 +18,7 @@ pub type ExpiryStore = dyn Store;
 /// and the chain agree; an `attest` still unsent is cancelled by the store.
 #[derive(Debug, Clone)]
 pub struct ExpirySweep {
-    store: Arc<ExpiryStore>,
+    store: Arc<dyn ExpiryStore>,
     audit: AuditLog,
     batch: u32,
     metrics: LifecycleMetrics,
@@ -33,7 +29,7 @@ impl ExpirySweep {
     pub const DEFAULT_BATCH: u32 = 1_000;
 
     /// A sweep over `store`, auditing through `audit`.
-    pub fn new(store: Arc<ExpiryStore>, audit: AuditLog) -> Self {
+    pub fn new(store: Arc<dyn ExpiryStore>, audit: AuditLog) -> Self {
         Self { store, audit, batch: Self::DEFAULT_BATCH, metrics: LifecycleMetrics::default() }
     }
 

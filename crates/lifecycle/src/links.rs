@@ -174,7 +174,9 @@ pub fn parse_links(bytes: &[u8], origin: &str, pepper: &Pepper) -> Result<Vec<Re
                     serde_json::error::Category::Data => {
                         "expected an object with exactly issuer_key_id, old_serial and new_serial (and optionally new_issuer_key_id) as strings"
                     }
-                    _ => "not a JSON object",
+                    serde_json::error::Category::Syntax
+                    | serde_json::error::Category::Eof
+                    | serde_json::error::Category::Io => "not a JSON object",
                 },
             )
         })?;

@@ -135,7 +135,11 @@ impl EncodeMetric for LifecycleMetric {
         match self {
             Self::Gauge(_) => Gauge::<f64, AtomicU64>::TYPE,
             Self::Histograms(_) => Histogram::TYPE,
-            _ => Counter::<u64>::TYPE,
+            Self::Counter(_)
+            | Self::BySource(_)
+            | Self::ByAnswer(_)
+            | Self::ByOutcome(_)
+            | Self::ByStage(_) => Counter::<u64>::TYPE,
         }
     }
 }

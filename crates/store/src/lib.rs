@@ -39,7 +39,7 @@
 
 use std::sync::Arc;
 
-pub use honnin_core::{Store, StoreError};
+pub use honnin_core::{SchemaStore, Store, StoreError};
 pub use honnin_store_postgres::{PgOptions, PgStore};
 pub use honnin_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -118,7 +118,7 @@ pub async fn connect_worker(
 }
 
 /// Connects to the database `url` names and returns it as a shared [`Store`]. Does not
-/// migrate: call [`Store::migrate`] (as `honnin migrate` and `honnin serve` do).
+/// migrate: call [`SchemaStore::migrate`] (as `honnin migrate` and `honnin serve` do).
 ///
 /// The URL is never logged or put in an error: it may carry a password.
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>> {

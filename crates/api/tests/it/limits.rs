@@ -10,7 +10,7 @@ use honnin_api::{ApiKey, Auth, Rate, RateLimits, TokenDigest};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::support::{
-    Harness, Options, Reply, address, attestation_request, card, json_request, wallet_key,
+    Harness, Options, Reply, Served, address, attestation_request, card, json_request, wallet_key,
 };
 
 fn peer(text: &str) -> SocketAddr {
@@ -152,12 +152,8 @@ async fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
 async fn limits_apply_on_a_real_socket() {
     let rate_limits = limits(Rate { per_minute: 1, burst: 1 });
     let h = Harness::with(Options { rate_limits, ..Options::default() }).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(
-        axum::serve(listener, h.app.clone().into_make_service_with_connect_info::<SocketAddr>())
-            .into_future(),
-    );
+    let served = Served::start(&h.app).await;
+    let addr = served.addr;
     let mut statuses = Vec::new();
     for _ in 0..2 {
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -176,7 +172,7 @@ async fn limits_apply_on_a_real_socket() {
         }
     }
     assert_eq!(statuses, ["HTTP/1.1 201 Created", "HTTP/1.1 429 Too Many Requests"]);
-    server.abort();
+    served.stop().await;
 }
 
 #[tokio::test]

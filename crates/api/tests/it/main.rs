@@ -6,9 +6,13 @@
 
 mod admin;
 mod concurrency;
+mod document;
 mod flow;
+mod fuzzing;
+mod hardening;
 mod lifecycle;
 mod limits;
+mod numbers;
 mod operations;
 mod privacy;
 mod refusals;

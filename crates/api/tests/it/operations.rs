@@ -3,7 +3,7 @@
 use axum::http::{StatusCode, header};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::support::{Harness, Options, address, card, request_for, wallet_key};
+use crate::support::{Harness, Options, Served, address, card, request_for, wallet_key};
 
 #[tokio::test]
 async fn health_ready_and_request_ids() {
@@ -95,16 +95,8 @@ async fn openapi_describes_every_route_and_the_problem_shape() {
 #[tokio::test]
 async fn serves_on_a_real_socket() {
     let h = Harness::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        axum::serve(listener, h.app.clone())
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .into_future(),
-    );
+    let served = Served::start(&h.app).await;
+    let addr = served.addr;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let body = r#"{"wallet":"0x0000000000000000000000000000000000000001"}"#;
     let request = format!(
@@ -118,8 +110,7 @@ async fn serves_on_a_real_socket() {
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     assert!(response.to_ascii_lowercase().contains("x-request-id: "), "{response}");
     assert!(response.contains("\"message\":"), "{response}");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
 }
 
 /// A client-sent request id is logged on every span, so one that could carry anything

@@ -197,6 +197,36 @@ impl Harness {
         })
     }
 
+    /// The database as bytes, to scan for what must never be stored: for SQLite the database
+    /// file and its write-ahead log as they are on disk (text is stored as UTF-8 verbatim), for
+    /// Postgres a plain `pg_dump`.
+    pub(crate) async fn dump(&self) -> Vec<u8> {
+        match &self._dir {
+            Some(dir) => {
+                let mut bytes = Vec::new();
+                for name in ["honnin.db", "honnin.db-wal"] {
+                    if let Ok(file) = std::fs::read(dir.path().join(name)) {
+                        bytes.extend_from_slice(&file);
+                    }
+                }
+                bytes
+            }
+            None => {
+                let bin = std::env::var("HONNIN_PG_BIN")
+                    .unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into());
+                let url = self.url.clone();
+                let out = tokio::task::spawn_blocking(move || {
+                    std::process::Command::new(format!("{bin}/pg_dump")).arg(&url).output()
+                })
+                .await
+                .unwrap()
+                .expect("pg_dump");
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                out.stdout
+            }
+        }
+    }
+
     /// Every audit row, in sequence order.
     pub(crate) async fn audit_rows(&self) -> Vec<AuditRecord> {
         self.store.audit_page(&AuditQuery::all_after(None, AuditQuery::MAX_LIMIT)).await.unwrap()
@@ -474,4 +504,32 @@ fn init_log_capture() {
         let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
     });
+}
+
+/// The app on a real socket (port 0), served by the server `honnin serve` runs
+/// (`honnin_service::http`: its connection handling, `ConnectInfo` for the rate limiter);
+/// stopped when dropped.
+pub(crate) struct Served {
+    /// The bound address.
+    pub(crate) addr: SocketAddr,
+    server: honnin_service::http::ServerHandle,
+}
+
+impl Served {
+    /// Serves `app` on a free port with the default HTTP settings.
+    pub(crate) async fn start(app: &Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = honnin_service::http::spawn(
+            listener,
+            app.clone(),
+            honnin_service::config::HttpConfig::default(),
+        )
+        .unwrap();
+        Self { addr: server.local_addr(), server }
+    }
+
+    /// Stops the server and waits until every connection is closed.
+    pub(crate) async fn stop(self) {
+        self.server.stop().await.unwrap();
+    }
 }

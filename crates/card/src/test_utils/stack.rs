@@ -114,9 +114,10 @@ pub struct Inserted<'a> {
 }
 
 impl Inserted<'_> {
-    /// The card's vpcd thread has ended (it pulled itself out, or vpcd closed).
+    /// The card's vpcd thread has ended, or ends within 5 s (it pulled itself out, or vpcd
+    /// closed).
     pub fn is_gone(&self) -> bool {
-        self.vpcd.as_ref().is_none_or(VpcdCard::is_gone)
+        self.vpcd.as_ref().is_none_or(|vpcd| vpcd.is_gone(Duration::from_secs(5)))
     }
 
     /// Pulls the card out and waits until pcscd sees the reader empty.

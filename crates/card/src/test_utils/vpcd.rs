@@ -10,7 +10,9 @@
 use std::{
     io::{self, Read as _, Write as _},
     net::{Shutdown, TcpStream},
+    sync::mpsc,
     thread::JoinHandle,
+    time::Duration,
 };
 
 use super::{Answer, SharedCard, card::ATR};
@@ -28,6 +30,8 @@ const CTRL_ATR: u8 = 4;
 pub struct VpcdCard {
     stream: TcpStream,
     thread: Option<JoinHandle<io::Result<()>>>,
+    /// Disconnected when the thread ends (its sender is dropped with it).
+    ended: mpsc::Receiver<()>,
 }
 
 impl VpcdCard {
@@ -37,10 +41,12 @@ impl VpcdCard {
         stream.set_nodelay(true)?;
         let reader = stream.try_clone()?;
         let card = card.clone();
-        let thread = std::thread::Builder::new()
-            .name("vpcd-card".into())
-            .spawn(move || serve(reader, &card))?;
-        Ok(Self { stream, thread: Some(thread) })
+        let (ending, ended) = mpsc::channel();
+        let thread = std::thread::Builder::new().name("vpcd-card".into()).spawn(move || {
+            let _ending = ending;
+            serve(reader, &card)
+        })?;
+        Ok(Self { stream, thread: Some(thread), ended })
     }
 
     /// Pulls the card out (closes the connection) and waits for the thread.
@@ -57,9 +63,11 @@ impl VpcdCard {
         }
     }
 
-    /// The card's thread has ended (vpcd closed, or the card pulled itself out).
-    pub fn is_gone(&self) -> bool {
-        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    /// The card's thread has ended (vpcd closed, or the card pulled itself out), or ends within
+    /// `within`: the card closes its connection a moment before its thread returns.
+    pub fn is_gone(&self, within: Duration) -> bool {
+        self.thread.is_none()
+            || matches!(self.ended.recv_timeout(within), Err(mpsc::RecvTimeoutError::Disconnected))
     }
 }
 

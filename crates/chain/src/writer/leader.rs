@@ -52,7 +52,7 @@ impl ChainWriter {
             if stopping(stop) {
                 return None;
             }
-            match self.store.try_lease(LeaseName::CHAIN_WRITER).await {
+            match self.store.try_lease(LeaseName::CHAIN_WRITER, now()).await {
                 Ok(Some(lease)) => return Some(lease),
                 Ok(None) => tracing::debug!(target: TARGET, "another instance holds the lease"),
                 Err(e) => tracing::warn!(target: TARGET, error = %e, "could not ask for the lease"),
@@ -118,8 +118,10 @@ impl ChainWriter {
                         Flow::Backoff(delay) => now() + to_offset(delay),
                         Flow::Continue | Flow::LostLease | Flow::Stop => now(),
                     };
-                    if let Err(e) =
-                        self.store.mark_retry(&ids, "not sent: writer interrupted", retry_at).await
+                    if let Err(e) = self
+                        .store
+                        .mark_retry(&ids, "not sent: writer interrupted", retry_at, now())
+                        .await
                     {
                         tracing::warn!(target: TARGET, error = %e, "could not put back unsent items; they return when their claim runs out");
                     }
@@ -161,7 +163,7 @@ impl ChainWriter {
 
 /// Whether the lease is still held; a failure to ask counts as lost.
 pub(super) async fn held(lease: &mut dyn Lease) -> bool {
-    match lease.is_held().await {
+    match lease.is_held(now()).await {
         Ok(held) => held,
         Err(e) => {
             tracing::warn!(target: TARGET, error = %e, "could not check the lease");

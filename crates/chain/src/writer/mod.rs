@@ -82,7 +82,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use honnin_core::{AuditLog, Store};
+use honnin_core::{AuditLog, OutboxStore};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -95,10 +95,6 @@ use crate::{Error, Result};
 use sender::Sender;
 
 const TARGET: &str = "honnin::chain::writer";
-
-/// The store the writer takes (it uses the outbox with its lease, and nothing else). Every use
-/// of the store in the writer goes through this one name, so narrowing it to a role is one edit.
-pub type WriterStore = dyn Store;
 
 /// Nudges a writer to look at the queue now (after the API queued work). Cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -144,7 +140,7 @@ impl WriterHandle {
 /// The chain writer. See the [module docs](self).
 pub struct ChainWriter {
     config: WriterConfig,
-    store: Arc<WriterStore>,
+    store: Arc<dyn OutboxStore>,
     sender: Sender,
     metrics: WriterMetrics,
     waker: Waker,
@@ -162,7 +158,7 @@ impl fmt::Debug for ChainWriter {
 
 impl ChainWriter {
     /// A writer for `config` over `store`. Builds the HTTP client; connects lazily.
-    pub fn new(config: WriterConfig, store: Arc<WriterStore>) -> Result<Self> {
+    pub fn new(config: WriterConfig, store: Arc<dyn OutboxStore>) -> Result<Self> {
         let sender = Sender::new(&config)?;
         Ok(Self {
             config,

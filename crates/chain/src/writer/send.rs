@@ -48,7 +48,9 @@ impl ChainWriter {
             };
             if !held(lease).await {
                 let ids = batch.ids();
-                if let Err(e) = self.store.mark_retry(&ids, "not sent: lease lost", now()).await {
+                if let Err(e) =
+                    self.store.mark_retry(&ids, "not sent: lease lost", now(), now()).await
+                {
                     tracing::warn!(target: TARGET, error = %e, "could not put back unsent items");
                 }
                 return Flow::LostLease;

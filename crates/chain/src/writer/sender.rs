@@ -142,11 +142,10 @@ impl Sender {
                 // Nonce too low, underpriced, timeout …: refetch the nonce next time and ask the
                 // node what became of this transaction.
                 self.nonce = None;
-                match &e {
-                    RpcError::ErrorResp(p) => {
-                        tracing::warn!(target: TARGET, tx = %hash, code = p.code, message = %p.message, "node refused the transaction")
-                    }
-                    _ => tracing::warn!(target: TARGET, tx = %hash, error = %e, "sending failed"),
+                if let RpcError::ErrorResp(p) = &e {
+                    tracing::warn!(target: TARGET, tx = %hash, code = p.code, message = %p.message, "node refused the transaction");
+                } else {
+                    tracing::warn!(target: TARGET, tx = %hash, error = %e, "sending failed");
                 }
             }
         }

@@ -104,7 +104,7 @@ impl ChainWriter {
     /// Puts the batch back due after `delay`.
     pub(super) async fn retry(&self, batch: &Batch, why: &str, delay: Duration) {
         let ids = batch.ids();
-        match self.store.mark_retry(&ids, why, now() + to_offset(delay)).await {
+        match self.store.mark_retry(&ids, why, now() + to_offset(delay), now()).await {
             Ok(()) => self.metrics.item_outcome(batch.kind, Outcome::Retried, ids.len() as u64),
             Err(e) => {
                 tracing::warn!(target: TARGET, error = %e, "could not put items back; they return when their claim runs out")
@@ -132,7 +132,7 @@ impl ChainWriter {
         }
         let ids: Vec<OutboxId> = items.iter().map(|i| i.id).collect();
         tracing::error!(target: TARGET, ?ids, why, "giving up on outbox items");
-        match self.store.mark_failed(&ids, why).await {
+        match self.store.mark_failed(&ids, why, now()).await {
             Ok(()) => {
                 for item in &items {
                     self.metrics.item_outcome(BatchKind::of(&item.action), Outcome::Failed, 1);

@@ -304,7 +304,9 @@ async fn a_dropped_handle_stops_the_writer() -> Result<()> {
     drop(handle);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        if let Some(lease) = rig.store.try_lease(honnin_core::LeaseName::CHAIN_WRITER).await? {
+        if let Some(lease) =
+            rig.store.try_lease(honnin_core::LeaseName::CHAIN_WRITER, now()).await?
+        {
             lease.release().await?;
             break;
         }

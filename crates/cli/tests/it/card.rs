@@ -290,7 +290,6 @@ fn dev(data: &Path) -> Dev {
         let line = rx.recv_timeout(Duration::from_secs(120)).expect("honnin dev banner");
         let words: Vec<&str> = line.split_whitespace().collect();
         match words[..] {
-            // `==> anvil (pid N) at URL (chain id …); KycRegistry at …`
             ["==>", "anvil", "(pid", _, "at", rpc, ..] => dev.rpc = rpc.to_owned(),
             ["registry", registry] => dev.registry = registry.to_owned(),
             ["API", api, ..] => dev.api = api.to_owned(),

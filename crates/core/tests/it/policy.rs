@@ -1,7 +1,8 @@
 use std::num::NonZeroU32;
 
 use honnin_core::{
-    AtLimit, Attestation, AttestationId, AttestationStatus, Claims, Level, Policy, RevocationReason,
+    AtLimit, Attestation, AttestationId, AttestationStatus, Claims, Level, Policy,
+    RevocationReason, StoreError,
 };
 use time::{Duration, macros::datetime};
 
@@ -66,4 +67,17 @@ fn expired_is_derived_from_time() {
     assert_eq!(a.status_at(datetime!(2026-02-01 00:00:00 UTC)), AttestationStatus::Expired);
     let revoked = Attestation { status: AttestationStatus::Revoked, ..a };
     assert_eq!(revoked.status_at(datetime!(2027-01-01 00:00:00 UTC)), AttestationStatus::Revoked);
+}
+
+#[test]
+fn making_room_refuses_or_rotates_the_oldest_at_the_limit() {
+    let two = NonZeroU32::new(2).unwrap();
+    let refuse = Policy::new(two, AtLimit::Refuse, Duration::days(30)).unwrap();
+    let rotate = Policy::new(two, AtLimit::Rotate, Duration::days(30)).unwrap();
+    assert_eq!(refuse.make_room(1).unwrap(), 0);
+    assert!(matches!(refuse.make_room(2), Err(StoreError::WalletLimitReached { limit: 2 })));
+    assert_eq!(rotate.make_room(1).unwrap(), 0);
+    assert_eq!(rotate.make_room(2).unwrap(), 1);
+    // Lowered since: as many go as it takes to be one under the limit.
+    assert_eq!(rotate.make_room(4).unwrap(), 3);
 }

@@ -32,7 +32,7 @@ impl RevocationSync {
                 _ = ticker.tick() => {}
                 () = crate::stopped(&mut stop) => return,
             }
-            let lease = match self.store.try_lease(SYNC_LEASE).await {
+            let lease = match self.store.try_lease(SYNC_LEASE, honnin_core::time::now()).await {
                 Ok(Some(lease)) => lease,
                 Ok(None) => {
                     tracing::debug!(target: TARGET, "another instance runs the revocation sync");

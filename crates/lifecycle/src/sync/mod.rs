@@ -21,7 +21,7 @@ mod report;
 
 use std::{fmt, sync::Arc};
 
-use honnin_core::{AuditContext, Pepper, Store, audit::AuditLog};
+use honnin_core::{AuditContext, CertStatusStore, Pepper, audit::AuditLog};
 use honnin_jpki::{CrlOrigin, CrlSource, RevocationSource, TrustAnchors};
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -33,11 +33,6 @@ pub use progress::Progress;
 pub use report::{CrlReport, CycleReport, LinkReport, RecheckReport};
 
 const TARGET: &str = "honnin::lifecycle::sync";
-
-/// The store the sync takes (certificate revocations, renewal links, live certificates and
-/// its lease). Every use of the store here goes through this one name, so narrowing it to a
-/// role is one edit.
-pub type SyncStore = dyn Store;
 
 /// A callback run after revokes were queued (wake the chain writer).
 pub type OnQueued = Arc<dyn Fn() + Send + Sync>;
@@ -63,7 +58,7 @@ pub type OnQueued = Arc<dyn Fn() + Send + Sync>;
 /// (kind, reason code, attestation id: nothing personal). After revokes were queued the
 /// `on_queued` callback wakes the chain writer.
 pub struct RevocationSync {
-    store: Arc<SyncStore>,
+    store: Arc<dyn CertStatusStore>,
     pepper: Arc<Pepper>,
     anchors: Arc<TrustAnchors>,
     audit: AuditLog,
@@ -99,7 +94,7 @@ impl RevocationSync {
 
     /// A sync with nothing to follow yet: add CRLs, a re-check source and a link feed.
     pub fn new(
-        store: Arc<SyncStore>,
+        store: Arc<dyn CertStatusStore>,
         pepper: Arc<Pepper>,
         anchors: Arc<TrustAnchors>,
         audit: AuditLog,

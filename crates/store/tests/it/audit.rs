@@ -195,7 +195,7 @@ async fn concurrent_appenders_keep_one_chain(db: &TestDb) {
 }
 
 async fn the_group_commit_writer_records_everything(db: &TestDb) {
-    let (log, writer) = AuditLog::new(Arc::clone(&db.store));
+    let (log, writer) = AuditLog::new(db.store.clone());
     let writer = tokio::spawn(writer);
     let tasks: Vec<_> = (0..50)
         .map(|n| {
@@ -226,7 +226,7 @@ async fn the_group_commit_writer_records_everything(db: &TestDb) {
     writer.await.unwrap();
 
     // Without a running writer, recording fails loudly instead of hanging or losing events.
-    let (log, writer) = AuditLog::new(Arc::clone(&db.store));
+    let (log, writer) = AuditLog::new(db.store.clone());
     drop(writer);
     assert!(matches!(
         log.record_one(event(AuditEventKind::AdminAction, 0)).await,

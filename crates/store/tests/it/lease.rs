@@ -2,30 +2,38 @@ use std::sync::Arc;
 
 use honnin_core::LeaseName;
 
-use crate::harness::{TestDb, both_backends};
+use crate::harness::{TestDb, both_backends, now};
 
 both_backends!(only_one_instance_holds_the_writer_lease, lease_race_has_one_winner);
 
 async fn only_one_instance_holds_the_writer_lease(db: &TestDb) {
     let a = Arc::clone(&db.store);
     let b = db.another_instance().await;
-    let mut held = a.try_lease(LeaseName::CHAIN_WRITER).await.unwrap().expect("a takes the lease");
+    let mut held =
+        a.try_lease(LeaseName::CHAIN_WRITER, now()).await.unwrap().expect("a takes the lease");
     assert_eq!(held.name(), LeaseName::CHAIN_WRITER);
-    assert!(b.try_lease(LeaseName::CHAIN_WRITER).await.unwrap().is_none(), "b must not get it");
     assert!(
-        a.try_lease(LeaseName::CHAIN_WRITER).await.unwrap().is_none(),
+        b.try_lease(LeaseName::CHAIN_WRITER, now()).await.unwrap().is_none(),
+        "b must not get it"
+    );
+    assert!(
+        a.try_lease(LeaseName::CHAIN_WRITER, now()).await.unwrap().is_none(),
         "not even a second time in a"
     );
-    assert!(held.is_held().await.unwrap());
+    assert!(held.is_held(now()).await.unwrap());
     // Another lease name is independent.
-    let other =
-        b.try_lease(LeaseName("revocation-sync")).await.unwrap().expect("other name is free");
+    let other = b
+        .try_lease(LeaseName("revocation-sync"), now())
+        .await
+        .unwrap()
+        .expect("other name is free");
     other.release().await.unwrap();
 
     held.release().await.unwrap();
-    let mut taken_over = b.try_lease(LeaseName::CHAIN_WRITER).await.unwrap().expect("b takes over");
-    assert!(taken_over.is_held().await.unwrap());
-    assert!(a.try_lease(LeaseName::CHAIN_WRITER).await.unwrap().is_none());
+    let mut taken_over =
+        b.try_lease(LeaseName::CHAIN_WRITER, now()).await.unwrap().expect("b takes over");
+    assert!(taken_over.is_held(now()).await.unwrap());
+    assert!(a.try_lease(LeaseName::CHAIN_WRITER, now()).await.unwrap().is_none());
     taken_over.release().await.unwrap();
 }
 
@@ -38,7 +46,7 @@ async fn lease_race_has_one_winner(db: &TestDb) {
             let barrier = Arc::clone(&barrier);
             tokio::spawn(async move {
                 barrier.wait().await;
-                store.try_lease(LeaseName::CHAIN_WRITER).await.unwrap()
+                store.try_lease(LeaseName::CHAIN_WRITER, now()).await.unwrap()
             })
         })
         .collect();

@@ -400,7 +400,7 @@ async fn a_revoke_waits_for_the_attest_of_its_wallet(db: &TestDb) {
     let claimed = claimable(store).await;
     store.revoke_wallet(wallet, RevocationReason::Holder, now()).await.unwrap();
     assert!(claimable(store).await.is_empty());
-    store.mark_failed(&[claimed[0].id], "reverted").await.unwrap();
+    store.mark_failed(&[claimed[0].id], "reverted", now()).await.unwrap();
     assert_eq!(claimable(store).await.len(), 1);
 }
 

@@ -81,7 +81,7 @@ async fn retry_and_lease_expiry_hand_items_out_again(db: &TestDb) {
     let ids: Vec<_> = reclaimed.iter().map(|i| i.id).collect();
     store.mark_sent(&ids, B256::repeat_byte(1), t0).await.unwrap();
     let retry_at = t0 + Duration::minutes(1);
-    store.mark_retry(&ids, "nonce too low", retry_at).await.unwrap();
+    store.mark_retry(&ids, "nonce too low", retry_at, now()).await.unwrap();
     let a = store.attestation_by_wallet(reclaimed[0].action.wallet()).await.unwrap().unwrap();
     assert_eq!(a.tx_hash, None);
     assert!(
@@ -95,7 +95,7 @@ async fn retry_and_lease_expiry_hand_items_out_again(db: &TestDb) {
     assert_eq!(again.len(), 2);
     assert!(again.iter().all(|i| i.tx_hash.is_none() && i.attempts == 3));
 
-    store.mark_failed(&ids, "reverted: invalid level").await.unwrap();
+    store.mark_failed(&ids, "reverted: invalid level", now()).await.unwrap();
     assert!(
         store
             .claim_outbox(10, Duration::seconds(30), retry_at + Duration::hours(1))
@@ -149,7 +149,7 @@ async fn wrong_state_transitions_are_refused(db: &TestDb) {
     assert!(store.outbox_in_flight().await.unwrap().is_empty());
     store.mark_confirmed(&[id], B256::ZERO, 1, now()).await.unwrap();
     assert!(matches!(
-        store.mark_retry(&[id], "late", now()).await,
+        store.mark_retry(&[id], "late", now(), now()).await,
         Err(StoreError::OutboxItemNotFound { .. })
     ));
     assert!(matches!(

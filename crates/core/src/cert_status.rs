@@ -1,14 +1,17 @@
-//! What the life-cycle jobs hand the store, and what it answers: certificate revocations (from
-//! a CRL or OCSP), renewal links, and the certificates an OCSP re-check walks through.
+//! Certificate status: what the revocation sync hands the store and what it answers:
+//! certificate revocations (from a CRL or OCSP), renewal links, and the certificates an OCSP
+//! re-check walks through ([`CertStatusStore`](crate::CertStatusStore)).
 //!
 //! Everything here is keyed: a revoked serial is hashed with the [`Pepper`] before it reaches
 //! the store, and the store answers with keyed hashes and [`SealedCert`]s only.
 //!
 //! [`Pepper`]: crate::Pepper
 
+use std::collections::BTreeMap;
+
 use time::OffsetDateTime;
 
-use crate::{AttestationId, CertHash, RevocationReason, Rotated, SealedCert};
+use crate::{AttestationId, AttestationWallet, CertHash, RevocationReason, SealedCert};
 
 /// A certificate the revocation source reports revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +25,27 @@ pub struct RevokedCertificate {
     pub revoked_at: OffsetDateTime,
 }
 
-/// What [`Store::revoke_certificates`](crate::Store::revoke_certificates) did.
+impl RevokedCertificate {
+    /// The report each store applies for each certificate in `reported`: the first (earliest
+    /// `revoked_at`; of equal times, the first listed), in the order of the certificates' keyed
+    /// hashes, the order in which stores lock them. "The first reported time and reason stay."
+    pub fn first_reports(reported: &[Self]) -> Vec<Self> {
+        let mut first: BTreeMap<&[u8], Self> = BTreeMap::new();
+        for report in reported {
+            first
+                .entry(report.cert.as_bytes().as_slice())
+                .and_modify(|seen| {
+                    if report.revoked_at < seen.revoked_at {
+                        *seen = *report;
+                    }
+                })
+                .or_insert(*report);
+        }
+        first.into_values().collect()
+    }
+}
+
+/// What [`CertStatusStore::revoke_certificates`](crate::CertStatusStore::revoke_certificates) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CertRevocationOutcome {
     /// How many of the reported certificates the store knows (revoked before or now).
@@ -33,7 +56,7 @@ pub struct CertRevocationOutcome {
     pub newly_revoked: u64,
     /// Live attestations revoked, each with its `revoke` queued (or its unsent `attest`
     /// cancelled).
-    pub revoked: Vec<Rotated>,
+    pub revoked: Vec<AttestationWallet>,
     /// Live attestations that survived a `superseded` revocation because a renewal link names
     /// the successor certificate: they now belong to the successor (no chain write).
     pub moved: Vec<AttestationId>,
@@ -48,7 +71,7 @@ pub struct RenewalLink {
     pub new: CertHash,
 }
 
-/// What [`Store::link_renewals`](crate::Store::link_renewals) did.
+/// What [`CertStatusStore::link_renewals`](crate::CertStatusStore::link_renewals) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkOutcome {
     /// Links recorded now (the new certificate now belongs to the old one's person).
