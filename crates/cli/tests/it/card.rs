@@ -234,7 +234,9 @@ fn isolated(script: &str, pcscd: bool, conf: &Path) -> (i32, Value, String) {
     };
     let out = Command::new("unshare")
         .args(["--mount", "--propagation", "private", "sh", "-c"])
-        .arg(format!("mount -t tmpfs tmpfs /run/pcscd && {start}{script}"))
+        // The mount first, on its own: `mount && pcscd … &` would put the mount in the
+        // background with pcscd, and the wait below could see the host's socket before it.
+        .arg(format!("mount -t tmpfs tmpfs /run/pcscd || exit 97; {start}{script}"))
         .env("HONNIN_BIN", env!("CARGO_BIN_EXE_honnin"))
         .output()
         .unwrap();

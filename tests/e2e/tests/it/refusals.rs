@@ -26,7 +26,7 @@ async fn each_refusal_has_its_code() -> Result<()> {
     // Unknown challenge.
     let c = challenge(&client, &person).await?;
     let mut request = person.request(&c);
-    request.challenge_id = "ch_00000000000000000000000000000000".into();
+    request.challenge_id = "ch_ffffffffffffffffffffffffffffffff".into();
     client.submit(&request).await?.assert_problem(404, "challenge_not_found");
 
     // Expired challenge (issued an hour ago, lifetime ten minutes).
