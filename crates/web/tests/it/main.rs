@@ -75,9 +75,38 @@ fn codes_in(dir: &str) -> Vec<String> {
     codes
 }
 
+/// Every problem `code` the API can answer: the `enum` of each error response's `code`
+/// property in its OpenAPI document (generated from the API's one error table).
+fn api_codes() -> Vec<String> {
+    fn collect(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(codes) = map
+                    .get("properties")
+                    .and_then(|p| p.get("code"))
+                    .and_then(|c| c.get("enum"))
+                    .and_then(serde_json::Value::as_array)
+                {
+                    out.extend(codes.iter().filter_map(|c| c.as_str().map(str::to_owned)));
+                }
+                map.values().for_each(|v| collect(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let doc = serde_json::to_value(honnin_api::openapi()).unwrap();
+    let mut codes = Vec::new();
+    collect(&doc, &mut codes);
+    codes.sort_unstable();
+    codes.dedup();
+    assert!(codes.iter().any(|c| c == "challenge_used"), "the API's codes: {codes:?}");
+    codes
+}
+
 #[test]
 fn every_refusal_code_has_a_sentence_and_an_action_in_both_languages() {
-    let mut codes = codes_in("crates/api/src");
+    let mut codes = api_codes();
     codes.extend(codes_in("crates/jpki/src"));
     codes.extend(codes_in("crates/card/src"));
     assert!(codes.len() > 40, "the scan finds the codes: {codes:?}");
