@@ -3,8 +3,9 @@
 //! `scripts/install-tools` installs anvil, forge and cast 1.7.1 from npm into
 //! `.tools/npm/node_modules/@foundry-rs/<tool>-linux-amd64/bin/<tool>` at the workspace root.
 //! [`locate`] looks there, unless an environment variable names the binary explicitly
-//! (`HONNIN_ANVIL`, `HONNIN_FORGE`, `HONNIN_CAST`). It deliberately does not fall back to `PATH`:
-//! tests and gas figures must come from the pinned versions.
+//! (`HONNIN_ANVIL`, `HONNIN_FORGE`, `HONNIN_CAST`), or `HONNIN_TOOLS` names the tools folder to
+//! use instead of `.tools/` (then only that folder is searched). It deliberately does not fall
+//! back to `PATH`: tests and gas figures must come from the pinned versions.
 
 use std::path::{Path, PathBuf};
 
@@ -42,16 +43,36 @@ impl Tool {
 
     /// Where `scripts/install-tools` puts the binary, relative to the workspace root.
     pub fn installed_path(self) -> PathBuf {
+        Path::new(".tools").join(self.path_in_tools())
+    }
+
+    /// Where `scripts/install-tools` puts the binary, relative to the tools folder.
+    fn path_in_tools(self) -> PathBuf {
         let name = self.name();
         ["npm", "node_modules", "@foundry-rs", &format!("{name}-linux-amd64"), "bin", name]
             .iter()
-            .fold(PathBuf::from(".tools"), |path, part| path.join(part))
+            .collect()
+    }
+}
+
+/// The environment variable that names the tools folder instead of `.tools/`.
+pub const TOOLS_ENV_VAR: &str = "HONNIN_TOOLS";
+
+/// The tools folder [`TOOLS_ENV_VAR`] names, if set.
+pub fn tools_dir_from_env() -> Option<PathBuf> {
+    std::env::var_os(TOOLS_ENV_VAR).map(PathBuf::from)
+}
+
+impl Tool {
+    /// Where the binary is under the tools folder `dir` (as `scripts/install-tools` lays it out).
+    pub fn path_under(self, dir: &Path) -> PathBuf {
+        dir.join(self.path_in_tools())
     }
 }
 
 /// The path of `tool`: the file its environment variable names if set, else the pinned binary in
-/// `.tools/` under the current directory or one of its ancestors, else under this crate's
-/// workspace (as it was when compiled).
+/// the folder [`TOOLS_ENV_VAR`] names if set, else in `.tools/` under the current directory or
+/// one of its ancestors, else under this crate's workspace (as it was when compiled).
 pub fn locate(tool: Tool) -> Result<PathBuf> {
     let mut searched = Vec::new();
     if let Some(explicit) = std::env::var_os(tool.env_var()) {
@@ -61,6 +82,14 @@ pub fn locate(tool: Tool) -> Result<PathBuf> {
         }
         // An explicit choice that does not exist is an error, not a reason to pick another.
         searched.push(path);
+        return Err(not_found(tool, searched));
+    }
+    if let Some(dir) = tools_dir_from_env() {
+        let candidate = tool.path_under(&dir);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        searched.push(candidate);
         return Err(not_found(tool, searched));
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -72,9 +72,10 @@ pub(crate) struct DevArgs {
     /// Do not check revocation (instead of the dev root's CRL). Said loudly.
     #[arg(long)]
     no_revocation: bool,
-    /// Log filter (tracing `EnvFilter` syntax).
-    #[arg(long, env = "HONNIN_LOG", default_value = "info,honnin=info", value_name = "FILTER")]
-    log: String,
+    /// Log filter (tracing `EnvFilter` syntax; logs go to stderr, apart from the steps on
+    /// stdout). [default: info; with --demo warn, so the demo's steps read on their own]
+    #[arg(long, env = "HONNIN_LOG", value_name = "FILTER")]
+    log: Option<String>,
 }
 
 /// The revocation sync's interval in dev (production: `revocation_sync_secs`).
@@ -86,7 +87,10 @@ const DEV_WRITER_LINGER: Duration = Duration::from_millis(50);
 
 /// Runs `honnin dev`.
 pub(crate) fn run(args: DevArgs) -> ExitCode {
-    let log = LogConfig { filter: args.log.clone(), format: LogFormat::Text };
+    let filter = args.log.clone().unwrap_or_else(|| {
+        if args.demo { "warn".to_owned() } else { "info,honnin=info".to_owned() }
+    });
+    let log = LogConfig { filter, format: LogFormat::Text };
     runtime::run(&log, async move {
         match dev(args).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -116,12 +120,19 @@ struct Running {
 async fn dev(args: DevArgs) -> anyhow::Result<()> {
     // Caught from here on: a signal during start-up stops the service and anvil once started.
     let mut signals = runtime::Signals::register();
+    if !args.demo {
+        let listen = args.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        if listen.port() != 0 {
+            step(format!("honnin dev: the page will be at http://{listen}/ (starting)"));
+        }
+    }
     let data = args.data.clone();
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create the data folder {}", data.display()))?;
     step(format!("data folder {}", data.display()));
 
-    step("starting anvil (the pinned one in .tools/) on a free port");
+    tokio::task::spawn_blocking(ensure_anvil).await??;
+    step("starting anvil (the pinned one) on a free port");
     let anvil = tokio::task::spawn_blocking(|| {
         honnin_chain::test_utils::spawn_anvil()
             .context("cannot start anvil: run scripts/install-tools (or set HONNIN_ANVIL)")
@@ -131,6 +142,51 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
     step("stopping anvil");
     drop(anvil);
     outcome
+}
+
+/// Makes sure the pinned anvil is there: on a first run from a fresh clone it is not, and then
+/// `scripts/install-tools contracts` (found from the current folder up, else in the workspace
+/// this binary was built from) installs it, its progress shown, before dev goes on. An anvil
+/// named by `HONNIN_ANVIL` is never replaced.
+fn ensure_anvil() -> anyhow::Result<()> {
+    use honnin_chain::tools::{Tool, locate};
+    let missing = match locate(Tool::Anvil) {
+        Ok(_) => return Ok(()),
+        Err(error) => error,
+    };
+    if std::env::var_os(Tool::Anvil.env_var()).is_some() {
+        bail!("{} names no file: {missing}", Tool::Anvil.env_var());
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = std::env::current_dir()
+        .into_iter()
+        .chain([workspace])
+        .flat_map(|start| start.ancestors().map(Path::to_path_buf).collect::<Vec<_>>())
+        .map(|dir| dir.join("scripts/install-tools"))
+        .find(|script| script.is_file())
+        .context(
+            "the pinned anvil is not installed and scripts/install-tools is not here: \
+             run honnin dev from the honnin repository, or set HONNIN_ANVIL",
+        )?;
+    step(format!(
+        "first run: the pinned anvil is missing; installing it with {} contracts",
+        script.display()
+    ));
+    let started = Instant::now();
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .arg("contracts")
+        .stdin(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run {}", script.display()))?;
+    ensure!(status.success(), "{} contracts failed ({status})", script.display());
+    let anvil = locate(Tool::Anvil).context("the install finished but anvil is still missing")?;
+    step(format!(
+        "installed the pinned tools in {} s ({})",
+        started.elapsed().as_secs(),
+        anvil.display()
+    ));
+    Ok(())
 }
 
 async fn with_anvil(
@@ -298,6 +354,7 @@ fn banner(running: &Running, data: &Path) {
         r#"
 honnin dev is running (Ctrl-C or SIGTERM stops it and anvil).
 
+  page       {url}/   (verify a wallet with a card; /status for a wallet's attestation)
   API        {url}   (OpenAPI: {url}/openapi.json, metrics: {url}/metrics)
   registry   {registry}
   trust      {trust} (a simulated root minted for this run: only test cards chain to it)

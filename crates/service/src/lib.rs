@@ -197,7 +197,11 @@ impl Service {
             audit,
         };
         let server = match http::bind(config.http.listen).await {
-            Ok(listener) => http::spawn(listener, honnin_api::app(state), config.http),
+            Ok(listener) => http::spawn(
+                listener,
+                honnin_api::app(state).merge(honnin_web::router()),
+                config.http,
+            ),
             Err(error) => {
                 drop((state, shared));
                 return Err(abort(running, error).await);

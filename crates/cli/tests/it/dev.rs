@@ -135,3 +135,97 @@ fn dev_stops_on_sigterm_and_takes_anvil_with_it() {
     assert!(logs.contains("stopped"), "the service stopped in order:\n{logs}");
     assert!(!alive(anvil_pid), "anvil (pid {anvil_pid}) is still running");
 }
+
+/// A first run from a fresh clone: with the tools folder empty (`HONNIN_TOOLS` pointed at a new
+/// temporary folder, so no `.tools/` anywhere is used), `honnin dev` installs the pinned anvil
+/// with `scripts/install-tools contracts`, its progress shown, then comes up to the banner, the
+/// page's URL printed first. Needs the npm registry (or npm's cache).
+#[test]
+fn first_run_installs_the_pinned_anvil_then_reaches_the_banner() {
+    use std::{
+        io::{BufRead as _, BufReader},
+        process::Stdio,
+        sync::mpsc,
+        time::{Duration, Instant},
+    };
+
+    /// Kills the child on drop if the test fails half-way.
+    struct Guard(std::process::Child);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let tools = dir.path().join("tools");
+    let child = Command::new(env!("CARGO_BIN_EXE_honnin"))
+        .current_dir(dir.path())
+        .env("HONNIN_TOOLS", &tools)
+        .env_remove("HONNIN_ANVIL")
+        .args(["dev", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut dev = Guard(child);
+    let stdout = dev.0.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !seen.iter().any(|line: &String| line.trim_start().starts_with("API ")) {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("honnin dev did not come up:\n{}", seen.join("\n")));
+        seen.push(line);
+    }
+    let position = |needle: &str| {
+        seen.iter()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in:\n{}", seen.join("\n")))
+    };
+    let missing = position("first run: the pinned anvil is missing");
+    let installing = position("contracts toolchain: npm ci into");
+    let installed = position("installed the pinned tools");
+    let anvil = position("anvil (pid ");
+    let page = position("page       http://");
+    assert!(missing < installing && installing < installed && installed < anvil && anvil < page);
+    assert!(
+        tools.join("npm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil").is_file(),
+        "anvil was installed into the empty tools folder"
+    );
+    // The page is served at the URL the banner gives, under its Content-Security-Policy.
+    let page = seen[page].split("http://").nth(1).unwrap().split_whitespace().next().unwrap();
+    let host = page.trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("content-security-policy: default-src 'self'"));
+    assert!(answer.contains("<html lang=\"ja\">"), "{answer}");
+    let status = Command::new("kill").args(["-TERM", &dev.0.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let exit = loop {
+        if let Some(exit) = dev.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "honnin dev did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit {exit:?}");
+}

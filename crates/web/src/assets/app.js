@@ -1,0 +1,386 @@
+// honnin's page: the verification flow (/) and a wallet's status (/status). No build step, no
+// dependencies: EIP-6963 wallet discovery, EIP-1193 personal_sign, the API of this origin.
+"use strict";
+
+// ---- text: one table per language; Japanese first ----
+const TEXT = {
+  ja: {
+    title: "honnin 本人確認", nav_verify: "本人確認", nav_status: "状態の確認",
+    no_number: "このページがマイナンバー(個人番号)を尋ねることはありません。使うのはカードの利用者証明用電子証明書だけです。",
+    verify_title: "ウォレットの本人確認", step_wallet: "ウォレットを接続", step_challenge: "チャレンジを取得",
+    step_wallet_sign: "ウォレットで署名", step_card_sign: "カードで署名", step_submit: "送信",
+    step_chain: "ブロックチェーンへの記録",
+    connect: "ウォレットを接続", wallet_is: "ウォレット:", ask: "チャレンジを取得",
+    message_title: "両方の鍵が署名するメッセージ(このまま署名されます)", wallet_sign: "ウォレットで署名",
+    card_title: "カードで署名", manual_help: "カードリーダーをつないだパソコンで次のコマンドを実行し、表示された JSON を下に貼り付けてください。暗証番号はそのコマンドの画面で入力し、このページには入力しません。",
+    paste_label: "honnin card sign --json の出力", submit: "送信",
+    status_is: "状態:", tx: "トランザクション", block: "ブロック", verified: "確認済み:レジストリがこのウォレットを本人確認済みと答えました。",
+    status_title: "ウォレットの状態", wallet_label: "ウォレットアドレス", look_up: "確認",
+    level: "レベル", expires: "有効期限", reason: "失効理由",
+    revoke_title: "自分で失効させる", revoke_help: "ウォレットの署名で、このウォレットの本人確認を取り消します。ブロックチェーン上の記録は失効となりますが、過去の記録そのものは消えません。カードは引き続き使えます。",
+    revoke: "このウォレットの確認を失効させる",
+    erase_title: "データの消去", erase_help: "カードの署名で、honnin が保持するあなたの仮名データを消去し、有効な確認をすべて失効させます。ブロックチェーン上の過去の記録は消せません(個人情報は含まれていません)。",
+    erase: "消去の手順を表示",
+    waiting: "お待ちください…", pending: "記録待ち", active: "有効", revoked: "失効", expired: "期限切れ",
+    no_wallet: "ブラウザにウォレットが見つかりません。ウォレット拡張機能を入れてから、ページを再読み込みしてください。",
+    bad_json: "貼り付けた内容が honnin card sign --json の出力ではありません。コマンドの出力全体を貼り付けてください。",
+    revoked_done: "失効の依頼を受け付けました。", erased_done: "消去しました。",
+    unknown: "想定外のエラーです。", unknown_action: "しばらくしてからもう一度お試しください。",
+  },
+  en: {
+    title: "honnin verification", nav_verify: "Verify", nav_status: "Status",
+    no_number: "This page never asks for your individual number (My Number). Only the card's user-authentication certificate is used.",
+    verify_title: "Verify a wallet", step_wallet: "Connect a wallet", step_challenge: "Get a challenge",
+    step_wallet_sign: "Sign with the wallet", step_card_sign: "Sign with the card", step_submit: "Submit",
+    step_chain: "Recorded on chain",
+    connect: "Connect a wallet", wallet_is: "Wallet:", ask: "Get a challenge",
+    message_title: "The message both keys sign (exactly as shown)", wallet_sign: "Sign with the wallet",
+    card_title: "Sign with the card", manual_help: "On the computer with the card reader, run this command and paste the JSON it prints below. You type the PIN in that command's window, never on this page.",
+    paste_label: "Output of honnin card sign --json", submit: "Submit",
+    status_is: "Status:", tx: "Transaction", block: "block", verified: "Verified: the registry says this wallet is verified.",
+    status_title: "A wallet's status", wallet_label: "Wallet address", look_up: "Look up",
+    level: "Level", expires: "Expires", reason: "Revocation reason",
+    revoke_title: "Revoke it yourself", revoke_help: "With your wallet's signature, withdraw this wallet's verification. The record on chain becomes revoked; past records are not deleted. Your card stays usable.",
+    revoke: "Revoke this wallet's verification",
+    erase_title: "Erase your data", erase_help: "With your card's signature, erase the pseudonymous data honnin keeps about you and revoke every live verification. Past records on chain cannot be erased (they hold nothing personal).",
+    erase: "Show the erasure steps",
+    waiting: "Please wait…", pending: "pending", active: "active", revoked: "revoked", expired: "expired",
+    no_wallet: "No wallet found in this browser. Install a wallet extension, then reload the page.",
+    bad_json: "What you pasted is not the output of honnin card sign --json. Paste the command's whole output.",
+    revoked_done: "Revocation accepted.", erased_done: "Erased.",
+    unknown: "Unexpected error.", unknown_action: "Please try again later.",
+  },
+};
+
+// Every refusal code the API (and the card tool) returns: [sentence, what to do], per language.
+const REFUSALS = {
+  ja: {
+    malformed_request: ["リクエストの形式が正しくありません。", "ページを再読み込みして、最初からやり直してください。"],
+    unsupported_media_type: ["リクエストの形式が正しくありません。", "ページを再読み込みしてください。"],
+    body_too_large: ["送信したデータが大きすぎます。", "honnin card sign の出力だけを貼り付けてください。"],
+    individual_number_forbidden: ["マイナンバー(個人番号)らしき値が含まれていました。honnin は個人番号を受け取りません。", "個人番号を入力・貼り付けしないでください。"],
+    challenge_not_found: ["チャレンジが見つかりません。", "新しいチャレンジを取得してください。"],
+    challenge_expired: ["チャレンジの有効期限が切れました。", "新しいチャレンジを取得して、もう一度署名してください。"],
+    challenge_used: ["このチャレンジは使用済みです。", "新しいチャレンジを取得してください。"],
+    replayed: ["この署名はすでに使われています。", "新しいチャレンジを取得してください。"],
+    challenge_purpose_mismatch: ["別の目的のチャレンジです。", "この操作用のチャレンジを取得し直してください。"],
+    wallet_mismatch: ["ウォレットの署名がこのウォレットのものではありません。", "接続したウォレットで署名し直してください。"],
+    contract_wallet_unavailable: ["コントラクトウォレットの署名を今は確認できません。", "しばらくしてからもう一度お試しください。"],
+    wallet_already_attested: ["このウォレットはすでに本人確認済みです。", "状態のページで確認してください。"],
+    wallet_limit_reached: ["このカードで確認できるウォレットの数の上限に達しました。", "不要なウォレットの確認を失効させてから、もう一度お試しください。"],
+    attestation_not_found: ["このウォレットの本人確認は見つかりません。", "アドレスを確かめるか、本人確認を行ってください。"],
+    no_live_attestation: ["有効な本人確認がありません。", "状態のページで確認してください。"],
+    person_not_found: ["消去するデータはありません。", "何もする必要はありません。"],
+    unauthorized: ["認証が必要です。", "このページの操作では起きないはずです。管理者に連絡してください。"],
+    invalid_api_key: ["API キーが正しくありません。", "管理者に連絡してください。"],
+    rate_limited: ["リクエストが多すぎます。", "少し待ってからもう一度お試しください。"],
+    not_found: ["見つかりません。", "アドレスを確かめてください。"],
+    method_not_allowed: ["この操作はできません。", "ページを再読み込みしてください。"],
+    timeout: ["時間切れになりました。", "もう一度お試しください。"],
+    unavailable: ["サービスが一時的に利用できません。", "しばらくしてからもう一度お試しください。"],
+    internal: ["サービス内部でエラーが起きました。", "しばらくしてからもう一度お試しください。"],
+    bad_signature: ["カードの署名を確認できませんでした。", "表示されたメッセージのまま、もう一度カードで署名してください。"],
+    malformed_signature: ["カードの署名の形式が正しくありません。", "honnin card sign の出力全体を貼り付けてください。"],
+    malformed_certificate: ["証明書を読み取れませんでした。", "honnin card sign の出力全体を貼り付けてください。"],
+    expired: ["カードの電子証明書の有効期限が切れています。", "お住まいの市区町村の窓口で電子証明書を更新してください。"],
+    not_yet_valid: ["カードの電子証明書はまだ有効になっていません。", "パソコンの時計を確かめ、有効になってからお試しください。"],
+    revoked: ["カードの電子証明書は失効しています。", "お住まいの市区町村の窓口で電子証明書の再発行を受けてください。"],
+    revocation_unknown: ["証明書の失効状況を今は確認できません。", "しばらくしてからもう一度お試しください。"],
+    stale_revocation_data: ["証明書の失効情報が古く、確認できません。", "しばらくしてからもう一度お試しください。"],
+    untrusted_issuer: ["この証明書は J-LIS が発行したものとして確認できません。", "マイナンバーカードの利用者証明用電子証明書で署名してください。"],
+    wrong_key_usage: ["この証明書は本人確認に使えない種類です。", "利用者証明用電子証明書(暗証番号4桁)で署名してください。"],
+    wrong_extended_key_usage: ["この証明書は本人確認に使えない種類です。", "利用者証明用電子証明書(暗証番号4桁)で署名してください。"],
+    wrong_policy: ["この証明書は本人確認に使えない種類です。", "利用者証明用電子証明書(暗証番号4桁)で署名してください。"],
+    unsupported_key: ["この証明書の鍵には対応していません。", "マイナンバーカードの利用者証明用電子証明書で署名してください。"],
+    unsupported_signature_algorithm: ["この証明書の署名方式には対応していません。", "マイナンバーカードの利用者証明用電子証明書で署名してください。"],
+    unsupported_critical_extension: ["この証明書には対応していない拡張があります。", "マイナンバーカードの利用者証明用電子証明書で署名してください。"],
+    weak_hash: ["この証明書は弱いハッシュ方式を使っています。", "市区町村の窓口で電子証明書を更新してください。"],
+    no_service: ["スマートカードサービス (pcscd) が動いていません。", "pcscd を起動してください。"],
+    no_reader: ["カードリーダーが接続されていません。", "USB または NFC のカードリーダーを接続してください。"],
+    reader_not_found: ["指定したカードリーダーが見つかりません。", "honnin card status でリーダーの名前を確かめてください。"],
+    no_card: ["カードがリーダーにありません。", "マイナンバーカードをリーダーに置いてください。"],
+    not_jpki: ["このカードはマイナンバーカードではないようです。", "マイナンバーカードを置いてください。"],
+    card_removed: ["署名の途中でカードが外されました。", "カードを置いたまま、もう一度お試しください。"],
+    card_busy: ["カードを別のプログラムが使っています。", "ほかのプログラムを閉じてからお試しください。"],
+    wrong_pin: ["暗証番号が違います。", "正しい4桁の暗証番号を入力してください。間違いが続くとロックされます。"],
+    pin_locked: ["暗証番号がロックされています。", "お住まいの市区町村の窓口でロックを解除してもらってください。"],
+    last_try_not_confirmed: ["残り1回の暗証番号入力を確認しなかったため、送りませんでした。", "暗証番号を確かめてから、yes と入力して続けてください。"],
+    pin_format: ["暗証番号は数字4桁です。", "4桁の数字を入力してください。"],
+    not_verified: ["暗証番号の照合が済んでいません。", "もう一度署名してください。"],
+    file_not_found: ["カードに必要なファイルがありません。", "マイナンバーカードか確かめてください。"],
+    unexpected_status: ["カードが想定外の応答をしました。", "カードを置き直して、もう一度お試しください。"],
+    malformed_response: ["カードの応答を読み取れませんでした。", "カードを置き直して、もう一度お試しください。"],
+    certificate_unusable: ["カードの証明書を使えません。", "市区町村の窓口で電子証明書を確かめてください。"],
+    reader_failure: ["カードリーダーでエラーが起きました。", "リーダーをつなぎ直して、もう一度お試しください。"],
+  },
+  en: {
+    malformed_request: ["The request was malformed.", "Reload the page and start again."],
+    unsupported_media_type: ["The request was malformed.", "Reload the page."],
+    body_too_large: ["What you sent is too large.", "Paste only the output of honnin card sign."],
+    individual_number_forbidden: ["Something like an individual number (My Number) was sent. honnin never accepts it.", "Do not type or paste your individual number."],
+    challenge_not_found: ["The challenge was not found.", "Get a new challenge."],
+    challenge_expired: ["The challenge has expired.", "Get a new challenge and sign again."],
+    challenge_used: ["This challenge was already used.", "Get a new challenge."],
+    replayed: ["This signature was already used.", "Get a new challenge."],
+    challenge_purpose_mismatch: ["This challenge was issued for another purpose.", "Get a challenge for this action."],
+    wallet_mismatch: ["The wallet signature is not from this wallet.", "Sign again with the connected wallet."],
+    contract_wallet_unavailable: ["The contract wallet's signature cannot be checked right now.", "Try again later."],
+    wallet_already_attested: ["This wallet is already verified.", "See the status page."],
+    wallet_limit_reached: ["This card has verified as many wallets as allowed.", "Revoke a wallet you no longer use, then try again."],
+    attestation_not_found: ["No verification was found for this wallet.", "Check the address, or verify the wallet."],
+    no_live_attestation: ["There is no live verification.", "See the status page."],
+    person_not_found: ["There is nothing to erase.", "Nothing to do."],
+    unauthorized: ["Authorisation is required.", "This should not happen on this page: contact the operator."],
+    invalid_api_key: ["The API key is not valid.", "Contact the operator."],
+    rate_limited: ["Too many requests.", "Wait a moment and try again."],
+    not_found: ["Not found.", "Check the address."],
+    method_not_allowed: ["This action is not allowed.", "Reload the page."],
+    timeout: ["The request timed out.", "Try again."],
+    unavailable: ["The service is temporarily unavailable.", "Try again later."],
+    internal: ["The service had an internal error.", "Try again later."],
+    bad_signature: ["The card's signature did not verify.", "Sign the message exactly as shown with the card again."],
+    malformed_signature: ["The card's signature is malformed.", "Paste the whole output of honnin card sign."],
+    malformed_certificate: ["The certificate could not be read.", "Paste the whole output of honnin card sign."],
+    expired: ["Your card's certificate has expired.", "Renew it at your city office."],
+    not_yet_valid: ["Your card's certificate is not valid yet.", "Check your computer's clock, and try once it is valid."],
+    revoked: ["Your card's certificate has been revoked.", "Have a new one issued at your city office."],
+    revocation_unknown: ["The certificate's revocation status cannot be checked right now.", "Try again later."],
+    stale_revocation_data: ["The revocation data is out of date.", "Try again later."],
+    untrusted_issuer: ["This certificate is not one J-LIS issued.", "Sign with your My Number card's user-authentication certificate."],
+    wrong_key_usage: ["This kind of certificate cannot be used for verification.", "Use the user-authentication certificate (4-digit PIN)."],
+    wrong_extended_key_usage: ["This kind of certificate cannot be used for verification.", "Use the user-authentication certificate (4-digit PIN)."],
+    wrong_policy: ["This kind of certificate cannot be used for verification.", "Use the user-authentication certificate (4-digit PIN)."],
+    unsupported_key: ["This certificate's key is not supported.", "Sign with your My Number card's user-authentication certificate."],
+    unsupported_signature_algorithm: ["This certificate's signature algorithm is not supported.", "Sign with your My Number card's user-authentication certificate."],
+    unsupported_critical_extension: ["This certificate has an unsupported extension.", "Sign with your My Number card's user-authentication certificate."],
+    weak_hash: ["This certificate uses a weak hash.", "Renew it at your city office."],
+    no_service: ["The smart-card service (pcscd) is not running.", "Start pcscd."],
+    no_reader: ["No card reader is connected.", "Connect a USB or NFC card reader."],
+    reader_not_found: ["The named card reader was not found.", "Check the reader's name with honnin card status."],
+    no_card: ["There is no card in the reader.", "Place your My Number card on the reader."],
+    not_jpki: ["This card does not look like a My Number card.", "Place your My Number card."],
+    card_removed: ["The card was removed while signing.", "Keep the card in place and try again."],
+    card_busy: ["Another program is using the card.", "Close the other program and try again."],
+    wrong_pin: ["The PIN is wrong.", "Type the right 4-digit PIN; more wrong tries lock it."],
+    pin_locked: ["The PIN is locked.", "Your municipality's office resets it."],
+    last_try_not_confirmed: ["The last PIN try was not confirmed, so nothing was sent.", "Make sure of the PIN, then type yes to go on."],
+    pin_format: ["The PIN is 4 digits.", "Type 4 digits."],
+    not_verified: ["The PIN was not verified.", "Sign again."],
+    file_not_found: ["A file the card should have is missing.", "Check that it is a My Number card."],
+    unexpected_status: ["The card answered unexpectedly.", "Place the card again and retry."],
+    malformed_response: ["The card's answer could not be read.", "Place the card again and retry."],
+    certificate_unusable: ["The card's certificate cannot be used.", "Have it checked at your city office."],
+    reader_failure: ["The card reader failed.", "Reconnect the reader and retry."],
+  },
+};
+
+let lang = localStorage.getItem("honnin.lang") === "en" ? "en" : "ja";
+const t = (key) => TEXT[lang][key] ?? key;
+const $ = (id) => document.getElementById(id);
+
+function render() {
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  $("lang").textContent = lang === "ja" ? "English" : "日本語";
+  $("lang").lang = lang === "ja" ? "en" : "ja";
+  if (lastProblem) showProblem(lastProblem);
+}
+
+// ---- problems: a code from the API (problem+json `code`) or the card tool (`error`) ----
+let lastProblem = null;
+function showProblem(code) {
+  lastProblem = code;
+  const entry = REFUSALS[lang][code] ?? [t("unknown"), t("unknown_action")];
+  $("problem-text").textContent = entry[0];
+  $("problem-action").textContent = entry[1];
+  $("problem").dataset.code = code;
+  $("problem").hidden = false;
+}
+function clearProblem() { lastProblem = null; $("problem").hidden = true; }
+function say(text) { $("live").textContent = text; }
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) throw Object.assign(new Error(json.code ?? "internal"), { code: json.code ?? "internal" });
+  return json;
+}
+const fail = (error) => showProblem(error.code ?? "internal");
+
+// ---- wallets: EIP-6963 discovery, window.ethereum as a last resort ----
+const providers = new Map();
+window.addEventListener("eip6963:announceProvider", (event) => {
+  const { info, provider } = event.detail;
+  providers.set(info.uuid, { info, provider });
+});
+window.dispatchEvent(new Event("eip6963:requestProvider"));
+
+let wallet = null; // { provider, address }
+async function connect() {
+  clearProblem();
+  const found = [...providers.values()];
+  const provider = found[0]?.provider ?? window.ethereum;
+  if (!provider) { say(t("no_wallet")); $("problem-text").textContent = t("no_wallet"); $("problem-action").textContent = ""; $("problem").hidden = false; return null; }
+  const [address] = await provider.request({ method: "eth_requestAccounts" });
+  wallet = { provider, address };
+  for (const id of ["wallet-address", "status-wallet"]) { if (id === "wallet-address") $(id).textContent = address; else $(id).value = address; }
+  $("wallet-line").hidden = false;
+  return wallet;
+}
+const utf8Hex = (text) => "0x" + [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, "0")).join("");
+const personalSign = (message) => wallet.provider.request({ method: "personal_sign", params: [utf8Hex(message), wallet.address] });
+
+function progress(step) {
+  const order = [...document.querySelectorAll("#progress li")].map((li) => li.dataset.step);
+  const at = order.indexOf(step);
+  for (const li of document.querySelectorAll("#progress li")) {
+    const i = order.indexOf(li.dataset.step);
+    li.classList.toggle("done", i < at);
+    li.classList.toggle("current", i === at);
+    if (i === at) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
+  }
+}
+
+// The `honnin card sign` command that signs `message` exactly (manual fallback).
+function signCommand(message) {
+  const quoted = "'" + message.replaceAll("'", "'\\''") + "'";
+  return `printf '%s' ${quoted} > honnin-message.txt\nhonnin card sign --message honnin-message.txt --out honnin-signature.bin --json`;
+}
+function cardOutput(text) {
+  try {
+    const value = JSON.parse(text);
+    if (value.ok === false && value.error) throw Object.assign(new Error(value.error), { code: value.error });
+    if (typeof value.certificate !== "string" || typeof value.signature !== "string") throw new Error("bad_json");
+    return value;
+  } catch (error) {
+    if (error.code) throw error;
+    throw Object.assign(new Error("bad_json"), { code: null });
+  }
+}
+
+// ---- the flow ----
+let challenge = null, walletSignature = null;
+function setupVerify() {
+  $("verify").hidden = false;
+  progress("wallet");
+  $("connect").addEventListener("click", async () => {
+    try { if (await connect()) { $("ask").hidden = false; progress("challenge"); } } catch (e) { fail(e); }
+  });
+  $("ask").addEventListener("click", async () => {
+    clearProblem();
+    try {
+      challenge = await api("POST", "/v1/challenges", { wallet: wallet.address });
+      $("message").textContent = challenge.message;
+      $("message-box").hidden = false;
+      progress("wallet_sign");
+    } catch (e) { fail(e); }
+  });
+  $("wallet-sign").addEventListener("click", async () => {
+    clearProblem();
+    try {
+      walletSignature = await personalSign(challenge.message);
+      $("manual-command").textContent = signCommand(challenge.message);
+      $("card-box").hidden = false;
+      progress("card_sign");
+    } catch (e) { fail(e); }
+  });
+  $("submit").addEventListener("click", async () => {
+    clearProblem();
+    let card;
+    try { card = cardOutput($("card-json").value); } catch (e) { if (e.code) showProblem(e.code); else { $("problem-text").textContent = t("bad_json"); $("problem-action").textContent = ""; $("problem").hidden = false; } return; }
+    try {
+      progress("submit");
+      await api("POST", "/v1/attestations", {
+        challenge_id: challenge.id, certificate: card.certificate,
+        card_signature: card.signature, wallet_signature: walletSignature,
+      });
+      progress("chain");
+      $("chain-box").hidden = false;
+      follow(wallet.address);
+    } catch (e) { fail(e); }
+  });
+}
+
+async function follow(address) {
+  for (;;) {
+    let view;
+    try { view = await api("GET", `/v1/attestations/${address}`); } catch (e) { fail(e); return; }
+    $("chain-status").textContent = t(view.status);
+    $("chain-status").dataset.status = view.status;
+    if (view.tx_hash) {
+      $("tx-line").hidden = false;
+      const explorer = document.querySelector('meta[name="honnin-explorer"]')?.content;
+      $("tx-link").textContent = view.tx_hash;
+      if (explorer) $("tx-link").href = explorer.replace("{tx}", view.tx_hash); else $("tx-link").removeAttribute("href");
+      $("block").textContent = view.block_number ?? "";
+    }
+    if (view.status === "active" && view.tx_hash) {
+      $("verified").hidden = false;
+      document.querySelectorAll("#progress li").forEach((li) => { li.classList.add("done"); li.classList.remove("current"); });
+      return;
+    }
+    if (view.status !== "pending") return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+// ---- status, self-revocation, erasure ----
+function setupStatus() {
+  $("status").hidden = false;
+  $("status-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearProblem();
+    try {
+      const view = await api("GET", `/v1/attestations/${$("status-wallet").value.trim()}`);
+      $("sv-status").textContent = t(view.status);
+      $("sv-status").dataset.status = view.status;
+      $("sv-level").textContent = view.level;
+      $("sv-expires").textContent = view.expires_at;
+      $("sv-reason").textContent = view.revocation_reason ?? "—";
+      $("status-view").hidden = false;
+    } catch (e) { $("status-view").hidden = true; fail(e); }
+  });
+  $("revoke").addEventListener("click", async () => {
+    clearProblem();
+    try {
+      if (!wallet && !(await connect())) return;
+      const c = await api("POST", "/v1/challenges", { wallet: wallet.address, purpose: "revoke" });
+      const signature = await personalSign(c.message);
+      await api("POST", "/v1/revocations", { challenge_id: c.id, wallet_signature: signature });
+      say(t("revoked_done"));
+      $("status-form").requestSubmit();
+    } catch (e) { fail(e); }
+  });
+  let eraseChallenge = null;
+  $("erase").addEventListener("click", async () => {
+    clearProblem();
+    try {
+      if (!wallet && !(await connect())) return;
+      eraseChallenge = await api("POST", "/v1/challenges", { wallet: wallet.address, purpose: "erase" });
+      $("erase-command").textContent = signCommand(eraseChallenge.message);
+      $("erase-box").hidden = false;
+    } catch (e) { fail(e); }
+  });
+  $("erase-submit").addEventListener("click", async () => {
+    clearProblem();
+    try {
+      const card = cardOutput($("erase-json").value);
+      await api("POST", "/v1/erasures", { challenge_id: eraseChallenge.id, certificate: card.certificate, card_signature: card.signature });
+      say(t("erased_done"));
+    } catch (e) { if (e.code) showProblem(e.code); else fail(e); }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("lang").addEventListener("click", () => {
+    lang = lang === "ja" ? "en" : "ja";
+    localStorage.setItem("honnin.lang", lang);
+    render();
+  });
+  render();
+  if (location.pathname === "/status") setupStatus(); else setupVerify();
+});
