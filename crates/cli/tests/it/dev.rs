@@ -3,6 +3,29 @@
 
 use std::process::Command;
 
+/// A running `honnin dev`, stopped on drop if a test fails half-way: SIGTERM first, so it
+/// stops the anvil it started (a SIGKILL would leave anvil running), then SIGKILL if it has not
+/// exited within 30 s.
+struct Guard(std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if !matches!(self.0.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn demo_ends_verified_on_chain() {
     let dir = tempfile::tempdir().unwrap();
@@ -52,15 +75,6 @@ fn dev_stops_on_sigterm_and_takes_anvil_with_it() {
         sync::mpsc,
         time::{Duration, Instant},
     };
-
-    /// Kills the child on drop if the test fails half-way.
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 
     let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_honnin"))
@@ -148,15 +162,6 @@ fn first_run_installs_the_pinned_anvil_then_reaches_the_banner() {
         sync::mpsc,
         time::{Duration, Instant},
     };
-
-    /// Kills the child on drop if the test fails half-way.
-    struct Guard(std::process::Child);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 
     let dir = tempfile::tempdir().unwrap();
     let tools = dir.path().join("tools");
