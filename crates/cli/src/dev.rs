@@ -267,6 +267,7 @@ async fn with_anvil(
             // Uncached: the sync's new CRL applies to the next card at once.
             revocation_cache: Duration::ZERO,
             revocation_allow_unknown: false,
+            signing: None,
         },
         pepper: Some(pepper),
         policy: Policy::default(),

@@ -319,6 +319,7 @@ impl Deployment {
                 // Uncached: a CRL the sync applies is what the next card is checked against.
                 revocation_cache: Duration::ZERO,
                 revocation_allow_unknown: false,
+                signing: None,
             },
             pepper: Some(Pepper::from_hex(&self.pepper_hex)?),
             policy: options.policy,

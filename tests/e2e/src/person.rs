@@ -88,6 +88,8 @@ pub fn request(
         certificate: b64(card.der()),
         card_signature: b64(&card.sign(challenge.message.as_bytes())),
         wallet_signature: personal_sign(wallet, &challenge.message),
+        signing_certificate: None,
+        signing_signature: None,
     }
 }
 

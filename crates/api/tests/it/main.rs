@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod claims;
 mod concurrency;
 mod document;
 mod flow;

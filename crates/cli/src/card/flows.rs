@@ -242,6 +242,8 @@ pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
             certificate: b64.encode(&certificate),
             card_signature: b64.encode(&card_sig),
             wallet_signature: wallet_sig,
+            signing_certificate: None,
+            signing_signature: None,
         },
     )?;
     ui.say(format!("accepted: attestation {} ({})", accepted.attestation_id, accepted.status));

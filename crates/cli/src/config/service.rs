@@ -172,6 +172,7 @@ impl ServeConfig {
                     .revocation_cache_secs
                     .map_or(defaults::DEFAULT_REVOCATION_CACHE, Duration::from_secs),
                 revocation_allow_unknown,
+                signing: None,
             },
             pepper,
             policy,
