@@ -6,6 +6,7 @@
 
 mod admin;
 mod claims;
+mod claims_privacy;
 mod concurrency;
 mod document;
 mod flow;
