@@ -16,7 +16,9 @@ const OVER_18: u32 = 2;
 const OVER_20: u32 = 4;
 
 fn today_in_japan() -> time::Date {
-    time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap()).date()
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).expect("UTC+9"))
+        .date()
 }
 
 fn signing(serial: u8, spec: CardSpec) -> CardSpec {
@@ -45,9 +47,11 @@ async fn attest(
 fn refused(body: &Value) -> Vec<(String, String)> {
     body["claims_refused"]
         .as_array()
-        .unwrap()
+        .expect("claims_refused is a list")
         .iter()
-        .map(|r| (r["claim"].as_str().unwrap().into(), r["code"].as_str().unwrap().into()))
+        .map(|r| {
+            (r["claim"].as_str().unwrap_or("?").into(), r["code"].as_str().unwrap_or("?").into())
+        })
         .collect()
 }
 
