@@ -55,7 +55,15 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
     let mut card = JpkiCard::open(readers.connect(&reader)?)?;
     let kind = card.kind();
     let state = card.pin_state(Key::Authentication);
+    // The signing password's counter too (age claims); a card without the key says so.
+    let signing = card.pin_state(Key::Signing);
     close(card)?;
+    let (signing_tries, signing_locked) = match signing {
+        Ok(PinState::TriesLeft(n)) => (Some(n), Some(false)),
+        Ok(PinState::Verified) => (None, Some(false)),
+        Err(CardError::PinLocked) => (Some(0), Some(true)),
+        Err(_) => (None, None),
+    };
     let (tries, locked) = match state {
         Ok(PinState::TriesLeft(n)) => (Some(n), false),
         Ok(PinState::Verified) => (None, false),
@@ -75,6 +83,19 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
             "PIN      verified by another program / 他のプログラムで照合済み".to_owned()
         }
     });
+    match (signing_tries, signing_locked) {
+        (_, Some(true)) => ui.result(
+            "signing  password locked: only your city office can unlock it / 署名用パスワードはロック中",
+        ),
+        (Some(n), _) => ui.result(format!(
+            "signing  password {n} of {} tries left / 署名用パスワード 残り {n} 回",
+            Key::Signing.max_tries()
+        )),
+        (None, Some(false)) => {
+            ui.result("signing  password verified by another program / 他のプログラムで照合済み")
+        }
+        (None, None) => ui.result("signing  no signing key / 署名用電子証明書なし"),
+    }
     Ok(json!({
         "ok": true,
         "readers": list_json,
@@ -84,6 +105,8 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
         "kind": kind.as_str(),
         "pin_tries_left": tries,
         "pin_locked": locked,
+        "signing_password_tries_left": signing_tries,
+        "signing_password_locked": signing_locked,
     }))
 }
 

@@ -86,6 +86,7 @@ fn status_certificate_and_a_signature_the_verifier_accepts() {
     assert_eq!(status["card_present"], true);
     assert_eq!(status["kind"], "plastic_card");
     assert_eq!(status["pin_tries_left"], 3);
+    assert_eq!(status["signing_password_tries_left"], Value::Null, "no signing key");
     assert!(status["readers"].as_array().unwrap().iter().any(|r| r["name"] == stack.reader()));
 
     let cert = dir.path().join("card.der").display().to_string();
@@ -539,6 +540,11 @@ fn card_attest_with_age_claims_reaches_has_claims_on_anvil() {
             "trace",
         )
     };
+    let (code, status, _) = card(&["status"], "", "warn");
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(status["signing_password_tries_left"], 5, "{status}");
+    assert_eq!(status["signing_password_locked"], false, "{status}");
+
     let (code, refused, _) = attest(&format!("{PIN}\nshort\n"));
     assert_eq!((code, refused["error"].as_str()), (2, Some("password_format")), "{refused}");
     assert_eq!(shared.lock().signing_tries_left(), Some(5));
