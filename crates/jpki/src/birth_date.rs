@@ -212,6 +212,35 @@ mod tests {
         assert!(b.has_reached(20, datetime!(2028-02-28 15:00:00 UTC)).unwrap());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_san_bytes_are_refused_or_parsed_never_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = BirthDate::from_subject_alt_name(Some(&bytes));
+        }
+
+        #[test]
+        fn nine_characters_parse_exactly_when_they_are_a_date_of_their_era(
+            era in 0u8..10, year in 1800u16..2200, month in 0u8..14, day in 0u8..33,
+        ) {
+            let text = format!("{era}{year:04}{month:02}{day:02}");
+            let parsed = birth(&text);
+            let date = Month::try_from(month)
+                .ok()
+                .and_then(|m| Date::from_calendar_date(i32::from(year), m, day).ok());
+            let key = (year, month, day);
+            let era_fits = match era {
+                0 => true,
+                1..=5 => {
+                    let i = usize::from(era - 1);
+                    key >= ERA_STARTS[i] && ERA_STARTS.get(i + 1).is_none_or(|next| key < *next)
+                }
+                _ => false,
+            };
+            let valid = date.is_some() && key >= ERA_STARTS[0] && era_fits;
+            proptest::prop_assert_eq!(parsed.is_ok(), valid, "{}", text);
+        }
+    }
+
     #[test]
     fn a_future_birth_date_is_refused() {
         let b = birth("520260101").unwrap();
