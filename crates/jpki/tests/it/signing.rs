@@ -186,6 +186,11 @@ async fn a_signing_crl_from_the_signature_root_revokes() {
     assert_refused(verified.check_revocation(&source, now(), false).await, "revoked");
 }
 
+fn sha256(data: &[u8]) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data).to_vec()
+}
+
 #[test]
 fn the_real_signature_roots_pick_by_key_id() {
     let dir =
@@ -200,9 +205,29 @@ fn the_real_signature_roots_pick_by_key_id() {
             anchors.add(anchor.clone(), &dir).unwrap();
         }
     }
+    // The files are the J-LIS signature roots: SHA-256 of their DER, and key ids (JPKI.md).
+    for (file, fingerprint, key_id) in [
+        (
+            "sign_ca_2015.pem",
+            "19645405a1fe14377434bd55957628ac4038557c542403a2243f21c706fc9355",
+            "0d034cbb",
+        ),
+        (
+            "sign_ca_2023.pem",
+            "d227f6cde11d35c5252178f106f843d24651944975413b539fa2fb68dbfa365f",
+            "d21ea558",
+        ),
+    ] {
+        let one = TrustAnchors::from_path(dir.join(file)).unwrap();
+        let anchor = one.iter().next().unwrap();
+        let digest = sha256(anchor.der());
+        assert_eq!(hex::encode(digest), fingerprint, "{file}");
+        assert_eq!(hex::encode(&anchor.key_id()[..4]), key_id, "{file}");
+    }
     let sign_2023 = TrustAnchors::from_path(dir.join("sign_ca_2023.pem")).unwrap();
     let sign_2023 = sign_2023.iter().next().unwrap().clone();
-    assert!(sign_2023.subject().contains("JPKI for digital signature"), "{}", sign_2023.subject());
+    // The simulated signature root carries the real name.
+    assert_eq!(sign_2023.subject(), sign_root().anchor().subject());
     let verifier = SigningVerifier::new(anchors);
     // Names the real 2023 signature root, signed by a simulated key: matched, then refused.
     let card =
