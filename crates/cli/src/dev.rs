@@ -45,7 +45,7 @@ use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain};
 use honnin_jpki::test_utils::{CardSpec, CrlSpec, SimRoot};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
+    RevocationConfig, Secret, Service, ServiceConfig, WebhookConfig, WriterTuning,
 };
 use serde_json::{Value, json};
 
@@ -301,6 +301,8 @@ async fn with_anvil(
             recheck_interval: DEV_RECHECK_INTERVAL,
             ..JobsConfig::default()
         },
+        // A dApp's receiver on this machine (http://127.0.0.1:…) may be registered.
+        webhooks: WebhookConfig { allow_private_addresses: true, ..WebhookConfig::default() },
     };
     let service = Service::launch(config).await.context("starting the service")?;
     step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));

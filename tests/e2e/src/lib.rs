@@ -40,7 +40,7 @@ use honnin_jpki::{
 use honnin_lifecycle::{LinkOrigin, RevocationSync};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
+    RevocationConfig, Secret, Service, ServiceConfig, WebhookConfig, WriterTuning,
 };
 use serde_json::Value;
 use tempfile::TempDir;
@@ -135,6 +135,9 @@ pub struct Options {
     /// The background jobs' intervals (revocation sync, expiry sweep, challenge purge).
     /// Default: `honnin serve`'s.
     pub jobs: JobIntervals,
+    /// Webhook settings (the worker's timeouts and retries, private addresses, configured
+    /// endpoints). Default: `honnin serve`'s.
+    pub webhooks: WebhookConfig,
 }
 
 /// How often each background job runs; `None` keeps `honnin serve`'s default.
@@ -158,6 +161,7 @@ impl Default for Options {
             db_max_connections: None,
             max_batch: None,
             jobs: JobIntervals::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -349,6 +353,7 @@ impl Deployment {
                 purge_interval: options.jobs.purge.unwrap_or(defaults.purge_interval),
                 ..defaults
             },
+            webhooks: options.webhooks.clone(),
         })
     }
 

@@ -17,3 +17,4 @@ mod operations;
 mod privacy;
 mod refusals;
 mod support;
+mod webhooks;

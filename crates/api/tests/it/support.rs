@@ -158,6 +158,7 @@ impl Harness {
                 counter.fetch_add(1, Ordering::SeqCst);
             })),
             audit: audit.clone(),
+            webhook_policy: Default::default(),
         };
         Self {
             app: app(state),
@@ -194,6 +195,7 @@ impl Harness {
             rate_limits: RateLimits::off(),
             on_queued: None,
             audit: self.audit.clone(),
+            webhook_policy: Default::default(),
         })
     }
 
