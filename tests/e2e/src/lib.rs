@@ -13,6 +13,8 @@
 //! - [`Person`] is one simulated resident: a card certificate with its own serial and subject id,
 //!   and a fresh EOA.
 //! - [`privacy`] scans a `pg_dump`, captured logs and the chain for personal data.
+//! - [`receiver`] is a dApp's webhook endpoint: a real HTTP server on 127.0.0.1 that records
+//!   what it is sent and answers as told (or not at all).
 //!
 //! The tests are in `tests/it`; `src/bin/loadbench.rs` is the on-demand load benchmark.
 
@@ -49,6 +51,7 @@ mod client;
 pub mod logs;
 mod person;
 pub mod privacy;
+pub mod receiver;
 
 /// The service domain every e2e challenge names.
 pub const DOMAIN: &str = "honnin.e2e";
@@ -138,6 +141,13 @@ pub struct Options {
     /// Webhook settings (the worker's timeouts and retries, private addresses, configured
     /// endpoints). Default: `honnin serve`'s.
     pub webhooks: WebhookConfig,
+    /// Dev mode (what `honnin dev` sets: `http://` webhook endpoints allowed). Default off.
+    pub dev: bool,
+    /// An admin bearer token the instances accept (id `ops`). Default: none.
+    pub admin_token: Option<String>,
+    /// Run on a SQLite file instead of the shared throwaway Postgres (one instance only).
+    /// Default: Postgres.
+    pub sqlite: bool,
 }
 
 /// How often each background job runs; `None` keeps `honnin serve`'s default.
@@ -162,6 +172,9 @@ impl Default for Options {
             max_batch: None,
             jobs: JobIntervals::default(),
             webhooks: WebhookConfig::default(),
+            dev: false,
+            admin_token: None,
+            sqlite: false,
         }
     }
 }
@@ -247,9 +260,13 @@ impl Deployment {
     /// Starts a deployment per `options`.
     pub async fn start(options: Options) -> Result<Self> {
         let chain = Chain::start().await?;
-        let database_url = fresh_database().await?;
-
         let dir = tempfile::tempdir()?;
+        let database_url = if options.sqlite {
+            format!("sqlite://{}/db/honnin.db?mode=rwc", dir.path().display())
+        } else {
+            fresh_database().await?
+        };
+
         let crl_path = dir.path().join("crl.der");
         let now = time::OffsetDateTime::now_utc();
         let crl = root().crl(&CrlSpec {
@@ -310,7 +327,7 @@ impl Deployment {
         }
         let defaults = JobsConfig::default();
         Ok(ServiceConfig {
-            dev: false,
+            dev: options.dev,
             http: HttpConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 ..HttpConfig::default()
@@ -343,7 +360,17 @@ impl Deployment {
                 },
             },
             access: AccessConfig {
-                auth: honnin_api::Auth::default(),
+                auth: honnin_api::Auth {
+                    admin_tokens: options
+                        .admin_token
+                        .iter()
+                        .map(|token| honnin_api::AdminToken {
+                            id: "ops".into(),
+                            sha256: honnin_api::TokenDigest::of(token),
+                        })
+                        .collect(),
+                    api_keys: Vec::new(),
+                },
                 rate_limits: honnin_api::RateLimits::off(),
             },
             jobs: JobsConfig {
@@ -411,6 +438,13 @@ impl Deployment {
     /// its writer woken. For tests that run a cycle by hand.
     pub fn revocation_sync(&self) -> Result<RevocationSync> {
         Ok(self.instance().service().revocation_sync())
+    }
+
+    /// Starts one more instance with `options` (after [`Deployment::stop`]: a restart).
+    pub async fn start_again(&mut self, options: &Options) -> Result<()> {
+        let instance = self.start_instance(options).await?;
+        self.instances.push(instance);
+        Ok(())
     }
 
     /// The first instance.

@@ -8,3 +8,4 @@ mod lifecycle;
 mod privacy;
 mod refusals;
 mod support;
+mod webhooks;
