@@ -228,9 +228,9 @@ async fn every_event_is_delivered_signed_and_carries_nothing_personal(sqlite: bo
     let mut needles = privacy::Needles::new();
     for (label, person) in [("old", &old), ("new", &new), ("short", &short)] {
         needles.person(label, person);
-        let pseudonym = d.pepper.pseudonym(&root().key_id(), person.card.serial());
+        let pseudonym = d.pepper.pseudonym(root().key_id(), person.card.serial());
         needles.push(format!("pseudonym of {label}"), pseudonym.as_bytes().to_vec());
-        let cert = d.pepper.cert_hash(&root().key_id(), person.card.serial());
+        let cert = d.pepper.cert_hash(root().key_id(), person.card.serial());
         needles.push(format!("certificate hash of {label}"), cert.as_bytes().to_vec());
     }
     needles.push("individual number", number.as_bytes());
