@@ -222,6 +222,12 @@ async fn every_event_is_delivered_signed_and_carries_nothing_personal(sqlite: bo
     })
     .await?;
     assert!(settled.iter().all(|d| d.attempts == 1 && d.last_status == Some(204)));
+    let text = reqwest::get(format!("{}/metrics", d.instance().url)).await?.text().await?;
+    ensure!(
+        text.contains(r#"honnin_webhook_attempts_total{outcome="delivered"} 5"#),
+        "metrics: {text}"
+    );
+    ensure!(text.contains("honnin_webhook_leader 1"), "metrics: {text}");
 
     // Nothing personal in any body or header: certificates, serials, subject ids, public keys,
     // pseudonyms, the individual number.
