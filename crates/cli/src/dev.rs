@@ -369,6 +369,9 @@ Try it:
        -d '{{"wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}}'
   curl -s {url}/v1/attestations/0x70997970C51812dc3A010C7d01b50e0d17dc79C8
   curl -s {url}/v1/admin/audit -H 'authorization: Bearer {token}'
+  curl -s -X POST {url}/v1/admin/webhooks -H 'authorization: Bearer {token}' \
+       -H 'content-type: application/json' -d '{{"url":"http://127.0.0.1:9000/hooks"}}'
+       (signed webhooks for every status change; receivers on this machine are allowed)
 
 A whole flow with a simulated card and a fresh wallet: honnin dev --demo
 "#,

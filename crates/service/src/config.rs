@@ -51,6 +51,8 @@ pub const DEFAULT_WEBHOOK_RETRY_BASE: Duration = Duration::from_secs(5);
 pub const DEFAULT_WEBHOOK_RETRY_MAX: Duration = Duration::from_secs(3600);
 /// Default interval at which the webhook worker looks for due deliveries.
 pub const DEFAULT_WEBHOOK_POLL: Duration = Duration::from_secs(1);
+/// Default interval at which an instance without the webhooks lease asks for it again.
+pub const DEFAULT_WEBHOOK_LEASE_RETRY: Duration = Duration::from_secs(5);
 
 /// A secret setting: never shown in `Debug` output or logs.
 #[derive(Clone, serde::Deserialize)]
@@ -337,8 +339,10 @@ pub struct WebhookConfig {
     pub retry_base: Duration,
     /// Longest delay between two attempts.
     pub retry_max: Duration,
-    /// How often due deliveries are looked for (and a follower asks for the lease).
+    /// How often due deliveries are looked for.
     pub poll: Duration,
+    /// How often an instance without the lease asks for it again.
+    pub lease_retry: Duration,
     /// Endpoints declared in the configuration (made exactly these at each start-up).
     pub endpoints: Vec<ConfiguredWebhook>,
 }
@@ -353,6 +357,7 @@ impl Default for WebhookConfig {
             retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
             retry_max: DEFAULT_WEBHOOK_RETRY_MAX,
             poll: DEFAULT_WEBHOOK_POLL,
+            lease_retry: DEFAULT_WEBHOOK_LEASE_RETRY,
             endpoints: Vec::new(),
         }
     }

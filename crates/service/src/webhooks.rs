@@ -74,7 +74,7 @@ impl WebhookMetrics {
         );
         metrics.register(
             "honnin_webhook_leader",
-            "1 while this instance holds the webhooks lease",
+            "Whether this instance holds the webhooks lease (and so delivers): 1 or 0",
             self.leader.clone(),
         );
     }
@@ -187,7 +187,7 @@ impl Worker {
                     None
                 }
             };
-            if let Some(mut lease) = lease {
+            let wait = if let Some(mut lease) = lease {
                 self.metrics.leader.set(1);
                 tokio::select! {
                     () = self.deliver_while_held(&mut *lease) => {}
@@ -197,12 +197,15 @@ impl Worker {
                 if let Err(error) = lease.release().await {
                     tracing::warn!(target: TARGET, %error, "releasing the webhooks lease failed");
                 }
-            }
+                self.config.poll
+            } else {
+                self.config.lease_retry
+            };
             if *stop.borrow() {
                 return;
             }
             tokio::select! {
-                () = tokio::time::sleep(self.config.poll) => {}
+                () = tokio::time::sleep(wait) => {}
                 () = stopped(&mut stop) => return,
             }
         }
