@@ -113,6 +113,19 @@ mod tests {
                 r#""expires_at":"2027-12-01T09:00:00Z"}}"#
             )
         );
+        // honnin's own vector for receivers' tests (the SDK's verifyWebhook checks it too): this
+        // body, signed with the specification's test secret, message id and time below.
+        let secret =
+            crate::webhook::WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        assert_eq!(
+            crate::webhook::sign(
+                &secret,
+                "msg_0123456789abcdef0123456789abcdef",
+                1_796_220_000,
+                body.as_bytes()
+            ),
+            "v1,6YHZyTIPBbpwhjD5P3e/IMIMYd9QRHTZT9X9knoOXMQ="
+        );
         let active = WebhookChange {
             event: WebhookEvent::Active,
             status: AttestationStatus::Active,
