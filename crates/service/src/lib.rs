@@ -200,7 +200,8 @@ impl Service {
         match started {
             Ok(worker) => running.webhooks = Some(worker),
             Err(error) => {
-                drop(shared);
+                // Every audit handle gone, so the audit writer stops at once.
+                drop((shared, audit));
                 return Err(abort(running, error).await);
             }
         }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail, ensure};
 use honnin_api::{ChallengeResponse, RevocationRequest};
 use honnin_core::webhook::{
-    DeliveryQuery, DeliveryState, EventSet, WebhookDelivery, WebhookPayload, WebhookSecret,
+    AddressPolicy, DeliveryQuery, DeliveryState, EndpointSource, EventSet, NewWebhookEndpoint,
+    WebhookDelivery, WebhookEndpointId, WebhookPayload, WebhookSecret,
     signing::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER},
     verify,
 };
@@ -352,10 +353,36 @@ async fn private_addresses_are_refused_at_registration_and_at_delivery(sqlite: b
         },
         ..options
     };
+    // Declared in the configuration: the service does not start.
+    let declared = ConfiguredWebhook {
+        name: "inside".into(),
+        url: receiver.url(),
+        events: EventSet::ALL,
+        secret: Secret::new(WebhookSecret::generate().expose()),
+    };
+    let refused = Deployment::start(Options {
+        webhooks: WebhookConfig { endpoints: vec![declared], ..options.webhooks.clone() },
+        ..options.clone()
+    })
+    .await
+    .err()
+    .context("a private endpoint in the configuration must stop start-up")?;
+    ensure!(format!("{refused:#}").contains("webhooks.endpoints"), "{refused:#}");
+
     let d = Deployment::start(options).await?;
     // A literal loopback address: refused at once.
     let (status, body) = register(&d, &receiver.url()).await?;
     assert_eq!((status, body["code"].as_str()), (422, Some("webhook_url_refused")));
+    // One registered while private addresses were allowed (as under `honnin dev`) is refused
+    // at delivery once they are not.
+    let earlier = NewWebhookEndpoint {
+        id: WebhookEndpointId::random(),
+        url: AddressPolicy { allow_http: true, allow_private: true }.check_url(&receiver.url())?,
+        events: EventSet::ALL,
+        secret: WebhookSecret::generate(),
+        source: EndpointSource::Api,
+    };
+    d.instance().store.create_webhook_endpoint(&earlier, honnin_core::time::now()).await?;
     // A name is checked when it is resolved: `localhost` resolves to loopback, so every
     // delivery is refused and the receiver hears nothing.
     let by_name = format!("http://localhost:{}/hooks", receiver.addr().port());
@@ -364,12 +391,16 @@ async fn private_addresses_are_refused_at_registration_and_at_delivery(sqlite: b
     d.client().flow(&person).await?;
     d.client().wait_for(person.address(), "active", CONFIRM).await?;
     let dead = until_deliveries(&d, DELIVER, "dead", |all| {
-        all.len() == 1 && all[0].state == DeliveryState::Dead
+        all.len() == 2 && all.iter().all(|d| d.state == DeliveryState::Dead)
     })
     .await?;
-    assert_eq!(dead[0].attempts, 2);
-    let error = dead[0].last_error.clone().unwrap_or_default();
-    assert!(error.contains("not allowed"), "{error}");
+    for delivery in &dead {
+        assert_eq!(delivery.attempts, 2);
+        let error = delivery.last_error.clone().unwrap_or_default();
+        let expected =
+            if delivery.endpoint_id == earlier.id { "not a public one" } else { "not allowed" };
+        assert!(error.contains(expected), "{error}");
+    }
     assert!(receiver.received().is_empty(), "nothing reached the receiver");
 
     // Dead letters are visible to the operator, and can be redelivered (refused again).
@@ -384,7 +415,7 @@ async fn private_addresses_are_refused_at_registration_and_at_delivery(sqlite: b
         .await?;
     assert_eq!(reply.status(), 202);
     until_deliveries(&d, DELIVER, "dead again", |all| {
-        all[0].state == DeliveryState::Dead && all[0].attempts == 2
+        all.iter().all(|d| d.state == DeliveryState::Dead && d.attempts == 2)
     })
     .await?;
     assert!(receiver.received().is_empty());
