@@ -49,6 +49,9 @@ pub enum Error {
         /// What is wrong (never the secret).
         reason: String,
     },
+    /// The configured webhook endpoints cannot be recorded.
+    #[error("cannot record the configured webhook endpoints (setting `webhooks.endpoints`)")]
+    WebhookSync(#[source] honnin_core::StoreError),
     /// The webhook worker's HTTP client cannot be built.
     #[error("cannot build the webhook HTTP client")]
     WebhookClient(#[source] reqwest::Error),

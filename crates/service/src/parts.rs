@@ -179,7 +179,7 @@ pub(crate) async fn sync_webhooks(
     store
         .sync_configured_webhooks(&endpoints, honnin_core::time::now())
         .await
-        .map_err(|error| Error::Store(honnin_store::Error::from(error)))?;
+        .map_err(Error::WebhookSync)?;
     tracing::info!(target: TARGET, endpoints = endpoints.len(), "configured webhook endpoints");
     Ok(())
 }
