@@ -336,3 +336,27 @@ fn describe(error: &reqwest::Error) -> String {
         "the request failed".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use reqwest::dns::Resolve as _;
+
+    use super::*;
+
+    fn name(host: &str) -> reqwest::dns::Name {
+        host.parse().expect("a host name")
+    }
+
+    #[tokio::test]
+    async fn the_resolver_refuses_a_name_with_any_private_address() {
+        let production = CheckedResolver { policy: AddressPolicy::default() };
+        let refused = production.resolve(name("localhost")).await.err().expect("refused");
+        assert!(refused.downcast_ref::<AddressRefused>().is_some(), "{refused}");
+        let dev =
+            CheckedResolver { policy: AddressPolicy { allow_http: true, allow_private: true } };
+        let addresses: Vec<SocketAddr> =
+            dev.resolve(name("localhost")).await.expect("allowed").collect();
+        assert!(!addresses.is_empty());
+        assert!(addresses.iter().all(|a| a.ip().is_loopback()), "{addresses:?}");
+    }
+}
