@@ -263,7 +263,7 @@ impl Worker {
                     rand::random::<f64>(),
                 );
                 let delay = time::Duration::try_from(delay).unwrap_or(time::Duration::HOUR);
-                AttemptOutcome::Retry { retry_at: honnin_core::time::now() + delay, error, status }
+                AttemptOutcome::Retry { retry_at: whole_second_after(delay), error, status }
             }
         };
         let outcome = match result {
@@ -317,6 +317,14 @@ impl Worker {
             .map_err(|error| describe(&error))?;
         Ok(response.status().as_u16())
     }
+}
+
+/// Now plus `delay`, rounded up to a whole second: stored times are whole seconds and due
+/// times are compared with whole-second clocks, so rounding down would shorten the delay.
+fn whole_second_after(delay: time::Duration) -> time::OffsetDateTime {
+    let at = time::OffsetDateTime::now_utc() + delay;
+    let whole = honnin_core::time::truncate(at);
+    if whole == at { whole } else { whole + time::Duration::SECOND }
 }
 
 /// A short description of a failed request.

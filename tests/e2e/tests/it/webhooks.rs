@@ -273,7 +273,16 @@ async fn a_receiver_that_is_down_gets_the_delivery_once_it_is_back(sqlite: bool)
         secret: Secret::new(secret.expose()),
     };
     let webhooks = WebhookConfig { endpoints: vec![configured], ..WebhookConfig::default() };
-    let d = Deployment::start(options(sqlite, webhooks)).await?;
+    let options = options(sqlite, webhooks);
+    let options = Options {
+        webhooks: WebhookConfig {
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(8),
+            ..options.webhooks.clone()
+        },
+        ..options
+    };
+    let d = Deployment::start(options).await?;
     let person = Person::new("webhook-down", 1);
     d.client().flow(&person).await?;
     d.client().wait_for(person.address(), "active", CONFIRM).await?;
@@ -289,6 +298,17 @@ async fn a_receiver_that_is_down_gets_the_delivery_once_it_is_back(sqlite: bool)
     assert!(delivery.next_attempt_at >= delivery.created_at);
     let listed = deliveries(&d, "state=pending").await?;
     assert_eq!(listed[0]["last_error"], "could not connect");
+    // Backing off: without it, three more seconds would be three more attempts (retries are
+    // due at whole seconds); with it the next delay is 2 to 4 s, the one after 4 to 8 s.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = until_deliveries(&d, DELIVER, "read", |all| all.len() == 1).await?;
+    ensure!(
+        later[0].attempts <= delivery.attempts + 1,
+        "{} then {}",
+        delivery.attempts,
+        later[0].attempts
+    );
+    ensure!(later[0].next_attempt_at >= delivery.next_attempt_at);
 
     // Back up: delivered once, with the message id it was queued with.
     let receiver = Receiver::start_on(addr, Answer::Status(200)).await?;
