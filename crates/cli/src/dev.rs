@@ -45,7 +45,7 @@ use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain};
 use honnin_jpki::test_utils::{CardSpec, CrlSpec, SimRoot};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
+    RevocationConfig, Secret, Service, ServiceConfig, WebhookConfig, WriterTuning,
 };
 use serde_json::{Value, json};
 
@@ -215,21 +215,31 @@ async fn with_anvil(
         deployed.registry
     ));
 
-    step("minting a simulated J-LIS root (RSA-2048) and its CRL");
+    step("minting simulated J-LIS roots (user authentication, signature; RSA-2048) and their CRLs");
     let root = tokio::task::spawn_blocking(|| SimRoot::new(0)).await?;
     let trust = data.join("trust");
     std::fs::create_dir_all(&trust)?;
     std::fs::write(trust.join("root.pem"), root.pem())?;
     let crl_path = data.join("crl.der");
     std::fs::write(&crl_path, root.crl(&CrlSpec::default()))?;
-    let revocation = if args.no_revocation {
+    // Age claims: a simulated signature root (its own folder and CRL, as J-LIS's are apart).
+    let sign_root = tokio::task::spawn_blocking(|| SimRoot::signing(5)).await?;
+    let signing_trust = data.join("signing-trust");
+    std::fs::create_dir_all(&signing_trust)?;
+    std::fs::write(signing_trust.join("root.pem"), sign_root.pem())?;
+    let signing_crl = data.join("signing-crl.der");
+    std::fs::write(&signing_crl, sign_root.crl(&CrlSpec::default()))?;
+    let (revocation, signing_revocation) = if args.no_revocation {
         tracing::warn!(
             target: TARGET,
             "DEV MODE: REVOCATION CHECKING IS OFF (--no-revocation): revoked cards are accepted"
         );
-        RevocationConfig::None
+        (RevocationConfig::None, RevocationConfig::None)
     } else {
-        RevocationConfig::Crl(vec![crl_path.display().to_string()])
+        (
+            RevocationConfig::Crl(vec![crl_path.display().to_string()]),
+            RevocationConfig::Crl(vec![signing_crl.display().to_string()]),
+        )
     };
 
     let pepper = pepper(&data.join("pepper.hex"))?;
@@ -267,6 +277,10 @@ async fn with_anvil(
             // Uncached: the sync's new CRL applies to the next card at once.
             revocation_cache: Duration::ZERO,
             revocation_allow_unknown: false,
+            signing: Some(honnin_service::SigningConfig {
+                trust_anchors: signing_trust,
+                revocation: signing_revocation,
+            }),
         },
         pepper: Some(pepper),
         policy: Policy::default(),
@@ -301,6 +315,8 @@ async fn with_anvil(
             recheck_interval: DEV_RECHECK_INTERVAL,
             ..JobsConfig::default()
         },
+        // A dApp's receiver on this machine (http://127.0.0.1:…) may be registered.
+        webhooks: WebhookConfig { allow_private_addresses: true, ..WebhookConfig::default() },
     };
     let service = Service::launch(config).await.context("starting the service")?;
     step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));
@@ -367,6 +383,9 @@ Try it:
        -d '{{"wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}}'
   curl -s {url}/v1/attestations/0x70997970C51812dc3A010C7d01b50e0d17dc79C8
   curl -s {url}/v1/admin/audit -H 'authorization: Bearer {token}'
+  curl -s -X POST {url}/v1/admin/webhooks -H 'authorization: Bearer {token}' \
+       -H 'content-type: application/json' -d '{{"url":"http://127.0.0.1:9000/hooks"}}'
+       (signed webhooks for every status change; receivers on this machine are allowed)
 
 A whole flow with a simulated card and a fresh wallet: honnin dev --demo
 "#,

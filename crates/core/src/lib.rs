@@ -13,11 +13,13 @@
 //! | [`keyed`] | the operator [`Pepper`] and the keyed hashes derived with it |
 //! | [`policy`] | wallets per person, what happens at the limit, attestation lifetime |
 //! | [`attestation`] | attestations, their status, levels, claims and revocation reasons |
+//! | [`claims`] | claims beyond the unique person: the age claims and their bits |
 //! | [`outbox`] | work queued for the chain writer |
 //! | [`cert_status`] | certificate revocations (CRL, OCSP), renewal links, live certificates for re-checks |
 //! | [`audit`] | the hash-chained audit log and its group-committing writer |
 //! | [`store`] | the store's role traits ([`ChallengeStore`], [`OutboxStore`], …), their union [`Store`], [`Lease`] and the store's error type |
 //! | [`stored`] | reading stored rows back into domain values, shared by every backend |
+//! | [`webhook`] | signed webhooks: events, payloads, Standard Webhooks signatures, endpoint address policy |
 //!
 //! ## The challenge message
 //!
@@ -73,6 +75,7 @@ pub mod audit;
 pub mod cert_status;
 pub mod chain;
 pub mod challenge;
+pub mod claims;
 mod error;
 mod id;
 pub mod individual_number;
@@ -83,6 +86,7 @@ pub mod store;
 pub mod stored;
 pub mod time;
 pub mod wallet;
+pub mod webhook;
 
 pub use alloy_primitives::{Address, B256};
 pub use attestation::{
@@ -100,6 +104,7 @@ pub use chain::{ContractWalletError, ContractWallets, ERC1271_MAGIC_VALUE};
 pub use challenge::{
     Audience, Challenge, ChallengeId, ChallengeSettings, Nonce, Purpose, ServiceDomain,
 };
+pub use claims::AgeClaim;
 pub use error::{Error, Result};
 pub use individual_number::IndividualNumberForbidden;
 pub use keyed::{CertHash, Pepper, PersonPseudonym, RequestDigest, SealedCert};
@@ -108,6 +113,6 @@ pub use policy::{AtLimit, Policy};
 pub use store::{
     AttestationStore, AuditStore, CertStatusStore, ChallengeStore, ErasureStore, ExpiryStore,
     Lease, LeaseName, LeaseStore, OutboxStore, Recorded, RevocationStore, SchemaStore, Store,
-    StoreError,
+    StoreError, WebhookStore,
 };
 pub use wallet::{EoaCheck, WalletProof, WalletSignature};

@@ -9,6 +9,9 @@ pub enum Error {
     /// The trust anchors cannot be loaded.
     #[error("cannot load trust anchors (setting `trust_anchors`)")]
     TrustAnchors(#[source] honnin_jpki::Error),
+    /// The signature roots (age claims) cannot be loaded.
+    #[error("cannot load the signature roots (setting `signing_trust_anchors`)")]
+    SigningTrustAnchors(#[source] honnin_jpki::Error),
     /// The CRLs cannot be loaded or verified at start-up.
     #[error("cannot load the CRLs (setting `revocation`)")]
     Crl(#[source] honnin_jpki::Error),
@@ -41,6 +44,20 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An endpoint declared in the configuration is refused.
+    #[error("webhook endpoint `{name}` (setting `webhooks.endpoints`): {reason}")]
+    Webhook {
+        /// The endpoint's name.
+        name: String,
+        /// What is wrong (never the secret).
+        reason: String,
+    },
+    /// The configured webhook endpoints cannot be recorded.
+    #[error("cannot record the configured webhook endpoints (setting `webhooks.endpoints`)")]
+    WebhookSync(#[source] honnin_core::StoreError),
+    /// The webhook worker's HTTP client cannot be built.
+    #[error("cannot build the webhook HTTP client")]
+    WebhookClient(#[source] reqwest::Error),
     /// A task of the service panicked.
     #[error("a service task panicked")]
     Panicked,

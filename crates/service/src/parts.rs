@@ -3,17 +3,19 @@
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
-use honnin_api::{Metrics, Revocation};
+use honnin_api::{Metrics, Revocation, SigningEvidence};
 use honnin_chain::{
     metrics::WriterMetrics,
     writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
 };
 use honnin_core::{Store, audit::AuditLog};
-use honnin_jpki::{CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, TrustAnchors};
+use honnin_jpki::{
+    CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, SigningVerifier, TrustAnchors,
+};
 
 use crate::{
     Error, Result,
-    config::{CardConfig, ChainConfig, DatabaseConfig, RevocationConfig},
+    config::{CardConfig, ChainConfig, DatabaseConfig, RevocationConfig, WebhookConfig},
 };
 
 const TARGET: &str = "honnin::service";
@@ -53,6 +55,27 @@ pub(crate) async fn revocation(
         tracing::warn!(target: TARGET, "DEV MODE: unknown revocation status is accepted");
     }
     Ok((Revocation::Check { source, allow_unknown: card.revocation_allow_unknown }, crl_source))
+}
+
+/// Age claims from the signing certificate when configured: its roots loaded and its revocation
+/// source built (CRLs loaded and verified) like the user-authentication ones.
+pub(crate) async fn signing(card: &CardConfig) -> Result<Option<SigningEvidence>> {
+    let Some(signing) = &card.signing else {
+        tracing::info!(target: TARGET, "age claims: not offered (no signing_trust_anchors)");
+        return Ok(None);
+    };
+    let anchors = Arc::new(
+        TrustAnchors::from_path(&signing.trust_anchors).map_err(Error::SigningTrustAnchors)?,
+    );
+    let config = CardConfig {
+        trust_anchors: signing.trust_anchors.clone(),
+        revocation: signing.revocation.clone(),
+        signing: None,
+        ..card.clone()
+    };
+    let (revocation, _) = revocation(&config, anchors.clone()).await?;
+    tracing::info!(target: TARGET, roots = anchors.len(), "age claims: offered");
+    Ok(Some(SigningEvidence { verifier: SigningVerifier::new(anchors), revocation }))
 }
 
 fn cached<S: RevocationSource + 'static>(source: S, ttl: Duration) -> Arc<dyn RevocationSource> {
@@ -145,4 +168,41 @@ pub(crate) async fn start_writer(
         .with_audit(audit);
     tracing::info!(target: TARGET, "chain writer started");
     Ok((writer.spawn(), writer_metrics))
+}
+
+/// Makes the endpoints declared in the configuration exactly `config.endpoints` (each URL
+/// checked as a registration is; a refused one stops start-up).
+pub(crate) async fn sync_webhooks(
+    store: &Arc<dyn Store>,
+    config: &WebhookConfig,
+    policy: honnin_core::webhook::AddressPolicy,
+) -> Result<()> {
+    use honnin_core::webhook::{
+        EndpointSource, NewWebhookEndpoint, WebhookEndpointId, WebhookSecret,
+    };
+    let invalid = |name: &str, reason: String| Error::Webhook { name: name.to_owned(), reason };
+    let mut endpoints = Vec::with_capacity(config.endpoints.len());
+    for endpoint in &config.endpoints {
+        let url = policy
+            .check_url(&endpoint.url)
+            .map_err(|refusal| invalid(&endpoint.name, refusal.to_string()))?;
+        let secret = WebhookSecret::parse(endpoint.secret.expose())
+            .map_err(|error| invalid(&endpoint.name, error.to_string()))?;
+        if endpoint.events.is_empty() {
+            return Err(invalid(&endpoint.name, "no events".to_owned()));
+        }
+        endpoints.push(NewWebhookEndpoint {
+            id: WebhookEndpointId::configured(&endpoint.name),
+            url,
+            events: endpoint.events,
+            secret,
+            source: EndpointSource::Config,
+        });
+    }
+    store
+        .sync_configured_webhooks(&endpoints, honnin_core::time::now())
+        .await
+        .map_err(Error::WebhookSync)?;
+    tracing::info!(target: TARGET, endpoints = endpoints.len(), "configured webhook endpoints");
+    Ok(())
 }

@@ -13,6 +13,8 @@
 //! - [`Person`] is one simulated resident: a card certificate with its own serial and subject id,
 //!   and a fresh EOA.
 //! - [`privacy`] scans a `pg_dump`, captured logs and the chain for personal data.
+//! - [`receiver`] is a dApp's webhook endpoint: a real HTTP server on 127.0.0.1 that records
+//!   what it is sent and answers as told (or not at all).
 //!
 //! The tests are in `tests/it`; `src/bin/loadbench.rs` is the on-demand load benchmark.
 
@@ -40,7 +42,7 @@ use honnin_jpki::{
 use honnin_lifecycle::{LinkOrigin, RevocationSync};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
+    RevocationConfig, Secret, Service, ServiceConfig, SigningConfig, WebhookConfig, WriterTuning,
 };
 use serde_json::Value;
 use tempfile::TempDir;
@@ -49,12 +51,13 @@ mod client;
 pub mod logs;
 mod person;
 pub mod privacy;
+pub mod receiver;
 
 /// The service domain every e2e challenge names.
 pub const DOMAIN: &str = "honnin.e2e";
 
 pub use client::{Client, Reply};
-pub use person::{Person, b64, personal_sign, request, root};
+pub use person::{Person, b64, personal_sign, request, root, sign_root};
 
 /// A local chain: anvil on a free port with `KycRegistry` deployed by `honnin_chain::deploy`
 /// (admin = anvil account 0, attester and revoker = account 1, the writer's key).
@@ -101,6 +104,11 @@ impl Chain {
         Ok(KycRegistry::new(self.registry, &self.provider).isVerified_1(wallet).call().await?)
     }
 
+    /// `hasClaims(wallet, bits)` on the registry: verified with every claim bit of `bits`.
+    pub async fn has_claims(&self, wallet: Address, bits: u32) -> Result<bool> {
+        Ok(KycRegistry::new(self.registry, &self.provider).hasClaims(wallet, bits).call().await?)
+    }
+
     /// `attestationOf(wallet)` on the registry.
     pub async fn attestation_of(
         &self,
@@ -126,6 +134,8 @@ pub struct Options {
     pub policy: Policy,
     /// Serials the CRL lists as revoked (key compromise).
     pub revoked_serials: Vec<Vec<u8>>,
+    /// Signing-certificate serials the signature root's CRL lists as revoked (age claims).
+    pub revoked_signing_serials: Vec<Vec<u8>>,
     /// Verifications at once per instance. Default: the number of CPUs.
     pub verify_concurrency: Option<usize>,
     /// Database pool size per instance. Default 32.
@@ -135,6 +145,16 @@ pub struct Options {
     /// The background jobs' intervals (revocation sync, expiry sweep, challenge purge).
     /// Default: `honnin serve`'s.
     pub jobs: JobIntervals,
+    /// Webhook settings (the worker's timeouts and retries, private addresses, configured
+    /// endpoints). Default: `honnin serve`'s.
+    pub webhooks: WebhookConfig,
+    /// Dev mode (what `honnin dev` sets: `http://` webhook endpoints allowed). Default off.
+    pub dev: bool,
+    /// An admin bearer token the instances accept (id `ops`). Default: none.
+    pub admin_token: Option<String>,
+    /// Run on a SQLite file instead of the shared throwaway Postgres (one instance only).
+    /// Default: Postgres.
+    pub sqlite: bool,
 }
 
 /// How often each background job runs; `None` keeps `honnin serve`'s default.
@@ -154,10 +174,15 @@ impl Default for Options {
             instances: 1,
             policy: Policy::default(),
             revoked_serials: Vec::new(),
+            revoked_signing_serials: Vec::new(),
             verify_concurrency: None,
             db_max_connections: None,
             max_batch: None,
             jobs: JobIntervals::default(),
+            webhooks: WebhookConfig::default(),
+            dev: false,
+            admin_token: None,
+            sqlite: false,
         }
     }
 }
@@ -217,6 +242,9 @@ pub struct Deployment {
     pub links_path: PathBuf,
     /// The folder of trusted roots (the simulated root's PEM).
     roots: PathBuf,
+    /// The signature roots (age claims: the simulated signature root's PEM) and its CRL.
+    signing_roots: PathBuf,
+    signing_crl_path: PathBuf,
     pepper_hex: String,
     _dir: TempDir,
 }
@@ -243,9 +271,13 @@ impl Deployment {
     /// Starts a deployment per `options`.
     pub async fn start(options: Options) -> Result<Self> {
         let chain = Chain::start().await?;
-        let database_url = fresh_database().await?;
-
         let dir = tempfile::tempdir()?;
+        let database_url = if options.sqlite {
+            format!("sqlite://{}/db/honnin.db?mode=rwc", dir.path().display())
+        } else {
+            fresh_database().await?
+        };
+
         let crl_path = dir.path().join("crl.der");
         let now = time::OffsetDateTime::now_utc();
         let crl = root().crl(&CrlSpec {
@@ -266,6 +298,23 @@ impl Deployment {
         let roots = dir.path().join("roots");
         std::fs::create_dir_all(&roots)?;
         std::fs::write(roots.join("root.pem"), root().pem())?;
+        let signing_roots = dir.path().join("signing-roots");
+        std::fs::create_dir_all(&signing_roots)?;
+        std::fs::write(signing_roots.join("root.pem"), sign_root().pem())?;
+        let signing_crl_path = dir.path().join("signing.crl");
+        let signing_crl = sign_root().crl(&CrlSpec {
+            entries: options
+                .revoked_signing_serials
+                .iter()
+                .map(|serial| CrlEntry {
+                    serial: serial.clone(),
+                    reason: Some(honnin_jpki::RevocationReason::AffiliationChanged),
+                    time: now - time::Duration::hours(2),
+                })
+                .collect(),
+            ..CrlSpec::default()
+        });
+        std::fs::write(&signing_crl_path, signing_crl)?;
 
         // Every instance gets the same pepper (a service's pepper is its own: given as hex).
         let pepper_hex = hex::encode(PrivateKeySigner::random().to_bytes());
@@ -280,6 +329,8 @@ impl Deployment {
             crl_path,
             links_path,
             roots,
+            signing_roots,
+            signing_crl_path,
             pepper_hex,
             _dir: dir,
         };
@@ -306,7 +357,7 @@ impl Deployment {
         }
         let defaults = JobsConfig::default();
         Ok(ServiceConfig {
-            dev: false,
+            dev: options.dev,
             http: HttpConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 ..HttpConfig::default()
@@ -319,6 +370,12 @@ impl Deployment {
                 // Uncached: a CRL the sync applies is what the next card is checked against.
                 revocation_cache: Duration::ZERO,
                 revocation_allow_unknown: false,
+                signing: Some(SigningConfig {
+                    trust_anchors: self.signing_roots.clone(),
+                    revocation: RevocationConfig::Crl(vec![
+                        self.signing_crl_path.display().to_string(),
+                    ]),
+                }),
             },
             pepper: Some(Pepper::from_hex(&self.pepper_hex)?),
             policy: options.policy,
@@ -339,7 +396,17 @@ impl Deployment {
                 },
             },
             access: AccessConfig {
-                auth: honnin_api::Auth::default(),
+                auth: honnin_api::Auth {
+                    admin_tokens: options
+                        .admin_token
+                        .iter()
+                        .map(|token| honnin_api::AdminToken {
+                            id: "ops".into(),
+                            sha256: honnin_api::TokenDigest::of(token),
+                        })
+                        .collect(),
+                    api_keys: Vec::new(),
+                },
                 rate_limits: honnin_api::RateLimits::off(),
             },
             jobs: JobsConfig {
@@ -349,6 +416,7 @@ impl Deployment {
                 purge_interval: options.jobs.purge.unwrap_or(defaults.purge_interval),
                 ..defaults
             },
+            webhooks: options.webhooks.clone(),
         })
     }
 
@@ -406,6 +474,13 @@ impl Deployment {
     /// its writer woken. For tests that run a cycle by hand.
     pub fn revocation_sync(&self) -> Result<RevocationSync> {
         Ok(self.instance().service().revocation_sync())
+    }
+
+    /// Starts one more instance with `options` (after [`Deployment::stop`]: a restart).
+    pub async fn start_again(&mut self, options: &Options) -> Result<()> {
+        let instance = self.start_instance(options).await?;
+        self.instances.push(instance);
+        Ok(())
     }
 
     /// The first instance.

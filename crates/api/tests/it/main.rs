@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod claims;
+mod claims_privacy;
 mod concurrency;
 mod document;
 mod flow;
@@ -17,3 +19,4 @@ mod operations;
 mod privacy;
 mod refusals;
 mod support;
+mod webhooks;

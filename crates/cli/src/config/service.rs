@@ -11,12 +11,13 @@ use honnin_service::{
 
 use super::{
     access,
-    card::{revocation, trust_anchors},
+    card::{revocation, signing, trust_anchors},
     database::database,
     error::{ConfigError, invalid, missing, positive_secs},
     jobs,
     log::LogConfig,
     settings::Settings,
+    webhooks,
 };
 
 /// `honnin serve`'s configuration, validated, with defaults applied.
@@ -172,6 +173,7 @@ impl ServeConfig {
                     .revocation_cache_secs
                     .map_or(defaults::DEFAULT_REVOCATION_CACHE, Duration::from_secs),
                 revocation_allow_unknown,
+                signing: signing(&s, dev)?,
             },
             pepper,
             policy,
@@ -185,6 +187,7 @@ impl ServeConfig {
             },
             access: access::from_settings(&s)?,
             jobs: jobs::from_settings(&s)?,
+            webhooks: webhooks::from_settings(&s.webhooks)?,
         };
         Ok(Self { service, log: LogConfig::from_settings(&s) })
     }

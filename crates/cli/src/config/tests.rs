@@ -291,3 +291,83 @@ fn help_names_the_defaults_the_code_uses() {
         assert!(help.ends_with(&format!("[default: {default}]")), "{id}: {help}");
     }
 }
+
+#[test]
+fn signing_roots_for_age_claims_come_with_their_revocation_source() {
+    let config = ServeConfig::from_settings(production()).unwrap();
+    assert!(config.service.card.signing.is_none(), "not offered unless configured");
+    let settings = Settings {
+        signing_trust_anchors: Some("/etc/honnin/sign-roots".into()),
+        signing_revocation: Some("crl:/var/lib/honnin/sign.crl".into()),
+        ..production()
+    };
+    let signing =
+        ServeConfig::from_settings(settings.clone()).unwrap().service.card.signing.unwrap();
+    assert_eq!(signing.trust_anchors, PathBuf::from("/etc/honnin/sign-roots"));
+    assert_eq!(signing.revocation, RevocationConfig::Crl(vec!["/var/lib/honnin/sign.crl".into()]));
+    for half in [
+        Settings { signing_revocation: None, ..settings.clone() },
+        Settings { signing_trust_anchors: None, ..settings.clone() },
+    ] {
+        let error = ServeConfig::from_settings(half).unwrap_err();
+        assert!(error.to_string().contains("signing_"), "{error}");
+    }
+    let none = Settings { signing_revocation: Some("none".into()), ..settings };
+    let error = ServeConfig::from_settings(none).unwrap_err();
+    assert!(error.to_string().contains("signing_revocation"), "{error}");
+}
+
+#[test]
+fn webhooks_resolve_from_the_file_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("honnin.toml");
+    std::fs::write(
+        &path,
+        r#"
+[webhooks]
+allow_private_addresses = true
+timeout_secs = 3
+retry_limit = 4
+
+[[webhooks.endpoints]]
+name = "drop"
+url = "https://drop.example/hooks"
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+events = ["attestation.revoked", "attestation.expired"]
+
+[[webhooks.endpoints]]
+name = "all"
+url = "https://all.example/hooks"
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+"#,
+    )
+    .unwrap();
+    let settings = production().with_file(Some(&path)).unwrap();
+    let webhooks = ServeConfig::from_settings(settings).unwrap().service.webhooks;
+    assert!(webhooks.allow_private_addresses);
+    assert_eq!(webhooks.timeout, Duration::from_secs(3));
+    assert_eq!(webhooks.connect_timeout, Duration::from_secs(3));
+    assert_eq!(webhooks.retry_limit, 4);
+    assert_eq!(webhooks.endpoints.len(), 2);
+    assert_eq!(webhooks.endpoints[0].name, "drop");
+    assert_eq!(webhooks.endpoints[0].events.bits(), 2 | 4);
+    assert_eq!(webhooks.endpoints[1].events, honnin_core::webhook::EventSet::ALL);
+    // The defaults: private addresses refused.
+    let defaults = ServeConfig::from_settings(production()).unwrap().service.webhooks;
+    assert!(!defaults.allow_private_addresses);
+    assert_eq!(defaults.retry_limit, 10);
+
+    for (bad, key) in [
+        ("[webhooks]\nretry_limit = 0\n", "webhooks.retry_limit"),
+        ("[webhooks]\ntimeout_secs = 0\n", "webhooks.timeout_secs"),
+        (
+            "[[webhooks.endpoints]]\nname = \"x\"\nurl = \"https://x.example/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nevents = [\"attestation.pending\"]\n",
+            "webhooks.endpoints",
+        ),
+    ] {
+        std::fs::write(&path, bad).unwrap();
+        let error =
+            ServeConfig::from_settings(production().with_file(Some(&path)).unwrap()).unwrap_err();
+        assert!(matches!(&error, ConfigError::Invalid { key: k, .. } if *k == key), "{error}");
+    }
+}
