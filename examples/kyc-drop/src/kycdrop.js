@@ -131,6 +131,22 @@ export const kycDropAbi = [
   },
   {
     "type": "error",
+    "name": "KycGatedMissingClaims",
+    "inputs": [
+      {
+        "name": "wallet",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "claims",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "KycGatedUnverifiedAccount",
     "inputs": [
       {

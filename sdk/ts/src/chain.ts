@@ -20,6 +20,13 @@ export const RevocationReason = {
   rotated: 6,
 } as const;
 
+/** Claim bits of an attestation's `claims` bitmap (`IKycRegistry`'s CLAIM_* constants). */
+export const Claim = {
+  uniquePerson: 1,
+  ageOver18: 2,
+  ageOver20: 4,
+} as const;
+
 /** `attestationOf(wallet)`: the registry's record (zeroes when the wallet was never attested). */
 export interface Attestation {
   level: number;
@@ -57,6 +64,11 @@ export function isVerified(
         functionName: "isVerified",
         args: [wallet, minLevel],
       });
+}
+
+/** `hasClaims(wallet, claims)`: verified, and the record holds every bit of `claims` (see `Claim`). */
+export function hasClaims(client: AnyClient, registry: Address, wallet: Address, claims: number): Promise<boolean> {
+  return readContract(client, { address: registry, abi: kycRegistryAbi, functionName: "hasClaims", args: [wallet, claims] });
 }
 
 /** The registry's record for `wallet`. */

@@ -12,7 +12,9 @@ import {
   HonninRequestError,
   HonninTimeoutError,
   RevocationReason,
+  Claim,
   attestationOf,
+  hasClaims,
   isHonninError,
   isVerified,
   problemCodes,
@@ -66,6 +68,9 @@ test("the whole flow: challenge, attest, waitUntilActive, isVerified, attestatio
   assert.equal(record.level, 1);
   assert.equal(record.revoked, false);
   assert.ok(record.expiresAt > Date.now() / 1000);
+  assert.equal(record.claims & Claim.uniquePerson, Claim.uniquePerson);
+  assert.equal(await hasClaims(chain, stack.registry, account.address, Claim.uniquePerson), true);
+  assert.equal(await hasClaims(chain, stack.registry, account.address, Claim.ageOver20), false, "the simulated card proves no age");
   const events = await registryEvents(chain, stack.registry, account.address);
   assert.deepEqual(events.map((e) => [e.kind, e.wallet]), [["attested", account.address]]);
   assert.equal(events[0].level, 1);

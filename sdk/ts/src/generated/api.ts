@@ -102,6 +102,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists webhook deliveries (dead ones included), filtered by state and endpoint, a page at a
+         *     time.
+         */
+        get: operations["deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Puts a dead delivery back in the queue (the same message id and body, attempts reset). */
+        post: operations["redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the webhook endpoints (without their secrets). */
+        get: operations["list"];
+        put?: never;
+        /** Registers a webhook endpoint; its signing secret is in this answer only. */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes a webhook endpoint and its deliveries. */
+        delete: operations["remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replaces an endpoint's signing secret; the new one is in this answer only (pending
+         *     deliveries are signed with it from now on).
+         */
+        post: operations["rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/attestations": {
         parameters: {
             query?: never;
@@ -218,6 +310,18 @@ export interface components {
         AttestationAccepted: {
             /** @description The attestation id (`at_` + 32 hex digits). */
             attestation_id: string;
+            /**
+             * Format: int32
+             * @description The claims bitmap recorded (bit 0 = 1: unique person; bit 1 = 2: age over 18; bit 2 =
+             *     4: age over 20, both at the moment of verification).
+             */
+            claims: number;
+            /**
+             * @description The claims asked for (a signing certificate was sent) and refused, with why; empty when
+             *     none was refused. Said in the first answer only: a re-sent request gets `claims` and an
+             *     empty list.
+             */
+            claims_refused: components["schemas"]["ClaimRefused"][];
             /** @description When the attestation expires (RFC 3339, UTC); never after the certificate's notAfter. */
             expires_at: string;
             /** @description `pending` for a new attestation (a re-sent request gets the current status). */
@@ -233,6 +337,19 @@ export interface components {
             certificate: string;
             /** @description The id of the challenge whose message both keys signed. */
             challenge_id: string;
+            /**
+             * @description Optional, for age claims: the card's JPKI signing certificate (署名用電子証明書): DER,
+             *     standard base64. Sent together with `signing_signature`. Its birth date is read to
+             *     compute `age_over_18` / `age_over_20` and dropped at once: never stored, logged or
+             *     echoed. If it does not verify, the claims are refused (`claims_refused`), not the
+             *     attestation.
+             */
+            signing_certificate?: string | null;
+            /**
+             * @description Optional, with `signing_certificate`: the signature made with the card's signing key over
+             *     the same message: standard base64.
+             */
+            signing_signature?: string | null;
             /**
              * @description The wallet's EIP-191 signature over the message (or an ERC-1271 signature for a
              *     contract wallet): `0x`-prefixed hex.
@@ -250,7 +367,8 @@ export interface components {
             block_number?: number | null;
             /**
              * Format: int32
-             * @description The claims bitmap (bit 0: unique person).
+             * @description The claims bitmap (bit 0 = 1: unique person; bit 1 = 2: age over 18; bit 2 = 4: age
+             *     over 20, at the moment of verification).
              */
             claims: number;
             /** @description When it expires (RFC 3339, UTC). */
@@ -342,6 +460,23 @@ export interface components {
              */
             message: string;
         };
+        /** @description One claim that was asked for (signing evidence was sent) and refused, with why. */
+        ClaimRefused: {
+            /**
+             * @description The claim: `age_over_18` or `age_over_20`.
+             * @example age_over_18
+             */
+            claim: string;
+            /**
+             * @description Why: a card refusal code of the signing certificate (`untrusted_issuer`, `expired`,
+             *     `not_yet_valid`, `revoked`, `revocation_unknown`, `stale_revocation_data`,
+             *     `bad_signature`, `weak_hash`, `wrong_policy`, `malformed_birth_date`, … as for the
+             *     user-authentication certificate), or `claims_not_offered` when the service has no
+             *     signature roots configured.
+             * @example revoked
+             */
+            code: string;
+        };
         /** @description `POST /v1/erasures` answer (202). */
         ErasureAccepted: {
             /**
@@ -426,6 +561,103 @@ export interface components {
          * @enum {string}
          */
         StatusName: "pending" | "active" | "revoked" | "expired";
+        /** @description `GET /v1/admin/webhook-deliveries` answer. */
+        WebhookDeliveryPage: {
+            /** @description The deliveries, in id order. */
+            deliveries: components["schemas"]["WebhookDeliveryView"][];
+            /**
+             * Format: int64
+             * @description The cursor for the next page (pass it as `after`) when this page is full, else `null`.
+             */
+            next?: number | null;
+        };
+        /** @description One delivery: what it tells (nothing personal) and where it is. */
+        WebhookDeliveryView: {
+            /**
+             * Format: int32
+             * @description Attempts so far.
+             */
+            attempts: number;
+            /** @description The attestation. */
+            attestation_id: string;
+            /** @description When it was queued. */
+            created_at: string;
+            /** @description When it was delivered. */
+            delivered_at?: string | null;
+            /** @description Its endpoint. */
+            endpoint_id: string;
+            /** @description The event. */
+            event: string;
+            /**
+             * Format: int64
+             * @description Its id (the handle to redeliver it).
+             */
+            id: number;
+            /** @description The last failed attempt's error. */
+            last_error?: string | null;
+            /**
+             * Format: int32
+             * @description The endpoint's status at the last attempt it answered.
+             */
+            last_status?: number | null;
+            /** @description The `webhook-id` it is sent with (the same on every attempt). */
+            message_id: string;
+            /** @description When the next attempt is due (pending only). */
+            next_attempt_at?: string | null;
+            /** @description When the change was recorded (RFC 3339). */
+            occurred_at: string;
+            /** @description The revocation reason (`attestation.revoked`). */
+            reason?: string | null;
+            /** @description `pending`, `delivered` or `dead`. */
+            state: string;
+            /** @description Its status after the change. */
+            status: string;
+            /** @description Its wallet (EIP-55). */
+            wallet: string;
+        };
+        /** @description A new endpoint, or a rotated secret: the only answers that carry the secret. */
+        WebhookEndpointCreated: {
+            /** @description The endpoint. */
+            endpoint: components["schemas"]["WebhookEndpointView"];
+            /** @description The signing secret, `whsec_` and base64 of 32 random bytes: shown this once. */
+            secret: string;
+        };
+        /** @description `GET /v1/admin/webhooks` answer. */
+        WebhookEndpointList: {
+            /** @description Every endpoint, in registration order. */
+            endpoints: components["schemas"]["WebhookEndpointView"][];
+        };
+        /** @description `POST /v1/admin/webhooks` body. */
+        WebhookEndpointRequest: {
+            /**
+             * @description The events wanted, comma separated (`attestation.active`, `attestation.revoked`,
+             *     `attestation.expired`, `attestation.renewed`); default: all four.
+             * @example attestation.active,attestation.revoked
+             */
+            events?: string | null;
+            /**
+             * @description Where deliveries go: `https://…` (`http://` only in dev mode); loopback, private and
+             *     link-local addresses are refused unless the operator allows them.
+             * @example https://dapp.example/honnin-webhooks
+             */
+            url: string;
+        };
+        /** @description A webhook endpoint (never its secret). */
+        WebhookEndpointView: {
+            /** @description When it was registered (RFC 3339). */
+            created_at: string;
+            /** @description The events it gets. */
+            events: string[];
+            /** @description Its id: `whe_` and 32 hex digits. */
+            id: string;
+            /**
+             * @description `api` (registered here) or `config` (declared in the configuration: it comes back at
+             *     the next start-up unless removed there).
+             */
+            source: string;
+            /** @description Where deliveries go. */
+            url: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1000,6 +1232,846 @@ export interface operations {
                         code?: "unsupported_media_type";
                         /** @enum {integer} */
                         status?: 415;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    deliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state: `pending`, `delivered` or `dead`. */
+                state?: string;
+                /** @description Only this endpoint's deliveries (`whe_…`). */
+                endpoint?: string;
+                /** @description The cursor: only deliveries after this id (the previous page's `next`). */
+                after?: number;
+                /** @description At most this many deliveries (default 100, at most 1,000). */
+                limit?: number;
+            };
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description malformed_request (Malformed request); individual_number_forbidden (Individual number forbidden) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "malformed_request" | "individual_number_forbidden";
+                        /** @enum {integer} */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    redeliver: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path: {
+                /** @description The delivery's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryView"];
+                };
+            };
+            /** @description malformed_request (Malformed request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @enum {integer} */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description webhook_delivery_not_found (Webhook delivery not found); not_found (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "webhook_delivery_not_found" | "not_found";
+                        /** @enum {integer} */
+                        status?: 404;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description webhook_delivery_not_dead (Webhook delivery not dead) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "webhook_delivery_not_dead";
+                        /** @enum {integer} */
+                        status?: 409;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered; the secret is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description malformed_request (Malformed request); individual_number_forbidden (Individual number forbidden) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "malformed_request" | "individual_number_forbidden";
+                        /** @enum {integer} */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description unsupported_media_type (Unsupported media type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @enum {integer} */
+                        status?: 415;
+                    };
+                };
+            };
+            /** @description webhook_url_refused (Webhook URL refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "webhook_url_refused";
+                        /** @enum {integer} */
+                        status?: 422;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path: {
+                /** @description The endpoint: whe_ and 32 hex digits */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description malformed_request (Malformed request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @enum {integer} */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description webhook_endpoint_not_found (Webhook endpoint not found); not_found (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "webhook_endpoint_not_found" | "not_found";
+                        /** @enum {integer} */
+                        status?: 404;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    rotate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path: {
+                /** @description The endpoint: whe_ and 32 hex digits */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, shown this once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description malformed_request (Malformed request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @enum {integer} */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description webhook_endpoint_not_found (Webhook endpoint not found); not_found (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "webhook_endpoint_not_found" | "not_found";
+                        /** @enum {integer} */
+                        status?: 404;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
                     };
                 };
             };
