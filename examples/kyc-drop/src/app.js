@@ -19,7 +19,7 @@ function showStatus(verified) {
     ? "確認状況 / Status: 本人確認済み / verified"
     : "確認状況 / Status: 未確認 / not verified";
   $("verify").hidden = verified;
-  $("verify-link").href = `${config.honnin.replace(/\/+$/, "")}/?wallet=${account}`;
+  $("verify-link").href = `${config.honnin.replace(/\/+$/, "")}/`;
 }
 
 function showResult(outcome, text) {
