@@ -110,8 +110,9 @@ export class HonninClient {
   }
 
   /**
-   * Reads the wallet's status until it is `active` (returned). Throws a HonninRequestError
-   * when it ends `revoked` or `expired` instead, a HonninTimeoutError after `timeoutMs`.
+   * Reads the wallet's status until it is `active` (returned). Throws a HonninError with code
+   * `unexpected_response` when it is `revoked` or `expired` instead (it will not become active),
+   * a HonninTimeoutError after `timeoutMs`.
    * A wallet with no attestation yet (`attestation_not_found`) is waited for.
    */
   async waitUntilActive(wallet: string, options: WaitOptions = {}): Promise<AttestationView> {
@@ -137,7 +138,7 @@ export class HonninClient {
       }
       if (elapsed + intervalMs > timeoutMs) {
         const error = new HonninTimeoutError(
-          "timeout",
+          "wait_timeout",
           0,
           `not active after ${elapsed} ms (status: ${last?.status ?? "none"})`,
         );

@@ -9,7 +9,7 @@ export type Problem = components["schemas"]["Problem"] & { detail_ja?: string };
 export class HonninError extends Error {
   override readonly name: string = "HonninError";
   /** The stable snake_case code (`ProblemCode` for API problems, or an SDK code below). */
-  readonly code: ProblemCode | "network_error" | "timeout" | "unexpected_response";
+  readonly code: ProblemCode | "network_error" | "wait_timeout" | "unexpected_response";
   /** The HTTP status (0 when there was no answer). */
   readonly status: number;
   /** The problem body as received, when there was one. */

@@ -11,6 +11,7 @@ import {
   HonninNetworkError,
   HonninRequestError,
   HonninTimeoutError,
+  HonninUnavailableError,
   RevocationReason,
   Claim,
   attestationOf,
@@ -82,7 +83,8 @@ async function refusal(fn) {
     await fn();
   } catch (error) {
     assert.ok(error instanceof HonninError, `not a HonninError: ${error}`);
-    assert.ok(error.code === "network_error" || problemCodes.includes(error.code), error.code);
+    const sdkCodes = ["network_error", "wait_timeout", "unexpected_response"];
+    assert.ok(sdkCodes.includes(error.code) || problemCodes.includes(error.code), error.code);
     return error;
   }
   assert.fail("no error");
@@ -166,6 +168,30 @@ test("retries only idempotent requests, with bounded backoff", async () => {
   ]);
 });
 
+test("a 503 is retried for a status read and not for a challenge", async () => {
+  const calls = [];
+  let failures = 1;
+  const unavailableOnce = async (url, init) => {
+    calls.push(init.method);
+    if (failures-- > 0) {
+      const problem = { type: "https://honnin.dev/problems/unavailable", title: "Unavailable", status: 503, detail: "try again", code: "unavailable" };
+      return new Response(JSON.stringify(problem), { status: 503, headers: { "content-type": "application/problem+json" } });
+    }
+    return fetch(url, init);
+  };
+  const account = freshWallet();
+  await verify(stack, client, account, "heidi");
+  const retrying = new HonninClient({ baseUrl: stack.api, fetch: unavailableOnce, retry: { baseDelayMs: 5 } });
+  assert.equal((await retrying.status(account.address)).status, "active");
+  assert.deepEqual(calls, ["GET", "GET"]);
+  failures = 1;
+  calls.length = 0;
+  const error = await refusal(() => retrying.challenge({ wallet: account.address }));
+  assert.ok(error instanceof HonninUnavailableError);
+  assert.equal(error.code, "unavailable");
+  assert.deepEqual(calls, ["POST"]);
+});
+
 test("waitUntilActive times out, reporting progress", async () => {
   const wallet = freshWallet().address;
   const progress = [];
@@ -175,7 +201,7 @@ test("waitUntilActive times out, reporting progress", async () => {
   );
   const elapsed = Date.now() - started;
   assert.ok(error instanceof HonninTimeoutError);
-  assert.equal(error.code, "timeout");
+  assert.equal(error.code, "wait_timeout");
   assert.ok(progress.length >= 3, `progress ${progress.length}`);
   assert.ok(progress.every(([view]) => view === null));
   assert.ok(elapsed >= 400 && elapsed < 5000, `elapsed ${elapsed}`);
@@ -212,6 +238,9 @@ test("the watcher sees a self-revocation; erasure revokes what is left", async (
     stop();
   }
   assert.equal((await client.status(account.address)).status, "revoked");
+  const ended = await refusal(() => client.waitUntilActive(account.address, { timeoutMs: 5000, intervalMs: 100 }));
+  assert.equal(ended.code, "unexpected_response");
+  assert.match(ended.message, /revoked/);
 
   // Erasure: a second wallet of the same person, proved with the card.
   const second = freshWallet();
