@@ -347,3 +347,30 @@ fn refuses_a_non_loopback_address_and_bad_origins() {
         }
     });
 }
+
+#[test]
+fn a_stop_while_a_request_waits_at_the_terminal_ends_within_the_grace() {
+    let (_, shared) = card();
+    let bridge = start(MemoryCards::with(&shared));
+    let port = bridge.port;
+    let waiting = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let body = serde_json::json!({ "message": MESSAGE }).to_string();
+        let text = format!(
+            "POST /v1/sign HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(text.as_bytes()).unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !bridge.terminal.shown().contains("Type y") {
+        assert!(Instant::now() < deadline, "the request reached the terminal");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = bridge.stop();
+    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
+    waiting.join().unwrap();
+    assert_eq!(shared.lock().verifies(), 0);
+}
