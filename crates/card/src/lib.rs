@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod apdu;
+#[cfg(feature = "bridge")]
+pub mod bridge;
 mod error;
 mod jpki;
 #[cfg(feature = "pcsc")]

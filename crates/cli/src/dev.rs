@@ -76,6 +76,9 @@ pub(crate) struct DevArgs {
     /// stdout). [default: info; with --demo warn, so the demo's steps read on their own]
     #[arg(long, env = "HONNIN_LOG", value_name = "FILTER")]
     log: Option<String>,
+    /// What the person's page is told (the card bridge's URL, the explorer's transaction URL).
+    #[command(flatten)]
+    page: crate::config::PageSettings,
 }
 
 /// The revocation sync's interval in dev (production: `revocation_sync_secs`).
@@ -317,6 +320,7 @@ async fn with_anvil(
         },
         // A dApp's receiver on this machine (http://127.0.0.1:…) may be registered.
         webhooks: WebhookConfig { allow_private_addresses: true, ..WebhookConfig::default() },
+        page: crate::config::page_config(&args.page)?,
     };
     let service = Service::launch(config).await.context("starting the service")?;
     step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));

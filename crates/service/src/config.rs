@@ -112,6 +112,8 @@ pub struct ServiceConfig {
     pub jobs: JobsConfig,
     /// Webhook deliveries and the endpoints the configuration declares.
     pub webhooks: WebhookConfig,
+    /// What the person's page is told: the card bridge's URL, the explorer's transaction URL.
+    pub page: honnin_web::PageConfig,
 }
 
 /// The HTTP server's settings.

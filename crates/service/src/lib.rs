@@ -22,6 +22,7 @@ pub use config::{
     WriterTuning,
 };
 pub use error::{Error, Result};
+pub use honnin_web::PageConfig;
 pub use parts::open_store;
 
 const TARGET: &str = "honnin::service";
@@ -236,7 +237,7 @@ impl Service {
         let server = match http::bind(config.http.listen).await {
             Ok(listener) => http::spawn(
                 listener,
-                honnin_api::app(state).merge(honnin_web::router()),
+                honnin_api::app(state).merge(honnin_web::router(&config.page)),
                 config.http,
             ),
             Err(error) => {

@@ -417,6 +417,7 @@ impl Deployment {
                 ..defaults
             },
             webhooks: options.webhooks.clone(),
+            page: honnin_service::PageConfig::default(),
         })
     }
 

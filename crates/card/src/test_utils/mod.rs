@@ -5,12 +5,16 @@
 
 #![allow(clippy::missing_panics_doc, clippy::expect_used)]
 
+#[cfg(feature = "bridge")]
+mod bridge;
 mod card;
 mod memory;
 #[cfg(feature = "pcsc")]
 mod stack;
 pub mod vpcd;
 
+#[cfg(feature = "bridge")]
+pub use bridge::{MEMORY_READER, MemoryCards, ScriptedTerminal, TerminalHandle};
 pub use card::{ATR, Answer, Seen, SharedCard, VirtualCard};
 pub use memory::{Exchange, MemoryTransport};
 #[cfg(feature = "pcsc")]

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod apdu;
+mod bridge;
 mod flow;
 mod pcsc;
 

@@ -50,11 +50,13 @@ use zeroize::Zeroizing;
 use crate::config::{LogConfig, LogFormat};
 
 mod args;
+mod bridge;
 mod flows;
 mod reader;
 mod terminal;
 
 pub(crate) use args::*;
+pub(crate) use bridge::BridgeArgs;
 use flows::*;
 use reader::*;
 use terminal::*;
@@ -77,6 +79,9 @@ pub(crate) enum CardCommand {
     Revoke(RevokeArgs),
     /// Erase what honnin keeps about the card: challenge → card signature (PIN) → submit.
     Erase(EraseArgs),
+    /// The card for the person's page: a loopback helper that shows which site asks and the
+    /// exact message, reads `y` and the PIN on this terminal, and answers the signature.
+    Bridge(BridgeArgs),
 }
 
 /// Why a card command failed: decides the exit code.
@@ -133,6 +138,7 @@ pub(crate) fn run(command: CardCommand) -> ExitCode {
         CardCommand::Erase(a) => (a.reader.log.clone(), a.reader.json),
         CardCommand::Challenge(a) => (default_log(), a.json),
         CardCommand::Revoke(a) => (default_log(), a.json),
+        CardCommand::Bridge(a) => (a.log.clone(), false),
     };
     if let Err(error) =
         crate::runtime::init_tracing(&LogConfig { filter: log, format: LogFormat::Text })
@@ -148,6 +154,7 @@ pub(crate) fn run(command: CardCommand) -> ExitCode {
         CardCommand::Attest(args) => attest(&args, &mut ui),
         CardCommand::Revoke(args) => revoke(&args, &mut ui),
         CardCommand::Erase(args) => erase(&args, &mut ui),
+        CardCommand::Bridge(args) => bridge::bridge(args).map(|()| Value::Null),
     };
     match outcome {
         Ok(value) => {

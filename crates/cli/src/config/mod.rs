@@ -25,6 +25,7 @@ mod database;
 mod error;
 mod jobs;
 mod log;
+mod page;
 mod service;
 mod settings;
 #[cfg(test)]
@@ -34,5 +35,6 @@ mod webhooks;
 pub(crate) use database::database;
 pub(crate) use jobs::SyncConfig;
 pub(crate) use log::LogConfig;
+pub(crate) use page::{PageSettings, from_settings as page_config};
 pub(crate) use service::ServeConfig;
 pub(crate) use settings::{LogFormat, Settings};

@@ -188,6 +188,7 @@ impl ServeConfig {
             access: access::from_settings(&s)?,
             jobs: jobs::from_settings(&s)?,
             webhooks: webhooks::from_settings(&s.webhooks)?,
+            page: super::page::from_settings(&s.page)?,
         };
         Ok(Self { service, log: LogConfig::from_settings(&s) })
     }

@@ -12,7 +12,7 @@ use honnin_core::{Address, AtLimit};
 use honnin_service::{Secret, config as defaults};
 use serde::Deserialize;
 
-use super::{error::ConfigError, webhooks::WebhookSettings};
+use super::{error::ConfigError, page::PageSettings, webhooks::WebhookSettings};
 
 /// The log filter when none is set.
 pub(crate) const DEFAULT_LOG_FILTER: &str = "info";
@@ -217,11 +217,17 @@ pub(crate) struct Settings {
     #[command(flatten)]
     #[serde(default)]
     pub(crate) webhooks: WebhookSettings,
+
+    // ---- the page ----
+    /// The `[page]` table.
+    #[command(flatten)]
+    #[serde(default)]
+    pub(crate) page: PageSettings,
 }
 
 macro_rules! merge {
     ($high:expr, $low:expr; $($field:ident),* $(,)?) => {
-        Settings { $($field: $high.$field.or($low.$field)),*, webhooks: $high.webhooks.or($low.webhooks) }
+        Settings { $($field: $high.$field.or($low.$field)),*, webhooks: $high.webhooks.or($low.webhooks), page: $high.page.or($low.page) }
     };
 }
 

@@ -371,3 +371,35 @@ secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         assert!(matches!(&error, ConfigError::Invalid { key: k, .. } if *k == key), "{error}");
     }
 }
+
+#[test]
+fn page_keys_resolve_from_the_file_table_and_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("honnin.toml");
+    std::fs::write(
+        &path,
+        "[page]\nbridge_url = \"http://127.0.0.1:48621\"\nexplorer_tx_url = \"https://explorer.example/tx/{tx}\"\n",
+    )
+    .unwrap();
+    let settings = production().with_file(Some(&path)).unwrap();
+    let page = ServeConfig::from_settings(settings).unwrap().service.page;
+    assert_eq!(page.bridge_url.as_deref(), Some("http://127.0.0.1:48621"));
+    assert_eq!(page.explorer_tx_url.as_deref(), Some("https://explorer.example/tx/{tx}"));
+    // The defaults: the bridge's default URL, no explorer.
+    let defaults = ServeConfig::from_settings(production()).unwrap().service.page;
+    assert_eq!(defaults, honnin_web::PageConfig::default());
+    let off = super::page::PageSettings { bridge_url: Some("none".into()), explorer_tx_url: None };
+    assert_eq!(super::page_config(&off).unwrap().bridge_url, None);
+    for (bridge_url, explorer_tx_url, key) in [
+        (Some("ftp://x"), None, "page.bridge_url"),
+        (None, Some("https://explorer.example/tx/"), "page.explorer_tx_url"),
+        (None, Some("javascript:{tx}"), "page.explorer_tx_url"),
+    ] {
+        let s = super::page::PageSettings {
+            bridge_url: bridge_url.map(str::to_owned),
+            explorer_tx_url: explorer_tx_url.map(str::to_owned),
+        };
+        let error = super::page_config(&s).unwrap_err();
+        assert!(error.to_string().contains(key), "{error}");
+    }
+}

@@ -54,7 +54,7 @@ fn parse(out: &Output) -> (i32, Value, String) {
 }
 
 /// Every form the PIN could leak in: its digits, their hex, a Debug-printed byte array.
-fn leaks(haystack: &str, pin: &str) -> bool {
+pub(crate) fn leaks(haystack: &str, pin: &str) -> bool {
     let hex: String = pin.bytes().map(|b| format!("{b:02x}")).collect();
     let spaced: String = pin.bytes().map(|b| format!("{b:02X} ")).collect();
     let debug = format!("{:?}", pin.as_bytes());

@@ -26,6 +26,10 @@ const TEXT = {
     bad_json: "貼り付けた内容が honnin card sign --json の出力ではありません。コマンドの出力全体を貼り付けてください。",
     revoked_done: "失効の依頼を受け付けました。", erased_done: "消去しました。",
     unknown: "想定外のエラーです。", unknown_action: "しばらくしてからもう一度お試しください。",
+    bridge_sign: "カードで署名 (honnin card bridge)",
+    bridge_found: "カードリーダーのブリッジが見つかりました。ボタンを押すと、ブリッジのターミナルに依頼元とメッセージが表示されます。",
+    bridge_absent: "ブリッジが見つかりません。カードリーダーをつないだこのパソコンで honnin card bridge を起動するか、下の手順で署名してください。",
+    bridge_waiting: "PIN はブリッジのターミナルで入力してください",
   },
   en: {
     title: "honnin verification", nav_verify: "Verify", nav_status: "Status",
@@ -49,6 +53,10 @@ const TEXT = {
     bad_json: "What you pasted is not the output of honnin card sign --json. Paste the command's whole output.",
     revoked_done: "Revocation accepted.", erased_done: "Erased.",
     unknown: "Unexpected error.", unknown_action: "Please try again later.",
+    bridge_sign: "Sign with the card (honnin card bridge)",
+    bridge_found: "The card reader's bridge was found. Press the button: the bridge's terminal shows who asks and the message.",
+    bridge_absent: "No bridge found. Start honnin card bridge on this computer with the card reader, or sign with the steps below.",
+    bridge_waiting: "Type the PIN in the bridge's terminal",
   },
 };
 
@@ -56,6 +64,10 @@ const TEXT = {
 const REFUSALS = {
   ja: {
     malformed_request: ["リクエストの形式が正しくありません。", "ページを再読み込みして、最初からやり直してください。"],
+    busy: ["ブリッジは別の署名の依頼を処理中です。", "ブリッジのターミナルでその依頼を終えてから、もう一度押してください。"],
+    declined: ["ブリッジのターミナルで署名が確認されませんでした。カードには何も送っていません。", "署名する場合は、もう一度押してターミナルで y と入力してください。"],
+    origin_not_trusted: ["ブリッジがこのサイトを信頼していません。", "このページのアドレスを --trust-origin に指定して honnin card bridge を起動し直してください。"],
+    host_not_allowed: ["ブリッジが依頼を拒否しました (127.0.0.1 または localhost 宛てではありません)。", "honnin serve の page.bridge_url を 127.0.0.1 (または localhost) とポートの URL にしてください。"],
     unsupported_media_type: ["リクエストの形式が正しくありません。", "ページを再読み込みしてください。"],
     body_too_large: ["送信したデータが大きすぎます。", "honnin card sign の出力だけを貼り付けてください。"],
     individual_number_forbidden: ["マイナンバー(個人番号)らしき値が含まれていました。honnin は個人番号を受け取りません。", "個人番号を入力・貼り付けしないでください。"],
@@ -121,6 +133,10 @@ const REFUSALS = {
   },
   en: {
     malformed_request: ["The request was malformed.", "Reload the page and start again."],
+    busy: ["The bridge is serving another signature request.", "Finish that request in the bridge's terminal, then press again."],
+    declined: ["The signature was not confirmed in the bridge's terminal; nothing was sent to the card.", "To sign, press again and type y in the terminal."],
+    origin_not_trusted: ["The bridge does not trust this site.", "Restart honnin card bridge with this page's address as --trust-origin."],
+    host_not_allowed: ["The bridge refused the request (not addressed to 127.0.0.1 or localhost).", "Set honnin's page.bridge_url to a URL with 127.0.0.1 (or localhost) and the port."],
     unsupported_media_type: ["The request was malformed.", "Reload the page."],
     body_too_large: ["What you sent is too large.", "Paste only the output of honnin card sign."],
     individual_number_forbidden: ["Something like an individual number (My Number) was sent. honnin never accepts it.", "Do not type or paste your individual number."],
@@ -274,6 +290,49 @@ function cardOutput(text) {
   }
 }
 
+// ---- the card bridge (`honnin card bridge`): the PIN is typed in its terminal, never here ----
+const bridgeUrl = () => (document.querySelector('meta[name="honnin-bridge"]')?.content ?? "").replace(/\/+$/, "");
+function bridgeLine(statusId, key) {
+  $(statusId).dataset.t = key;
+  $(statusId).textContent = t(key);
+}
+// Asks GET /v1/bridge; shows the button when the bridge answers, else one line on how to start it.
+async function offerBridge(statusId, buttonId) {
+  let found = false;
+  const url = bridgeUrl();
+  if (url) {
+    try {
+      const response = await fetch(`${url}/v1/bridge`);
+      found = response.ok && (await response.json()).bridge === "honnin";
+    } catch { found = false; }
+  }
+  bridgeLine(statusId, found ? "bridge_found" : "bridge_absent");
+  $(buttonId).hidden = !found;
+  return found;
+}
+// POSTs the exact message to /v1/sign; the card's {certificate, signature}, or null after a shown problem.
+async function signThroughBridge(message, statusId, buttonId) {
+  clearProblem();
+  $(buttonId).disabled = true;
+  bridgeLine(statusId, "bridge_waiting");
+  say(t("bridge_waiting"));
+  try {
+    const response = await fetch(`${bridgeUrl()}/v1/sign`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message }),
+    });
+    const json = await response.json().catch(() => ({}));
+    if (!response.ok) { showProblem(json.code ?? "internal"); return null; }
+    return cardOutput(JSON.stringify(json));
+  } catch (e) {
+    if (e.code) showProblem(e.code); else bridgeLine(statusId, "bridge_absent");
+    return null;
+  } finally {
+    $(buttonId).disabled = false;
+    if ($(statusId).dataset.t === "bridge_waiting") bridgeLine(statusId, "bridge_found");
+    say("");
+  }
+}
+
 // ---- the flow ----
 let challenge = null, walletSignature = null;
 function setupVerify() {
@@ -298,12 +357,10 @@ function setupVerify() {
       $("manual-command").textContent = signCommand(challenge.message);
       $("card-box").hidden = false;
       progress("card_sign");
+      offerBridge("bridge-status", "bridge-sign");
     } catch (e) { fail(e); }
   });
-  $("submit").addEventListener("click", async () => {
-    clearProblem();
-    let card;
-    try { card = cardOutput($("card-json").value); } catch (e) { if (e.code) showProblem(e.code); else { $("problem-text").textContent = t("bad_json"); $("problem-action").textContent = ""; $("problem").hidden = false; } return; }
+  async function submitCard(card) {
     try {
       progress("submit");
       await api("POST", "/v1/attestations", {
@@ -314,6 +371,16 @@ function setupVerify() {
       $("chain-box").hidden = false;
       follow(wallet.address);
     } catch (e) { fail(e); }
+  }
+  $("submit").addEventListener("click", async () => {
+    clearProblem();
+    let card;
+    try { card = cardOutput($("card-json").value); } catch (e) { if (e.code) showProblem(e.code); else { $("problem-text").textContent = t("bad_json"); $("problem-action").textContent = ""; $("problem").hidden = false; } return; }
+    await submitCard(card);
+  });
+  $("bridge-sign").addEventListener("click", async () => {
+    const card = await signThroughBridge(challenge.message, "bridge-status", "bridge-sign");
+    if (card) await submitCard(card);
   });
 }
 
@@ -375,7 +442,18 @@ function setupStatus() {
       eraseChallenge = await api("POST", "/v1/challenges", { wallet: wallet.address, purpose: "erase" });
       $("erase-command").textContent = signCommand(eraseChallenge.message);
       $("erase-box").hidden = false;
+      offerBridge("erase-bridge-status", "erase-bridge-sign");
     } catch (e) { fail(e); }
+  });
+  async function submitErasure(card) {
+    try {
+      await api("POST", "/v1/erasures", { challenge_id: eraseChallenge.id, certificate: card.certificate, card_signature: card.signature });
+      say(t("erased_done"));
+    } catch (e) { fail(e); }
+  }
+  $("erase-bridge-sign").addEventListener("click", async () => {
+    const card = await signThroughBridge(eraseChallenge.message, "erase-bridge-status", "erase-bridge-sign");
+    if (card) await submitErasure(card);
   });
   $("erase-submit").addEventListener("click", async () => {
     clearProblem();

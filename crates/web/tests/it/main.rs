@@ -4,10 +4,61 @@
 #![allow(clippy::unwrap_used)]
 
 use axum::{body::Body, http::Request};
+use honnin_web::PageConfig;
 use tower::ServiceExt as _;
+
+async fn get(config: &PageConfig, path: &str) -> (String, String) {
+    let request = Request::get(path).body(Body::empty()).unwrap();
+    let response = honnin_web::router(config).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (csp, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn the_configured_bridge_and_explorer_reach_the_page_and_only_the_bridge_the_csp() {
+    let config = PageConfig {
+        bridge_url: Some("http://127.0.0.1:48621/".into()),
+        explorer_tx_url: Some("https://explorer.example/tx/{tx}?a=1&b=\"2\"".into()),
+    };
+    for path in ["/", "/status", "/assets/app.js"] {
+        let (csp, body) = get(&config, path).await;
+        let connect = csp.split("; ").find(|d| d.starts_with("connect-src")).unwrap();
+        assert_eq!(connect, "connect-src 'self' http://127.0.0.1:48621", "{path}: {csp}");
+        assert!(!csp.contains("explorer"), "the explorer is a link, not a connection: {csp}");
+        if path != "/assets/app.js" {
+            assert!(
+                body.contains("<meta name=\"honnin-bridge\" content=\"http://127.0.0.1:48621\">"),
+                "{body}"
+            );
+            assert!(
+                body.contains("<meta name=\"honnin-explorer\" content=\"https://explorer.example/tx/{tx}?a=1&amp;b=&quot;2&quot;\">"),
+                "escaped: {body}"
+            );
+        }
+    }
+    // The default: the bridge's default URL, no explorer.
+    let (csp, body) = get(&PageConfig::default(), "/").await;
+    assert!(
+        csp.contains(&format!("connect-src 'self' {};", honnin_web::DEFAULT_BRIDGE_URL)),
+        "{csp}"
+    );
+    assert!(body.contains("name=\"honnin-bridge\"") && !body.contains("name=\"honnin-explorer\""));
+    // No bridge (or one that is not an http origin): none in the page, none in the CSP.
+    for bridge_url in
+        [None, Some("javascript:alert(1)".to_owned()), Some("http://a b; script-src *".to_owned())]
+    {
+        let config = PageConfig { bridge_url, explorer_tx_url: None };
+        let (csp, body) = get(&config, "/").await;
+        assert!(csp.contains("connect-src 'self';"), "{csp}");
+        assert!(!body.contains("honnin-bridge"), "{body}");
+    }
+}
 
 #[tokio::test]
 async fn routes_serve_the_assets_with_a_strict_csp() {
+    let config = PageConfig { bridge_url: None, explorer_tx_url: None };
     for (path, kind, body) in [
         ("/", "text/html", honnin_web::INDEX_HTML),
         ("/status", "text/html", honnin_web::INDEX_HTML),
@@ -15,7 +66,7 @@ async fn routes_serve_the_assets_with_a_strict_csp() {
         ("/assets/app.css", "text/css", honnin_web::APP_CSS),
     ] {
         let request = Request::get(path).body(Body::empty()).unwrap();
-        let response = honnin_web::router().oneshot(request).await.unwrap();
+        let response = honnin_web::router(&config).oneshot(request).await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let headers = response.headers();
         assert!(headers["content-type"].to_str().unwrap().starts_with(kind), "{path}");

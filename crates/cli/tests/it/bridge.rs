@@ -1,0 +1,154 @@
+//! `honnin card bridge` as a process, through real pcscd + vpcd against the virtual JPKI card:
+//! a trusted page's request is shown on the bridge's terminal, `y` and the PIN are answered on
+//! its standard input, the signature verifies; a foreign origin is refused; SIGTERM stops it.
+//!
+//! Needs pcscd with vsmartcard-vpcd (scripts/test: HONNIN_PCSC=1); SKIPPED without it.
+
+use std::{
+    io::{BufRead as _, BufReader, Read as _, Write as _},
+    net::TcpStream,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use base64::Engine as _;
+use honnin_card::test_utils::{VirtualCard, pcsc_stack};
+use honnin_jpki::{
+    Policy, Verifier,
+    test_utils::{CardSpec, SimRoot},
+};
+use serde_json::Value;
+
+use crate::lifecycle::honnin;
+
+const PIN: &str = "4821";
+const PAGE: &str = "http://127.0.0.1:18080";
+
+/// One HTTP/1.1 request on a fresh connection: the status, the raw head and the body.
+pub(crate) fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut text = format!("{method} {path} HTTP/1.1\r\nconnection: close\r\n");
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        text.push_str(&format!("host: 127.0.0.1:{port}\r\n"));
+    }
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// A running bridge, SIGKILLed on drop if the test failed before stopping it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn bridge_signs_for_a_trusted_page_with_the_pin_typed_on_its_terminal() {
+    let Some(stack) = pcsc_stack("card bridge") else { return };
+    let root = SimRoot::new(0);
+    let shared = VirtualCard::new(root.issue(&CardSpec::default()), PIN).shared();
+    let inserted = stack.insert(&shared);
+
+    let stderr_path = tempfile::NamedTempFile::new().unwrap();
+    let mut child = honnin()
+        .args(["card", "bridge", "--listen", "127.0.0.1:0", "--trust-origin", PAGE])
+        .args(["--reader", stack.reader()])
+        .env("HONNIN_LOG", "trace")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr_path.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let bridge = Running(child);
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    assert!(banner.starts_with("bridge: listening on http://127.0.0.1:"), "{banner}");
+    assert!(banner.trim_end().ends_with(&format!("trusting {PAGE}")), "{banner}");
+    let port: u16 = banner["bridge: listening on http://127.0.0.1:".len()..]
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let (status, head, body) = request(port, "GET", "/v1/bridge", &[("origin", PAGE)], "");
+    assert_eq!(status, 200, "{body}");
+    assert!(head.contains(&format!("access-control-allow-origin: {PAGE}")), "{head}");
+    let found: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(found["bridge"], "honnin");
+    assert_eq!(found["card"], true, "{found}");
+    assert_eq!(found["reader"], stack.reader());
+
+    let (status, head, body) =
+        request(port, "GET", "/v1/bridge", &[("origin", "http://evil.example")], "");
+    assert_eq!(status, 403);
+    assert!(body.contains("\"origin_not_trusted\""), "{body}");
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+
+    // The person answers y and the PIN on the bridge's terminal.
+    stdin.write_all(format!("y\n{PIN}\n").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let message = "honnin.localhost wants you to prove you hold your My Number card.\nNonce: 7\n";
+    let body = serde_json::json!({ "message": message }).to_string();
+    let (status, head, answer) = request(
+        port,
+        "POST",
+        "/v1/sign",
+        &[("origin", PAGE), ("content-type", "application/json")],
+        &body,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert!(head.contains(&format!("access-control-allow-origin: {PAGE}")), "{head}");
+    let signed: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(signed["ok"], true);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let certificate = b64.decode(signed["certificate"].as_str().unwrap()).unwrap();
+    let signature = b64.decode(signed["signature"].as_str().unwrap()).unwrap();
+    Verifier::new(Arc::new(root.anchors()), Policy::default())
+        .verify_card(&certificate, message.as_bytes(), &signature, time::OffsetDateTime::now_utc())
+        .unwrap();
+    drop(inserted);
+
+    // SIGTERM stops it cleanly.
+    let mut bridge = bridge;
+    Command::new("kill").args(["-TERM", &bridge.0.id().to_string()]).status().unwrap();
+    let started = Instant::now();
+    let code = loop {
+        if let Some(status) = bridge.0.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(0));
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let terminal = std::fs::read_to_string(stderr_path.path()).unwrap();
+    assert!(terminal.contains(&format!("{PAGE} asks")), "the origin is shown: {terminal}");
+    assert!(terminal.contains("    | Nonce: 7"), "the exact message is shown: {terminal}");
+    assert!(terminal.contains("3 tries left"), "{terminal}");
+    assert!(terminal.contains("apdu"), "TRACE logs were captured: {terminal}");
+    let everything = format!("{banner}{rest}{terminal}");
+    assert!(!crate::card::leaks(&everything, PIN), "the PIN leaked: {everything}");
+}
