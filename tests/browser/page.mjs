@@ -229,17 +229,41 @@ async function statusAndRevocation() {
   return { before, after };
 }
 
+// Erasure from /status, the card signing the `erase` challenge (manual fallback), then the
+// wallet looked up again.
+async function erasure() {
+  step = "erasure: show the steps";
+  await page.click("#erase");
+  await shown("erase-box");
+  const command = await text("erase-command");
+  step = "erasure: the card signs (manual fallback)";
+  const card = await ask({ kind: "card_sign", command, purpose: "erase" });
+  await page.fill("#erase-json", card.json);
+  step = "erasure: submit";
+  await page.click("#erase-submit");
+  await page.waitForFunction(() => document.getElementById("live").textContent === "消去しました。" || !document.getElementById("problem").hidden, null, { timeout: 15_000 });
+  const erased = { live: await text("live"), problem: await problem() };
+  await shot("13-erased");
+  step = "erasure: the wallet looked up again";
+  await page.click("#status-form button[type=submit]");
+  await page.waitForTimeout(500);
+  erased.after = { status_view: await visible("status-view"), status: await page.locator("#sv-status").getAttribute("data-status"), problem: await problem() };
+  return erased;
+}
+
 let outcome;
 try {
   const verified = await verify();
   const refused = await refusals();
   const status = await statusAndRevocation();
+  const erased = await erasure();
   outcome = {
     result: {
       wallet: wallet.address,
       verified,
       refusals: refused,
       status,
+      erased,
       signed: wallet.signed.length,
       wallet_calls: wallet.calls,
       requests: { own: requests.own, foreign: requests.foreign },

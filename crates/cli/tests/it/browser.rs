@@ -81,8 +81,9 @@ enum Card {
 impl Card {
     /// Runs the page's manual-fallback command in a fresh folder, as a person would paste it
     /// into a terminal (`--pin-stdin` added: the PIN comes from this test, not a terminal), and
-    /// returns what it printed. The message file it writes must hold exactly `message`.
-    fn sign(&self, command: &str, message: &str) -> String {
+    /// returns what it printed. The message file it writes must hold exactly `message` (the
+    /// one the page showed) or, where the page shows only the command, be for `purpose`.
+    fn sign(&self, command: &str, message: Option<&str>, purpose: &str) -> String {
         // The message (with its line breaks) quoted into a file, then the card tool.
         let (write, sign) = command.rsplit_once('\n').expect("two commands");
         assert!(sign.starts_with("honnin card sign ") && sign.ends_with(" --json"), "{sign:?}");
@@ -109,7 +110,10 @@ impl Card {
         };
         run(write, "");
         let written = std::fs::read_to_string(dir.path().join("honnin-message.txt")).unwrap();
-        assert_eq!(written, message, "the page's command writes exactly the message shown");
+        if let Some(message) = message {
+            assert_eq!(written, message, "the page's command writes exactly the message shown");
+        }
+        assert!(written.contains(&format!("\nPurpose: {purpose}\n")), "{written}");
         match self {
             Self::Vpcd => run(&format!("{sign} --pin-stdin"), &format!("{PIN}\n")),
             Self::Simulated(card) => {
@@ -277,7 +281,9 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     let mut registry_answers = Vec::new();
     let result = script.run(Duration::from_secs(150), |question| match question["kind"].as_str() {
         Some("card_sign") => {
-            json!({ "json": card.sign(text(question, "/command"), text(question, "/message")) })
+            let message = question["message"].as_str();
+            let purpose = question["purpose"].as_str().unwrap_or("attest");
+            json!({ "json": card.sign(text(question, "/command"), message, purpose) })
         }
         Some("registry") => {
             let expect = question["expect"].as_bool().unwrap();
@@ -290,6 +296,7 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     let log = script.log();
     drop(script);
     eprint!("{log}");
+    std::fs::write(shots.join("result.json"), format!("{result:#}\n")).unwrap();
     let context = format!("result: {result:#}\nbrowser log:\n{log}");
 
     // The flow on `/`: verified, in Japanese, with a transaction and its block.
@@ -332,6 +339,9 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     assert!(text(status, "/after/revoke_message/0").contains("Purpose: revoke"), "{context}");
     assert_eq!(status["after"]["registry"], false, "{context}");
     assert_eq!(registry_answers, [true, false], "{context}");
+    // Erasure, the card signing the page's `erase` command.
+    assert_eq!(text(&result, "/erased/live"), "消去しました。", "{context}");
+    assert_eq!(result["erased"]["problem"], Value::Null, "{context}");
     assert_eq!(result["signed"], 3, "the wallet signed the two challenges and the revocation");
 
     // Nothing left the honnin origin; the page did talk to it.
@@ -363,14 +373,15 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         "10-refusal-en",
         "11-status",
         "12-revoked",
+        "13-erased",
     ] {
         let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
         assert!(png.len() > 1000 && png.starts_with(b"\x89PNG"), "{name}.png in {shots:?}");
     }
     if let Some(card) = &shared {
         assert!(
-            card.lock().verifies() >= 2,
-            "the virtual card checked the PIN for both signatures"
+            card.lock().verifies() >= 3,
+            "the virtual card checked the PIN for each of its three signatures"
         );
     }
     eprintln!(
