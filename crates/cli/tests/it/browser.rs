@@ -200,14 +200,25 @@ impl Script {
     fn run(&mut self, limit: Duration, mut answer: impl FnMut(&Value) -> Value) -> Value {
         let deadline = Instant::now() + limit;
         loop {
-            let Ok(line) =
-                self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            else {
-                panic!(
-                    "the browser script gave no result within {limit:?}; its log:\n{}",
-                    self.log()
-                )
-            };
+            let line =
+                match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(line) => line,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        panic!(
+                            "the browser script gave no result within {limit:?}; its log:\n{}",
+                            self.log()
+                        )
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        let exit = self.child.wait();
+                        // Let the stderr thread catch up with what the script wrote last.
+                        std::thread::sleep(Duration::from_millis(200));
+                        panic!(
+                            "the browser script exited ({exit:?}) without a result; its log:\n{}",
+                            self.log()
+                        )
+                    }
+                };
             let Ok(value) = serde_json::from_str::<Value>(&line) else {
                 eprintln!("browser script: {line}");
                 continue;
