@@ -14,11 +14,23 @@ uint8 constant REASON_ERASURE = 5;
 /// @dev Revocation reason: rotated out by the uniqueness policy (the person verified another wallet).
 uint8 constant REASON_ROTATED = 6;
 
+/// @dev Claim bit 0: a unique person (one person holds at most the operator's limit of live
+/// wallets). Every honnin attestation carries it.
+uint32 constant CLAIM_UNIQUE_PERSON = 1;
+/// @dev Claim bit 1: the person was at least 18 (adult in Japan) when verified, from the card's
+/// signing certificate. A person under 18 gains it only by verifying again after the birthday.
+uint32 constant CLAIM_AGE_OVER_18 = 2;
+/// @dev Claim bit 2: the person was at least 20 (alcohol, tobacco, public gambling in Japan)
+/// when verified, from the card's signing certificate.
+uint32 constant CLAIM_AGE_OVER_20 = 4;
+
 /// @title IKycRegistry
 /// @notice The honnin KYC registry: one attestation per wallet saying that a live Japanese My Number
 /// card's holder proved control of the wallet. Nothing personal is stored: a level, a claims bitmap,
 /// two timestamps and a revocation reason.
-/// @dev A dApp asks {isVerified}; honnin's chain writer calls {attest} and {revoke} in batches.
+/// @dev A dApp asks {isVerified} (or {hasClaims} for claims such as {CLAIM_AGE_OVER_18}); honnin's
+/// chain writer calls {attest} and {revoke} in batches. Claim bits: 1 = unique person, 2 = age
+/// over 18, 4 = age over 20 (the `CLAIM_*` constants); other bits are reserved.
 /// Revocation reason codes (the `reason` of {revoke}, {Revoked} and {Attestation.revocationReason}):
 /// 1 = holder, 2 = operator, 3 = certificate revoked, 4 = certificate superseded, 5 = erasure,
 /// 6 = rotated out by the uniqueness policy. 0 means "not revoked" and is refused by {revoke}, as
@@ -27,7 +39,7 @@ interface IKycRegistry {
     /// @notice One attestation to write, as the attester sends it.
     /// @param wallet The attested wallet (EOA or contract wallet); never the zero address.
     /// @param level The assurance level, at least 1 (a dApp may require a minimum).
-    /// @param claims A bitmap of claims proven with the attestation (meaning defined off chain).
+    /// @param claims A bitmap of claims proven with the attestation (the `CLAIM_*` constants).
     /// @param issuedAt When the service issued the attestation (unix seconds). Supplied by the
     /// service, not taken from the block, so resending a batch writes the same state; it also
     /// orders records for one wallet (see {attest}).
@@ -123,6 +135,14 @@ interface IKycRegistry {
     /// @param minLevel The lowest acceptable level.
     /// @return True when verified at `minLevel` or above.
     function isVerified(address wallet, uint8 minLevel) external view returns (bool);
+
+    /// @notice Like {isVerified(address)}, and the record holds every claim bit of `claims`
+    /// (e.g. `CLAIM_AGE_OVER_18`, or `CLAIM_AGE_OVER_18 | CLAIM_AGE_OVER_20`). `claims` = 0 is
+    /// {isVerified(address)}.
+    /// @param wallet The wallet to ask about.
+    /// @param claims The claim bits that must all be set.
+    /// @return True when verified with all of `claims`.
+    function hasClaims(address wallet, uint32 claims) external view returns (bool);
 
     /// @notice The record of `wallet` as stored, whatever its state; all zero when none.
     /// @param wallet The wallet to ask about.

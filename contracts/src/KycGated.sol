@@ -5,7 +5,8 @@ import {IKycRegistry} from "./IKycRegistry.sol";
 
 /// @title KycGated
 /// @notice Inherit to let only wallets that the honnin registry verifies call a function:
-/// `function claim() external onlyVerified { ... }` or `onlyVerifiedAtLevel(2)`.
+/// `function claim() external onlyVerified { ... }`, `onlyVerifiedAtLevel(2)` or
+/// `onlyWithClaims(CLAIM_AGE_OVER_18)`.
 /// @dev The caller checked is `msg.sender`, so a contract wallet (ERC-1271) must itself be the
 /// attested wallet. The registry is fixed at construction; a dApp that wants to follow a new
 /// registry deploys anew.
@@ -15,6 +16,9 @@ abstract contract KycGated {
 
     /// @notice `wallet` is not verified by the registry (at `minLevel` or above; 0 = any level).
     error KycGatedUnverifiedAccount(address wallet, uint8 minLevel);
+
+    /// @notice `wallet` is not verified with every claim bit of `claims`.
+    error KycGatedMissingClaims(address wallet, uint32 claims);
 
     /// @notice The registry given to the constructor has no code.
     error KycGatedInvalidRegistry(address registry);
@@ -33,6 +37,14 @@ abstract contract KycGated {
         _;
     }
 
+    /// @notice Reverts with {KycGatedMissingClaims} unless the caller is verified with every claim
+    /// bit of `claims` (the registry's `CLAIM_*` constants, e.g. `CLAIM_AGE_OVER_18`).
+    /// @param claims The claim bits that must all be set.
+    modifier onlyWithClaims(uint32 claims) {
+        _checkClaims(msg.sender, claims);
+        _;
+    }
+
     /// @param registry The honnin registry; must be a deployed contract.
     constructor(IKycRegistry registry) {
         if (address(registry).code.length == 0) revert KycGatedInvalidRegistry(address(registry));
@@ -47,5 +59,10 @@ abstract contract KycGated {
     /// @dev Reverts with {KycGatedUnverifiedAccount} unless `wallet` is verified at `minLevel`+.
     function _checkVerifiedAtLevel(address wallet, uint8 minLevel) internal view virtual {
         if (!kycRegistry.isVerified(wallet, minLevel)) revert KycGatedUnverifiedAccount(wallet, minLevel);
+    }
+
+    /// @dev Reverts with {KycGatedMissingClaims} unless `wallet` is verified with all of `claims`.
+    function _checkClaims(address wallet, uint32 claims) internal view virtual {
+        if (!kycRegistry.hasClaims(wallet, claims)) revert KycGatedMissingClaims(wallet, claims);
     }
 }

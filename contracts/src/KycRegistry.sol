@@ -154,6 +154,12 @@ contract KycRegistry is IKycRegistry, AccessControl, Pausable {
     }
 
     /// @inheritdoc IKycRegistry
+    function hasClaims(address wallet, uint32 claims) external view returns (bool) {
+        uint256 stored = _records[wallet];
+        return _verified(stored) && uint32(stored >> _SHIFT_CLAIMS) & claims == claims;
+    }
+
+    /// @inheritdoc IKycRegistry
     function attestationOf(address wallet) external view returns (Attestation memory a) {
         uint256 stored = _records[wallet];
         a.level = uint8(stored);

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IKycRegistry, REASON_HOLDER} from "../src/IKycRegistry.sol";
+import {
+    IKycRegistry,
+    REASON_HOLDER,
+    CLAIM_UNIQUE_PERSON,
+    CLAIM_AGE_OVER_18,
+    CLAIM_AGE_OVER_20
+} from "../src/IKycRegistry.sol";
 import {KycGated} from "../src/KycGated.sol";
 import {KycRegistryBase} from "./KycRegistryBase.sol";
 
@@ -15,6 +21,14 @@ contract GatedHarness is KycGated {
     }
 
     function gatedAtLevel2() external onlyVerifiedAtLevel(2) {
+        ++calls;
+    }
+
+    function adultsOnly() external onlyWithClaims(CLAIM_AGE_OVER_18) {
+        ++calls;
+    }
+
+    function over20Only() external onlyWithClaims(CLAIM_AGE_OVER_20) {
         ++calls;
     }
 }
@@ -79,6 +93,37 @@ contract KycGatedTest is KycRegistryBase {
         assertEq(gatedApp.calls(), 1);
     }
 
+    function test_OnlyWithClaims() public {
+        _attest(_rec(alice, 1, CLAIM_UNIQUE_PERSON | CLAIM_AGE_OVER_18, T0, T0 + YEAR));
+        _attest(_rec(bob, 1, CLAIM_UNIQUE_PERSON, T0, T0 + YEAR));
+        vm.prank(alice);
+        gatedApp.adultsOnly();
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedMissingClaims.selector, alice, CLAIM_AGE_OVER_20));
+        vm.prank(alice);
+        gatedApp.over20Only();
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedMissingClaims.selector, bob, CLAIM_AGE_OVER_18));
+        vm.prank(bob);
+        gatedApp.adultsOnly();
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedMissingClaims.selector, stranger, CLAIM_AGE_OVER_18));
+        vm.prank(stranger);
+        gatedApp.adultsOnly();
+        _revoke(alice, REASON_HOLDER);
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedMissingClaims.selector, alice, CLAIM_AGE_OVER_18));
+        vm.prank(alice);
+        gatedApp.adultsOnly();
+        assertEq(gatedApp.calls(), 1);
+    }
+
+    function testFuzz_OnlyWithClaims(uint32 stored, uint32 asked) public {
+        _attest(_rec(alice, 1, stored, T0, T0 + YEAR));
+        GatedClaimsHarness app = new GatedClaimsHarness(registry, asked);
+        if (stored & asked != asked) {
+            vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedMissingClaims.selector, alice, asked));
+        }
+        vm.prank(alice);
+        app.gated();
+    }
+
     function testFuzz_OnlyVerifiedAtLevel(uint8 level, uint8 minLevel) public {
         level = uint8(bound(level, 1, type(uint8).max));
         _attest(_rec(alice, level, 0, T0, T0 + YEAR));
@@ -99,4 +144,14 @@ contract GatedLevelHarness is KycGated {
     }
 
     function gated() external onlyVerifiedAtLevel(minLevel) {}
+}
+
+contract GatedClaimsHarness is KycGated {
+    uint32 internal immutable claims;
+
+    constructor(IKycRegistry registry, uint32 claims_) KycGated(registry) {
+        claims = claims_;
+    }
+
+    function gated() external onlyWithClaims(claims) {}
 }

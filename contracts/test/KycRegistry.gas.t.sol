@@ -103,9 +103,17 @@ contract KycRegistryGasTest is KycRegistryBase {
         uint256 atLevel = before - gasleft();
         assertTrue(verified);
 
+        vm.cool(address(registry));
+        before = gasleft();
+        verified = registry.hasClaims(wallet, 1);
+        uint256 claims = before - gasleft();
+        assertTrue(verified);
+
         emit log_named_uint("isVerified(wallet), cold slot, from a contract", any);
         emit log_named_uint("isVerified(wallet, 2), cold slot, from a contract", atLevel);
+        emit log_named_uint("hasClaims(wallet, 1), cold slot, from a contract", claims);
         assertLe(any, GOAL_IS_VERIFIED_COLD);
         assertLe(atLevel, GOAL_IS_VERIFIED_COLD);
+        assertLe(claims, GOAL_IS_VERIFIED_COLD);
     }
 }

@@ -206,6 +206,11 @@ contract KycRegistryInvariantTest is Test {
             if (a.expiresAt <= block.timestamp) assertFalse(verified, "expired but verified");
             assertEq(verified, !a.revoked && a.expiresAt > block.timestamp, "isVerified rule");
             assertEq(registry.isVerified(w, a.level), verified, "own level");
+            assertEq(registry.hasClaims(w, 0), verified, "no claims asked");
+            assertEq(registry.hasClaims(w, a.claims), verified, "own claims");
+            if (a.claims != type(uint32).max) {
+                assertFalse(registry.hasClaims(w, ~a.claims), "claims it lacks");
+            }
         }
     }
 

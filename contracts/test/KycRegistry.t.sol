@@ -13,7 +13,10 @@ import {
     REASON_CERTIFICATE_REVOKED,
     REASON_CERTIFICATE_SUPERSEDED,
     REASON_ERASURE,
-    REASON_ROTATED
+    REASON_ROTATED,
+    CLAIM_UNIQUE_PERSON,
+    CLAIM_AGE_OVER_18,
+    CLAIM_AGE_OVER_20
 } from "../src/IKycRegistry.sol";
 import {KycRegistryBase} from "./KycRegistryBase.sol";
 
@@ -341,6 +344,38 @@ contract KycRegistryTest is KycRegistryBase {
         assertFalse(registry.isVerified(bob, 0));
     }
 
+    function test_ClaimBits() public pure {
+        assertEq(CLAIM_UNIQUE_PERSON, 1);
+        assertEq(CLAIM_AGE_OVER_18, 2);
+        assertEq(CLAIM_AGE_OVER_20, 4);
+    }
+
+    function test_HasClaims_NeedsEveryBitAndAVerifiedRecord() public {
+        uint32 adult = CLAIM_UNIQUE_PERSON | CLAIM_AGE_OVER_18;
+        _attest(_rec(alice, 1, adult, T0, T0 + YEAR));
+        _attest(_rec(bob, 1, adult | CLAIM_AGE_OVER_20, T0, T0 + YEAR));
+        assertTrue(registry.hasClaims(alice, 0));
+        assertTrue(registry.hasClaims(alice, CLAIM_AGE_OVER_18));
+        assertTrue(registry.hasClaims(alice, adult));
+        assertFalse(registry.hasClaims(alice, CLAIM_AGE_OVER_20));
+        assertFalse(registry.hasClaims(alice, CLAIM_AGE_OVER_18 | CLAIM_AGE_OVER_20));
+        assertTrue(registry.hasClaims(bob, CLAIM_AGE_OVER_18 | CLAIM_AGE_OVER_20));
+        assertFalse(registry.hasClaims(stranger, 0), "no record");
+        _revoke(bob, REASON_HOLDER);
+        assertFalse(registry.hasClaims(bob, CLAIM_AGE_OVER_18), "revoked");
+        vm.warp(T0 + YEAR);
+        assertFalse(registry.hasClaims(alice, CLAIM_AGE_OVER_18), "expired");
+        assertFalse(registry.hasClaims(alice, 0), "expired");
+    }
+
+    function test_HasClaims_ARenewalReplacesTheClaims() public {
+        _attest(_rec(alice, 1, CLAIM_UNIQUE_PERSON, T0, T0 + YEAR));
+        assertFalse(registry.hasClaims(alice, CLAIM_AGE_OVER_18));
+        // Verified again after the 18th birthday.
+        _attest(_rec(alice, 1, CLAIM_UNIQUE_PERSON | CLAIM_AGE_OVER_18, T0 + 1, T0 + YEAR));
+        assertTrue(registry.hasClaims(alice, CLAIM_AGE_OVER_18));
+    }
+
     function test_AttestationOf_UnknownIsZero() public view {
         IKycRegistry.Attestation memory a = registry.attestationOf(alice);
         assertEq(a.level, 0);
@@ -585,6 +620,16 @@ contract KycRegistryTest is KycRegistryBase {
         level = uint8(bound(level, 1, type(uint8).max));
         _attest(_rec(alice, level, 0, T0, T0 + YEAR));
         assertEq(registry.isVerified(alice, minLevel), level >= minLevel);
+    }
+
+    function testFuzz_HasClaims(uint32 stored, uint32 asked, uint256 readAt) public {
+        _attest(_rec(alice, 1, stored, T0, T0 + YEAR));
+        readAt = bound(readAt, T0, uint256(T0) + 2 * YEAR);
+        vm.warp(readAt);
+        bool live = readAt < T0 + YEAR;
+        assertEq(registry.hasClaims(alice, asked), live && stored & asked == asked);
+        assertEq(registry.hasClaims(alice, 0), registry.isVerified(alice));
+        assertFalse(registry.hasClaims(bob, asked));
     }
 
     function testFuzz_RevokeWithAnyDefinedReason(uint8 reason) public {

@@ -1,6 +1,7 @@
 //! `POST /v1/attestations` and `GET /v1/attestations/{wallet}`: the attestation pipeline, in
 //! the order DESIGN.md fixes (consume the challenge → card evidence → revocation → wallet →
-//! pseudonym → record under the policy), and the wallet's status.
+//! age claims from the signing certificate, when sent → pseudonym → record under the policy),
+//! and the wallet's status.
 
 use std::sync::Arc;
 
@@ -12,8 +13,9 @@ use axum::{
     routing::{get, post},
 };
 use honnin_core::{
-    AttestationId, AttestationReceipt, AttestationStatus, AuditEventKind, ChallengeId, EoaCheck,
-    NewAttestation, Purpose, RevocationReason, StoreError, VerifiedRequest, WalletSignature, time,
+    AttestationId, AttestationReceipt, AttestationStatus, AuditEventKind, ChallengeId, Claims,
+    EoaCheck, NewAttestation, Purpose, RevocationReason, StoreError, VerifiedRequest,
+    WalletSignature, time,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,6 +23,7 @@ use utoipa::ToSchema;
 use crate::{
     audit,
     caller::Caller,
+    claims::{self, ClaimRefused, SigningSubmission},
     error::{Error, JSON_BODY, Kind, Method, Operation, PUBLIC, Result},
     evidence,
     fields::{decode_base64, parse_challenge_id, parse_wallet, parse_wallet_signature},
@@ -45,6 +48,19 @@ pub struct AttestationRequest {
     /// contract wallet): `0x`-prefixed hex.
     #[schema(pattern = "^0x([0-9a-fA-F]{2}){1,4096}$")]
     pub wallet_signature: String,
+    /// Optional, for age claims: the card's JPKI signing certificate (署名用電子証明書): DER,
+    /// standard base64. Sent together with `signing_signature`. Its birth date is read to
+    /// compute `age_over_18` / `age_over_20` and dropped at once: never stored, logged or
+    /// echoed. If it does not verify, the claims are refused (`claims_refused`), not the
+    /// attestation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^\\s*[A-Za-z0-9+/]+={0,2}\\s*$")]
+    pub signing_certificate: Option<String>,
+    /// Optional, with `signing_certificate`: the signature made with the card's signing key over
+    /// the same message: standard base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^\\s*[A-Za-z0-9+/]+={0,2}\\s*$")]
+    pub signing_signature: Option<String>,
 }
 
 impl Body for AttestationRequest {
@@ -53,6 +69,8 @@ impl Body for AttestationRequest {
         Field::required("certificate", Text::Binary),
         Field::required("card_signature", Text::Binary),
         Field::required("wallet_signature", Text::Binary),
+        Field::optional("signing_certificate", Text::Binary),
+        Field::optional("signing_signature", Text::Binary),
     ];
 }
 
@@ -68,6 +86,13 @@ pub struct AttestationAccepted {
     pub status: AttestationStatus,
     /// When the attestation expires (RFC 3339, UTC); never after the certificate's notAfter.
     pub expires_at: String,
+    /// The claims bitmap recorded (bit 0 = 1: unique person; bit 1 = 2: age over 18; bit 2 =
+    /// 4: age over 20, both at the moment of verification).
+    pub claims: u32,
+    /// The claims asked for (a signing certificate was sent) and refused, with why; empty when
+    /// none was refused. Said in the first answer only: a re-sent request gets `claims` and an
+    /// empty list.
+    pub claims_refused: Vec<ClaimRefused>,
 }
 
 /// `GET /v1/attestations/{wallet}` answer: the wallet's most recent attestation.
@@ -82,7 +107,8 @@ pub struct AttestationView {
     pub status: AttestationStatus,
     /// The attestation level (1: JPKI user-authentication certificate and card signature).
     pub level: u8,
-    /// The claims bitmap (bit 0: unique person).
+    /// The claims bitmap (bit 0 = 1: unique person; bit 1 = 2: age over 18; bit 2 = 4: age
+    /// over 20, at the moment of verification).
     pub claims: u32,
     /// When it was issued (RFC 3339, UTC).
     pub issued_at: String,
@@ -192,12 +218,7 @@ pub(crate) async fn submit_attestation(
     JsonBody(request): JsonBody<AttestationRequest>,
 ) -> Result<Response> {
     let submitted = async {
-        let submission = Submission::parse(
-            &request.challenge_id,
-            &request.certificate,
-            &request.card_signature,
-            &request.wallet_signature,
-        )?;
+        let submission = Submission::parse(&request)?;
         drop(request);
         submit(&shared, submission).await
     }
@@ -226,6 +247,8 @@ pub(crate) async fn submit_attestation(
             wallet: wallet.clone(),
             status: receipt.status,
             expires_at: time::rfc3339(receipt.expires_at),
+            claims: answer.claims.0,
+            claims_refused: answer.claims_refused,
         }),
     )
         .into_response();
@@ -277,31 +300,42 @@ struct Submission {
     certificate: Vec<u8>,
     card_signature: Vec<u8>,
     wallet_signature: WalletSignature,
+    signing: Option<SigningSubmission>,
 }
 
 impl Submission {
     /// Parses the request's fields; errors name the field, never its value.
-    fn parse(
-        challenge_id: &str,
-        certificate: &str,
-        card_signature: &str,
-        wallet_signature: &str,
-    ) -> Result<Self> {
+    fn parse(request: &AttestationRequest) -> Result<Self> {
+        let signing = match (&request.signing_certificate, &request.signing_signature) {
+            (None, None) => None,
+            (Some(certificate), Some(signature)) => Some(SigningSubmission {
+                certificate: decode_base64(certificate, "signing_certificate")?,
+                signature: decode_base64(signature, "signing_signature")?,
+            }),
+            _ => {
+                return Err(Error::malformed(
+                    "`signing_certificate` and `signing_signature` go together: send both or neither",
+                ));
+            }
+        };
         Ok(Self {
-            challenge_id: parse_challenge_id(challenge_id)?,
-            certificate: decode_base64(certificate, "certificate")?,
-            card_signature: decode_base64(card_signature, "card_signature")?,
-            wallet_signature: parse_wallet_signature(wallet_signature)?,
+            challenge_id: parse_challenge_id(&request.challenge_id)?,
+            certificate: decode_base64(&request.certificate, "certificate")?,
+            card_signature: decode_base64(&request.card_signature, "card_signature")?,
+            wallet_signature: parse_wallet_signature(&request.wallet_signature)?,
+            signing,
         })
     }
 }
 
-/// The answer: the receipt, whether it answers a re-sent request, and the attestations the
-/// rotate policy revoked to make room.
+/// The answer: the receipt, whether it answers a re-sent request, the attestations the rotate
+/// policy revoked to make room, the claims recorded and those refused.
 struct Answer {
     receipt: AttestationReceipt,
     replayed: bool,
     rotated: Vec<AttestationId>,
+    claims: Claims,
+    claims_refused: Vec<ClaimRefused>,
 }
 
 /// Runs the pipeline and counts its outcome.
@@ -318,12 +352,19 @@ async fn submit(shared: &Shared, submission: Submission) -> Result<Answer> {
 
 async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
     let state = &shared.state;
-    let digest = state.pepper.request_digest(
+    let signing_fields: Vec<&[u8]> = submission
+        .signing
+        .as_ref()
+        .map(|s| vec![s.certificate.as_slice(), s.signature.as_slice()])
+        .unwrap_or_default();
+    let digest = state.pepper.request_digest_with(
         &submission.challenge_id,
         &submission.certificate,
         &submission.card_signature,
         submission.wallet_signature.as_bytes(),
+        &signing_fields,
     );
+    drop(signing_fields);
     let now = time::now();
 
     // 1. Consume the challenge: one caller of any number racing gets it. A re-sent identical
@@ -332,10 +373,23 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
         match state.store.consume_challenge(&submission.challenge_id, Purpose::Attest, now).await {
             Ok(challenge) => challenge,
             Err(StoreError::ChallengeUsed) => {
-                return match state.store.replay(&submission.challenge_id, &digest, now).await? {
-                    Some(receipt) => Ok(Answer { receipt, replayed: true, rotated: Vec::new() }),
-                    None => Err(Error::ChallengeUsed),
+                let Some(receipt) =
+                    state.store.replay(&submission.challenge_id, &digest, now).await?
+                else {
+                    return Err(Error::ChallengeUsed);
                 };
+                let claims = state
+                    .store
+                    .attestation(&receipt.attestation_id)
+                    .await?
+                    .map_or(Claims::UNIQUE_PERSON, |a| a.claims);
+                return Ok(Answer {
+                    receipt,
+                    replayed: true,
+                    rotated: Vec::new(),
+                    claims,
+                    claims_refused: Vec::new(),
+                });
             }
             Err(other) => return Err(other.into()),
         };
@@ -366,7 +420,11 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
     )
     .await?;
 
-    // 5. Keyed hashes only from here on.
+    // 5. Age claims from the signing certificate, when sent: verified over the same message;
+    //    a refusal refuses the claims only. The birth date is dropped inside.
+    let age = claims::age_claims(shared, submission.signing, &message, now).await?;
+
+    // 6. Keyed hashes only from here on.
     let request = VerifiedRequest {
         challenge_id: challenge.id,
         request_digest: digest,
@@ -378,9 +436,9 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
         sealed: state.pepper.seal_cert(card.root_key_id(), card.serial()),
     };
     drop(card);
-    let attestation = NewAttestation::new(request, &state.policy, now);
+    let attestation = NewAttestation::new(request, &state.policy, now).with_claims(age.claims);
 
-    // 6. Record under the policy (one transaction) and queue it for the chain.
+    // 7. Record under the policy (one transaction) and queue it for the chain.
     let recorded = state.store.record_attestation(&attestation, &state.policy, now).await?;
     if !recorded.replayed {
         state.metrics.attestations(AttestationStatus::Pending, 1);
@@ -393,5 +451,7 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
         receipt: recorded.receipt,
         replayed: recorded.replayed,
         rotated: recorded.rotated.iter().map(|r| r.attestation_id).collect(),
+        claims: attestation.claims,
+        claims_refused: age.refused,
     })
 }

@@ -12,6 +12,7 @@ mod revocations;
 mod audit;
 mod auth;
 mod caller;
+mod claims;
 mod error;
 mod evidence;
 mod fields;
@@ -44,6 +45,7 @@ pub use attestations::{AttestationAccepted, AttestationRequest, AttestationView}
 pub use auth::{AdminToken, ApiKey, Auth, AuthConfigError, InvalidTokenDigest, TokenDigest};
 pub use caller::{REQUEST_ID_HEADER, REQUEST_ID_REPLACED_HEADER};
 pub use challenges::{ChallengeRequest, ChallengeResponse};
+pub use claims::{ClaimRefused, SigningEvidence};
 pub use erasures::{ErasureAccepted, ErasureRequest};
 pub use error::{Error, PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem, Result};
 pub use metrics::Metrics;

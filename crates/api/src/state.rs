@@ -8,7 +8,9 @@ use honnin_core::{ChallengeSettings, ContractWallets, Pepper, Policy, Store, aud
 use honnin_jpki::{RevocationSource, Verifier};
 use tokio::sync::Semaphore;
 
-use crate::{auth::Auth, metrics::Metrics, rate::RateLimits, ratelimit::Limiter};
+use crate::{
+    auth::Auth, claims::SigningEvidence, metrics::Metrics, rate::RateLimits, ratelimit::Limiter,
+};
 
 /// Where revocation status comes from.
 #[derive(Clone)]
@@ -72,6 +74,9 @@ pub struct AppState {
     pub verifier: Verifier,
     /// Revocation checking.
     pub revocation: Revocation,
+    /// Age claims from the signing certificate: its roots and revocation (`None`: not offered;
+    /// a request carrying a signing certificate gets its claims refused, `claims_not_offered`).
+    pub signing: Option<SigningEvidence>,
     /// The operator's secret for keyed hashes.
     pub pepper: Arc<Pepper>,
     /// Wallets per person, behaviour at the limit, attestation lifetime.
@@ -100,6 +105,7 @@ impl fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("store", &self.store)
             .field("revocation", &self.revocation)
+            .field("signing", &self.signing)
             .field("policy", &self.policy)
             .field("challenges", &self.challenges)
             .field("limits", &self.limits)

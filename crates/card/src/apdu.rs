@@ -36,13 +36,13 @@ pub mod ef {
     pub const AUTH_PIN: u16 = 0x0018;
     /// The user-authentication private key.
     pub const AUTH_KEY: u16 = 0x0017;
-    /// The digital-signature certificate (issue 15).
+    /// The digital-signature certificate (署名用: the four basic attributes).
     pub const SIGN_CERTIFICATE: u16 = 0x0001;
-    /// The digital-signature CA certificate (issue 15).
+    /// The digital-signature CA certificate.
     pub const SIGN_CA: u16 = 0x0002;
-    /// The digital-signature password (6–16 characters, 5 tries; issue 15).
+    /// The digital-signature password (6–16 characters, 5 tries).
     pub const SIGN_PASSWORD: u16 = 0x001B;
-    /// The digital-signature private key (issue 15).
+    /// The digital-signature private key.
     pub const SIGN_KEY: u16 = 0x001A;
 }
 
@@ -144,11 +144,15 @@ impl Command {
         Self::new(CommandName::PinStatus, vec![0x00, 0x20, 0x00, 0x80])
     }
 
-    /// VERIFY the PIN of the selected PIN file: `00 20 00 80 04` + four ASCII digits.
+    /// VERIFY the secret of the selected PIN file: `00 20 00 80 Lc` + its ASCII characters
+    /// (`04` + four digits for the PIN, 6–16 characters for the signing password).
     pub fn verify(pin: &Pin) -> Self {
-        let mut bytes = Vec::with_capacity(9);
-        bytes.extend_from_slice(&[0x00, 0x20, 0x00, 0x80, 0x04]);
-        bytes.extend_from_slice(pin.digits());
+        let secret = pin.bytes();
+        let mut bytes = Vec::with_capacity(5 + secret.len());
+        // A Pin is at most 16 bytes long.
+        let lc = u8::try_from(secret.len()).unwrap_or(u8::MAX);
+        bytes.extend_from_slice(&[0x00, 0x20, 0x00, 0x80, lc]);
+        bytes.extend_from_slice(secret);
         Self::new(CommandName::Verify, bytes)
     }
 

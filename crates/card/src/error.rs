@@ -60,6 +60,12 @@ pub enum Error {
     /// The PIN is not exactly four digits. Checked locally: it cost no try.
     #[error("the PIN must be exactly 4 digits (nothing was sent to the card)")]
     PinFormat,
+    /// The signing password is not 6–16 uppercase letters and digits. Checked locally: it cost
+    /// no try.
+    #[error(
+        "the signing password must be 6 to 16 characters, uppercase letters A-Z and digits (nothing was sent to the card)"
+    )]
+    PasswordFormat,
     /// The card asked for the PIN first (status 69 82).
     #[error("the card needs the PIN to be verified first")]
     NotVerified,
@@ -119,6 +125,7 @@ impl Error {
             Self::PinLocked => "pin_locked",
             Self::LastTryNotConfirmed => "last_try_not_confirmed",
             Self::PinFormat => "pin_format",
+            Self::PasswordFormat => "password_format",
             Self::NotVerified => "not_verified",
             Self::FileNotFound { .. } => "file_not_found",
             Self::UnexpectedStatus { .. } => "unexpected_status",
@@ -169,6 +176,10 @@ impl Error {
             }
             Self::PinFormat => {
                 "暗証番号は 4 桁の数字です (カードには何も送っていません)。".into()
+            }
+            Self::PasswordFormat => {
+                "署名用パスワードは英大文字と数字の 6〜16 文字です (カードには何も送っていません)。"
+                    .into()
             }
             Self::NotVerified => "先に暗証番号の照合が必要です。".into(),
             Self::FileNotFound { file } => format!("カードにファイル {file:04X} がありません。"),

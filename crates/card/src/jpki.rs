@@ -36,15 +36,14 @@ impl CardKind {
 }
 
 /// A key on the card and the files that go with it.
-///
-/// Only the user-authentication key (4-digit PIN) is used today. The digital-signature key
-/// (key EF `001A`, password EF `001B` of 6–16 characters and 5 tries, certificate EF `0001`)
-/// slots in as a second variant with its own secret type (issue 15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Key {
-    /// 利用者証明用: the user-authentication key, its certificate and 4-digit PIN.
+    /// 利用者証明用: the user-authentication key, its certificate and 4-digit PIN (3 tries).
     Authentication,
+    /// 署名用: the digital-signature key, its certificate (the basic attributes: honnin reads
+    /// only the birth date, for age claims) and password of 6–16 characters (5 tries).
+    Signing,
 }
 
 impl Key {
@@ -52,6 +51,7 @@ impl Key {
     pub const fn certificate_file(self) -> u16 {
         match self {
             Self::Authentication => ef::AUTH_CERTIFICATE,
+            Self::Signing => ef::SIGN_CERTIFICATE,
         }
     }
 
@@ -59,6 +59,7 @@ impl Key {
     pub const fn pin_file(self) -> u16 {
         match self {
             Self::Authentication => ef::AUTH_PIN,
+            Self::Signing => ef::SIGN_PASSWORD,
         }
     }
 
@@ -66,6 +67,7 @@ impl Key {
     pub const fn key_file(self) -> u16 {
         match self {
             Self::Authentication => ef::AUTH_KEY,
+            Self::Signing => ef::SIGN_KEY,
         }
     }
 
@@ -73,6 +75,15 @@ impl Key {
     pub const fn max_tries(self) -> u8 {
         match self {
             Self::Authentication => 3,
+            Self::Signing => 5,
+        }
+    }
+
+    /// What the person calls its secret, English and Japanese.
+    pub const fn secret_name(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Authentication => ("PIN", "暗証番号"),
+            Self::Signing => ("signing password", "署名用パスワード"),
         }
     }
 }
@@ -210,7 +221,9 @@ impl<T: Transport> JpkiCard<T> {
     /// Signs `message` with `key`: RSASSA-PKCS1-v1_5 over SHA-256 (the host builds the
     /// DigestInfo, the card pads and signs).
     ///
-    /// In one exclusive session: the tries left are asked first; a locked PIN is refused
+    /// `pin` must be the secret of `key` ([`Error::PinFormat`] / [`Error::PasswordFormat`]
+    /// otherwise, before anything is sent). In one exclusive session: the tries left are asked
+    /// first; a locked PIN is refused
     /// before any VERIFY; at one try left nothing is sent unless `last_try` is
     /// [`LastTry::Confirmed`]; the PIN is sent once (never retried) and its command buffer
     /// wiped; then the signature. The caller resets the card afterwards (PC/SC: on disconnect).
@@ -221,6 +234,12 @@ impl<T: Transport> JpkiCard<T> {
         message: &[u8],
         last_try: LastTry,
     ) -> Result<Vec<u8>> {
+        if pin.key() != key {
+            return Err(match key {
+                Key::Authentication => Error::PinFormat,
+                Key::Signing => Error::PasswordFormat,
+            });
+        }
         let mut digest_info = [0u8; DIGEST_INFO_LEN];
         digest_info[..SHA256_DIGEST_INFO_PREFIX.len()].copy_from_slice(&SHA256_DIGEST_INFO_PREFIX);
         digest_info[SHA256_DIGEST_INFO_PREFIX.len()..].copy_from_slice(&Sha256::digest(message));

@@ -215,21 +215,31 @@ async fn with_anvil(
         deployed.registry
     ));
 
-    step("minting a simulated J-LIS root (RSA-2048) and its CRL");
+    step("minting simulated J-LIS roots (user authentication, signature; RSA-2048) and their CRLs");
     let root = tokio::task::spawn_blocking(|| SimRoot::new(0)).await?;
     let trust = data.join("trust");
     std::fs::create_dir_all(&trust)?;
     std::fs::write(trust.join("root.pem"), root.pem())?;
     let crl_path = data.join("crl.der");
     std::fs::write(&crl_path, root.crl(&CrlSpec::default()))?;
-    let revocation = if args.no_revocation {
+    // Age claims: a simulated signature root (its own folder and CRL, as J-LIS's are apart).
+    let sign_root = tokio::task::spawn_blocking(|| SimRoot::signing(5)).await?;
+    let signing_trust = data.join("signing-trust");
+    std::fs::create_dir_all(&signing_trust)?;
+    std::fs::write(signing_trust.join("root.pem"), sign_root.pem())?;
+    let signing_crl = data.join("signing-crl.der");
+    std::fs::write(&signing_crl, sign_root.crl(&CrlSpec::default()))?;
+    let (revocation, signing_revocation) = if args.no_revocation {
         tracing::warn!(
             target: TARGET,
             "DEV MODE: REVOCATION CHECKING IS OFF (--no-revocation): revoked cards are accepted"
         );
-        RevocationConfig::None
+        (RevocationConfig::None, RevocationConfig::None)
     } else {
-        RevocationConfig::Crl(vec![crl_path.display().to_string()])
+        (
+            RevocationConfig::Crl(vec![crl_path.display().to_string()]),
+            RevocationConfig::Crl(vec![signing_crl.display().to_string()]),
+        )
     };
 
     let pepper = pepper(&data.join("pepper.hex"))?;
@@ -267,6 +277,10 @@ async fn with_anvil(
             // Uncached: the sync's new CRL applies to the next card at once.
             revocation_cache: Duration::ZERO,
             revocation_allow_unknown: false,
+            signing: Some(honnin_service::SigningConfig {
+                trust_anchors: signing_trust,
+                revocation: signing_revocation,
+            }),
         },
         pepper: Some(pepper),
         policy: Policy::default(),

@@ -248,6 +248,16 @@ impl NewAttestation {
     }
 }
 
+impl NewAttestation {
+    /// Adds `claims` (proven with extra evidence, e.g. [`Claims::AGE_OVER_18`]) to the
+    /// attestation's unique-person claim.
+    #[must_use]
+    pub const fn with_claims(mut self, claims: Claims) -> Self {
+        self.claims = self.claims.union(claims);
+        self
+    }
+}
+
 /// An attestation as the API shows it. Holds no pseudonym or certificate hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attestation {

@@ -94,10 +94,24 @@ impl Pepper {
         card_signature: &[u8],
         wallet_signature: &[u8],
     ) -> RequestDigest {
-        RequestDigest(self.hmac(
-            b"honnin/v1/request",
-            &[challenge.as_bytes(), certificate_der, card_signature, wallet_signature],
-        ))
+        self.request_digest_with(challenge, certificate_der, card_signature, wallet_signature, &[])
+    }
+
+    /// [`Self::request_digest`] over the request's further evidence too (the signing
+    /// certificate and its signature, for age claims), each a length-prefixed field: with
+    /// none, the digest is [`Self::request_digest`]'s.
+    pub fn request_digest_with(
+        &self,
+        challenge: &ChallengeId,
+        certificate_der: &[u8],
+        card_signature: &[u8],
+        wallet_signature: &[u8],
+        further: &[&[u8]],
+    ) -> RequestDigest {
+        let mut fields =
+            vec![challenge.as_bytes(), certificate_der, card_signature, wallet_signature];
+        fields.extend_from_slice(further);
+        RequestDigest(self.hmac(b"honnin/v1/request", &fields))
     }
 
     /// Seals a certificate's (root key id, serial) for a later OCSP re-check (see the

@@ -13,6 +13,7 @@
 //! | [`keyed`] | the operator [`Pepper`] and the keyed hashes derived with it |
 //! | [`policy`] | wallets per person, what happens at the limit, attestation lifetime |
 //! | [`attestation`] | attestations, their status, levels, claims and revocation reasons |
+//! | [`claims`] | claims beyond the unique person: the age claims and their bits |
 //! | [`outbox`] | work queued for the chain writer |
 //! | [`cert_status`] | certificate revocations (CRL, OCSP), renewal links, live certificates for re-checks |
 //! | [`audit`] | the hash-chained audit log and its group-committing writer |
@@ -73,6 +74,7 @@ pub mod audit;
 pub mod cert_status;
 pub mod chain;
 pub mod challenge;
+pub mod claims;
 mod error;
 mod id;
 pub mod individual_number;
@@ -100,6 +102,7 @@ pub use chain::{ContractWalletError, ContractWallets, ERC1271_MAGIC_VALUE};
 pub use challenge::{
     Audience, Challenge, ChallengeId, ChallengeSettings, Nonce, Purpose, ServiceDomain,
 };
+pub use claims::AgeClaim;
 pub use error::{Error, Result};
 pub use individual_number::IndividualNumberForbidden;
 pub use keyed::{CertHash, Pepper, PersonPseudonym, RequestDigest, SealedCert};

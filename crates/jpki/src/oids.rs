@@ -7,6 +7,20 @@ pub const JPKI_USER_AUTH_POLICY: Oid = Oid::new_unwrap("1.2.392.200149.8.5.1.3.3
 /// JPKI digital-signature certificate policy (署名用). Not accepted by default.
 pub const JPKI_SIGNATURE_POLICY: Oid = Oid::new_unwrap("1.2.392.200149.8.5.1.1.20");
 
+/// The signing certificate's basic attributes, subjectAltName `otherName` types (reported):
+/// name (氏名).
+pub const JPKI_NAME: Oid = Oid::new_unwrap("1.2.392.200149.8.5.5.1");
+/// Name substitution characters (氏名代替文字の使用位置).
+pub const JPKI_NAME_SUBSTITUTION: Oid = Oid::new_unwrap("1.2.392.200149.8.5.5.2");
+/// Sex (性別).
+pub const JPKI_SEX: Oid = Oid::new_unwrap("1.2.392.200149.8.5.5.3");
+/// Birth date (生年月日), `EYYYYMMDD`: era digit and Gregorian date.
+pub const JPKI_BIRTH_DATE: Oid = Oid::new_unwrap("1.2.392.200149.8.5.5.4");
+/// Address (住所).
+pub const JPKI_ADDRESS: Oid = Oid::new_unwrap("1.2.392.200149.8.5.5.5");
+/// Address substitution characters (住所代替文字の使用位置).
+pub const JPKI_ADDRESS_SUBSTITUTION: Oid = Oid::new_unwrap("1.2.392.200149.8.5.5.6");
+
 pub(crate) const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
 pub(crate) const SHA1_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.5");
 pub(crate) const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");

@@ -84,6 +84,10 @@ pub enum Refusal {
     /// The revocation data available is out of date.
     #[error("revocation data is stale")]
     StaleRevocationData,
+    /// A signing certificate's birth date attribute is missing, repeated or not `EYYYYMMDD`
+    /// (see [`crate::BirthDate`]). The value is never part of the refusal.
+    #[error("signing certificate has no well-formed birth date")]
+    MalformedBirthDate,
 }
 
 impl Refusal {
@@ -106,6 +110,7 @@ impl Refusal {
             Self::Revoked { .. } => "revoked",
             Self::RevocationUnknown => "revocation_unknown",
             Self::StaleRevocationData => "stale_revocation_data",
+            Self::MalformedBirthDate => "malformed_birth_date",
         }
     }
 
@@ -127,5 +132,6 @@ impl Refusal {
         "revoked",
         "revocation_unknown",
         "stale_revocation_data",
+        "malformed_birth_date",
     ];
 }

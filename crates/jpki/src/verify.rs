@@ -70,6 +70,14 @@ impl Default for Policy {
     }
 }
 
+impl Policy {
+    /// The JPKI digital-signature profile (署名用電子証明書): policy
+    /// `1.2.392.200149.8.5.1.1.20` only, no extended key usage required.
+    pub fn signing() -> Self {
+        Self { accepted_policies: vec![oids::JPKI_SIGNATURE_POLICY], require_client_auth: false }
+    }
+}
+
 /// Identifies a certificate to a revocation source: its root and its serial number.
 ///
 /// Holds the serial (personal data): keep it in memory, never log it. `Debug` redacts it.

@@ -176,6 +176,19 @@ pub struct CardConfig {
     pub revocation_cache: Duration,
     /// Accept an `unknown` answer (dev only).
     pub revocation_allow_unknown: bool,
+    /// Age claims from the signing certificate: its roots and revocation source (`None`: not
+    /// offered). The cache and `revocation_allow_unknown` above apply to it too.
+    pub signing: Option<SigningConfig>,
+}
+
+/// Where signing certificates (署名用, for age claims) are checked against: the J-LIS
+/// signature roots (`sign_ca_2015`, `sign_ca_2023`), never the user-authentication ones.
+#[derive(Debug, Clone)]
+pub struct SigningConfig {
+    /// A folder of PEM/DER signature roots or a PEM bundle.
+    pub trust_anchors: PathBuf,
+    /// Their revocation source (CRLs of the signature roots, or their OCSP responder).
+    pub revocation: RevocationConfig,
 }
 
 /// Where revocation status comes from.

@@ -9,6 +9,9 @@ pub enum Error {
     /// The trust anchors cannot be loaded.
     #[error("cannot load trust anchors (setting `trust_anchors`)")]
     TrustAnchors(#[source] honnin_jpki::Error),
+    /// The signature roots (age claims) cannot be loaded.
+    #[error("cannot load the signature roots (setting `signing_trust_anchors`)")]
+    SigningTrustAnchors(#[source] honnin_jpki::Error),
     /// The CRLs cannot be loaded or verified at start-up.
     #[error("cannot load the CRLs (setting `revocation`)")]
     Crl(#[source] honnin_jpki::Error),

@@ -17,7 +17,7 @@ use tokio::{sync::watch, task::JoinHandle};
 
 pub use config::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, ServiceConfig, WriterTuning,
+    RevocationConfig, Secret, ServiceConfig, SigningConfig, WriterTuning,
 };
 pub use error::{Error, Result};
 pub use parts::open_store;
@@ -97,6 +97,7 @@ impl Service {
             TrustAnchors::from_path(&config.card.trust_anchors).map_err(Error::TrustAnchors)?,
         );
         let (revocation, crl_source) = parts::revocation(&config.card, anchors.clone()).await?;
+        let signing = parts::signing(&config.card).await?;
         let writer_config = parts::writer_config(&config.chain)?;
         let contract_wallets: Option<Arc<dyn ContractWallets>> = match &config.chain.rpc_url {
             Some(url) => Some(Arc::new(RpcContractWallets::connect_http(parts::rpc_url(url)?))),
@@ -185,6 +186,7 @@ impl Service {
             store: store.clone(),
             verifier: honnin_jpki::Verifier::new(anchors, honnin_jpki::Policy::default()),
             revocation,
+            signing,
             pepper,
             policy: config.policy,
             challenges: config.challenges,

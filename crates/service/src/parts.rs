@@ -3,13 +3,15 @@
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
-use honnin_api::{Metrics, Revocation};
+use honnin_api::{Metrics, Revocation, SigningEvidence};
 use honnin_chain::{
     metrics::WriterMetrics,
     writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
 };
 use honnin_core::{Store, audit::AuditLog};
-use honnin_jpki::{CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, TrustAnchors};
+use honnin_jpki::{
+    CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, SigningVerifier, TrustAnchors,
+};
 
 use crate::{
     Error, Result,
@@ -53,6 +55,27 @@ pub(crate) async fn revocation(
         tracing::warn!(target: TARGET, "DEV MODE: unknown revocation status is accepted");
     }
     Ok((Revocation::Check { source, allow_unknown: card.revocation_allow_unknown }, crl_source))
+}
+
+/// Age claims from the signing certificate when configured: its roots loaded and its revocation
+/// source built (CRLs loaded and verified) like the user-authentication ones.
+pub(crate) async fn signing(card: &CardConfig) -> Result<Option<SigningEvidence>> {
+    let Some(signing) = &card.signing else {
+        tracing::info!(target: TARGET, "age claims: not offered (no signing_trust_anchors)");
+        return Ok(None);
+    };
+    let anchors = Arc::new(
+        TrustAnchors::from_path(&signing.trust_anchors).map_err(Error::SigningTrustAnchors)?,
+    );
+    let config = CardConfig {
+        trust_anchors: signing.trust_anchors.clone(),
+        revocation: signing.revocation.clone(),
+        signing: None,
+        ..card.clone()
+    };
+    let (revocation, _) = revocation(&config, anchors.clone()).await?;
+    tracing::info!(target: TARGET, roots = anchors.len(), "age claims: offered");
+    Ok(Some(SigningEvidence { verifier: SigningVerifier::new(anchors), revocation }))
 }
 
 fn cached<S: RevocationSource + 'static>(source: S, ttl: Duration) -> Arc<dyn RevocationSource> {

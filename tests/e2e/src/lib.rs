@@ -40,7 +40,7 @@ use honnin_jpki::{
 use honnin_lifecycle::{LinkOrigin, RevocationSync};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
+    RevocationConfig, Secret, Service, ServiceConfig, SigningConfig, WriterTuning,
 };
 use serde_json::Value;
 use tempfile::TempDir;
@@ -54,7 +54,7 @@ pub mod privacy;
 pub const DOMAIN: &str = "honnin.e2e";
 
 pub use client::{Client, Reply};
-pub use person::{Person, b64, personal_sign, request, root};
+pub use person::{Person, b64, personal_sign, request, root, sign_root};
 
 /// A local chain: anvil on a free port with `KycRegistry` deployed by `honnin_chain::deploy`
 /// (admin = anvil account 0, attester and revoker = account 1, the writer's key).
@@ -101,6 +101,11 @@ impl Chain {
         Ok(KycRegistry::new(self.registry, &self.provider).isVerified_1(wallet).call().await?)
     }
 
+    /// `hasClaims(wallet, bits)` on the registry: verified with every claim bit of `bits`.
+    pub async fn has_claims(&self, wallet: Address, bits: u32) -> Result<bool> {
+        Ok(KycRegistry::new(self.registry, &self.provider).hasClaims(wallet, bits).call().await?)
+    }
+
     /// `attestationOf(wallet)` on the registry.
     pub async fn attestation_of(
         &self,
@@ -126,6 +131,8 @@ pub struct Options {
     pub policy: Policy,
     /// Serials the CRL lists as revoked (key compromise).
     pub revoked_serials: Vec<Vec<u8>>,
+    /// Signing-certificate serials the signature root's CRL lists as revoked (age claims).
+    pub revoked_signing_serials: Vec<Vec<u8>>,
     /// Verifications at once per instance. Default: the number of CPUs.
     pub verify_concurrency: Option<usize>,
     /// Database pool size per instance. Default 32.
@@ -154,6 +161,7 @@ impl Default for Options {
             instances: 1,
             policy: Policy::default(),
             revoked_serials: Vec::new(),
+            revoked_signing_serials: Vec::new(),
             verify_concurrency: None,
             db_max_connections: None,
             max_batch: None,
@@ -217,6 +225,9 @@ pub struct Deployment {
     pub links_path: PathBuf,
     /// The folder of trusted roots (the simulated root's PEM).
     roots: PathBuf,
+    /// The signature roots (age claims: the simulated signature root's PEM) and its CRL.
+    signing_roots: PathBuf,
+    signing_crl_path: PathBuf,
     pepper_hex: String,
     _dir: TempDir,
 }
@@ -266,6 +277,23 @@ impl Deployment {
         let roots = dir.path().join("roots");
         std::fs::create_dir_all(&roots)?;
         std::fs::write(roots.join("root.pem"), root().pem())?;
+        let signing_roots = dir.path().join("signing-roots");
+        std::fs::create_dir_all(&signing_roots)?;
+        std::fs::write(signing_roots.join("root.pem"), sign_root().pem())?;
+        let signing_crl_path = dir.path().join("signing.crl");
+        let signing_crl = sign_root().crl(&CrlSpec {
+            entries: options
+                .revoked_signing_serials
+                .iter()
+                .map(|serial| CrlEntry {
+                    serial: serial.clone(),
+                    reason: Some(honnin_jpki::RevocationReason::AffiliationChanged),
+                    time: now - time::Duration::hours(2),
+                })
+                .collect(),
+            ..CrlSpec::default()
+        });
+        std::fs::write(&signing_crl_path, signing_crl)?;
 
         // Every instance gets the same pepper (a service's pepper is its own: given as hex).
         let pepper_hex = hex::encode(PrivateKeySigner::random().to_bytes());
@@ -280,6 +308,8 @@ impl Deployment {
             crl_path,
             links_path,
             roots,
+            signing_roots,
+            signing_crl_path,
             pepper_hex,
             _dir: dir,
         };
@@ -319,6 +349,12 @@ impl Deployment {
                 // Uncached: a CRL the sync applies is what the next card is checked against.
                 revocation_cache: Duration::ZERO,
                 revocation_allow_unknown: false,
+                signing: Some(SigningConfig {
+                    trust_anchors: self.signing_roots.clone(),
+                    revocation: RevocationConfig::Crl(vec![
+                        self.signing_crl_path.display().to_string(),
+                    ]),
+                }),
             },
             pepper: Some(Pepper::from_hex(&self.pepper_hex)?),
             policy: options.policy,

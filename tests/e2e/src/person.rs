@@ -18,6 +18,12 @@ pub fn root() -> &'static SimRoot {
     ROOT.get_or_init(|| SimRoot::new(0))
 }
 
+/// The simulated J-LIS signature root every deployment trusts for age claims (pool slot 5).
+pub fn sign_root() -> &'static SimRoot {
+    static ROOT: OnceLock<SimRoot> = OnceLock::new();
+    ROOT.get_or_init(|| SimRoot::signing(5))
+}
+
 /// One simulated resident: a card (certificate with its own serial and subject id, key from the
 /// RSA pool) and a fresh wallet.
 #[derive(Clone)]
@@ -88,6 +94,8 @@ pub fn request(
         certificate: b64(card.der()),
         card_signature: b64(&card.sign(challenge.message.as_bytes())),
         wallet_signature: personal_sign(wallet, &challenge.message),
+        signing_certificate: None,
+        signing_signature: None,
     }
 }
 

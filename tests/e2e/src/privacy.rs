@@ -53,6 +53,26 @@ impl Needles {
         }
     }
 
+    /// Adds everything personal about a signing certificate (age claims): its DER, serial, and
+    /// the basic attributes in it: name, address, the birth date as written (`EYYYYMMDD`), as
+    /// eight digits and as an ISO date.
+    pub fn signing(
+        &mut self,
+        label: &str,
+        card: &honnin_jpki::test_utils::SimCard,
+        attributes: &honnin_jpki::test_utils::BasicAttributes,
+        birth: time::Date,
+    ) {
+        self.push(format!("signing certificate of {label}"), card.der());
+        self.push(format!("signing serial of {label}"), card.serial());
+        self.push(format!("name of {label}"), attributes.name.as_bytes());
+        self.push(format!("address of {label}"), attributes.address.as_bytes());
+        let text = honnin_jpki::test_utils::birth_date_text(birth);
+        self.push(format!("birth date of {label}"), text.as_bytes());
+        self.push(format!("birth digits of {label}"), &text.as_bytes()[1..]);
+        self.push(format!("birth ISO date of {label}"), birth.to_string().as_bytes());
+    }
+
     /// The labels of the needles found in `text`, in any of the text encodings.
     pub fn find_in_text(&self, text: &str) -> Vec<String> {
         let lower = text.to_lowercase();

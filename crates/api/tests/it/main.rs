@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod claims;
+mod claims_privacy;
 mod concurrency;
 mod document;
 mod flow;

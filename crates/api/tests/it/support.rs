@@ -22,7 +22,7 @@ use axum::{
 use base64::Engine as _;
 use honnin_api::{
     AppState, AttestationRequest, Auth, ChallengeResponse, Limits, Metrics, RateLimits, Revocation,
-    app,
+    SigningEvidence, app,
 };
 use honnin_core::{
     Address, AuditQuery, AuditRecord, Challenge, ChallengeSettings, ContractWalletError,
@@ -30,7 +30,7 @@ use honnin_core::{
     wallet::eip191_hash,
 };
 use honnin_jpki::{
-    Verifier,
+    SigningVerifier, Verifier,
     test_utils::{CardSpec, FakeAnswer, FakeRevocation, SimCard, SimRoot},
 };
 use honnin_store::{StoreOptions, test_utils::TestServer};
@@ -53,6 +53,12 @@ pub(crate) fn root() -> &'static SimRoot {
     ROOT.get_or_init(|| SimRoot::new(0))
 }
 
+/// The simulated J-LIS signature root (age claims), with its own key.
+pub(crate) fn sign_root() -> &'static SimRoot {
+    static ROOT: OnceLock<SimRoot> = OnceLock::new();
+    ROOT.get_or_init(|| SimRoot::signing(5))
+}
+
 /// One throwaway Postgres server per test process; each harness gets a fresh database on it.
 fn pg_server() -> &'static TestServer {
     static SERVER: OnceLock<TestServer> = OnceLock::new();
@@ -64,6 +70,8 @@ pub(crate) struct Harness {
     pub(crate) app: Router,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) revocation: Arc<FakeRevocation>,
+    /// The revocation source for signing certificates (its own fake).
+    pub(crate) signing_revocation: Arc<FakeRevocation>,
     pub(crate) settings: ChallengeSettings,
     pub(crate) metrics: Metrics,
     /// How many times the app called `on_queued` (the chain writer's wake-up).
@@ -129,6 +137,8 @@ impl Harness {
         let store = honnin_store::migrate(&url, &options.store).await.expect("store");
         let revocation =
             Arc::new(FakeRevocation::new(FakeAnswer::Status(honnin_jpki::RevocationStatus::Good)));
+        let signing_revocation =
+            Arc::new(FakeRevocation::new(FakeAnswer::Status(honnin_jpki::RevocationStatus::Good)));
         let settings = ChallengeSettings::new(
             ServiceDomain::new("honnin.test").expect("domain"),
             31337,
@@ -146,6 +156,7 @@ impl Harness {
             store: store.clone(),
             verifier: Verifier::new(root().anchors(), honnin_jpki::Policy::default()),
             revocation: Revocation::Check { source: revocation.clone(), allow_unknown: false },
+            signing: Some(signing_evidence(&signing_revocation)),
             pepper: pepper.clone(),
             policy: options.policy,
             challenges: settings.clone(),
@@ -163,6 +174,7 @@ impl Harness {
             app: app(state),
             store,
             revocation,
+            signing_revocation,
             settings,
             metrics,
             wakes,
@@ -184,6 +196,7 @@ impl Harness {
             store,
             verifier: Verifier::new(root().anchors(), honnin_jpki::Policy::default()),
             revocation: Revocation::Check { source: self.revocation.clone(), allow_unknown: false },
+            signing: Some(signing_evidence(&self.signing_revocation)),
             pepper: self.pepper.clone(),
             policy: self.policy,
             challenges: self.settings.clone(),
@@ -312,6 +325,14 @@ impl Harness {
     }
 }
 
+/// Age claims trusting [`sign_root`], revocation from `source`.
+fn signing_evidence(source: &Arc<FakeRevocation>) -> SigningEvidence {
+    SigningEvidence {
+        verifier: SigningVerifier::new(sign_root().anchors()),
+        revocation: Revocation::Check { source: source.clone(), allow_unknown: false },
+    }
+}
+
 /// A response, its body parsed as JSON when it is JSON.
 #[derive(Debug)]
 pub(crate) struct Reply {
@@ -398,7 +419,35 @@ pub(crate) fn attestation_request(
         certificate: b64(card.der()),
         card_signature: b64(&card.sign(challenge.message.as_bytes())),
         wallet_signature: personal_sign(wallet, &challenge.message),
+        signing_certificate: None,
+        signing_signature: None,
     }
+}
+
+/// A signing certificate (the real profile) from [`sign_root`] for a person born on
+/// `birth_date`, with a random serial.
+pub(crate) fn signing_card(birth_date: time::Date) -> SimCard {
+    let mut serial = honnin_core::ChallengeId::random().as_bytes().to_vec();
+    serial[0] = (serial[0] & 0x7f) | 0x10;
+    sign_root().issue(&CardSpec { serial, ..CardSpec::signing(birth_date) })
+}
+
+/// `request` with `signing`'s certificate and its signature over `message`.
+pub(crate) fn with_signing(
+    mut request: AttestationRequest,
+    signing: &SimCard,
+    message: &str,
+) -> AttestationRequest {
+    request.signing_certificate = Some(b64(signing.der()));
+    request.signing_signature = Some(b64(&signing.sign(message.as_bytes())));
+    request
+}
+
+/// Today in Japan (UTC+9): the calendar day ages are counted on.
+pub(crate) fn today_in_japan() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).expect("offset"))
+        .date()
 }
 
 /// The same for a challenge read from the store.

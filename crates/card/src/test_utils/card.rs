@@ -43,17 +43,27 @@ pub enum Seen {
 /// (counting down from 3; a right PIN resets the counter), `69 83` once locked, `69 82` to a
 /// signature before VERIFY, and it forgets the verified state on reset. Knobs:
 /// [`VirtualCard::foreign`] (no JPKI AP), [`VirtualCard::with_tries_left`],
-/// [`VirtualCard::with_kind`], [`VirtualCard::pull_on_sign`].
+/// [`VirtualCard::with_kind`], [`VirtualCard::pull_on_sign`], [`VirtualCard::with_signing`]
+/// (the signing key, certificate and password: 5 tries, its own counter and verified state).
 pub struct VirtualCard {
     certificate: Option<SimCard>,
     pin: [u8; 4],
     tries_left: u8,
     kind: CardKind,
     verified: bool,
+    signing: Option<Signing>,
     selected_ap: bool,
     selected: Option<u16>,
     pull_on_sign: bool,
     seen: Vec<Seen>,
+}
+
+/// The signing key's side of the card.
+struct Signing {
+    certificate: SimCard,
+    password: Vec<u8>,
+    tries_left: u8,
+    verified: bool,
 }
 
 impl std::fmt::Debug for VirtualCard {
@@ -89,6 +99,7 @@ impl VirtualCard {
             tries_left: 3,
             kind: CardKind::PlasticCard,
             verified: false,
+            signing: None,
             selected_ap: false,
             selected: None,
             pull_on_sign: false,
@@ -104,11 +115,39 @@ impl VirtualCard {
             tries_left: 3,
             kind: CardKind::Unknown,
             verified: false,
+            signing: None,
             selected_ap: false,
             selected: None,
             pull_on_sign: false,
             seen: Vec::new(),
         }
+    }
+
+    /// Adds the signing key: `card`'s certificate (e.g. from `CardSpec::signing`, RSA) in EF
+    /// `0001`, its key in `001A`, and `password` (6–16 characters) in `001B` with 5 tries.
+    #[must_use]
+    pub fn with_signing(mut self, card: SimCard, password: &str) -> Self {
+        assert!(matches!(card.key(), CardKey::Rsa(_)), "the virtual card signs with RSA");
+        assert!((6..=16).contains(&password.len()), "a 6–16 character password");
+        self.signing = Some(Signing {
+            certificate: card,
+            password: password.as_bytes().to_vec(),
+            tries_left: 5,
+            verified: false,
+        });
+        self
+    }
+
+    /// Starts the signing password with `n` tries left (0: locked). Needs [`Self::with_signing`].
+    #[must_use]
+    pub fn with_signing_tries_left(mut self, n: u8) -> Self {
+        self.signing.as_mut().expect("a signing key").tries_left = n;
+        self
+    }
+
+    /// Tries left on the signing password's counter (`None` without a signing key).
+    pub fn signing_tries_left(&self) -> Option<u8> {
+        self.signing.as_ref().map(|s| s.tries_left)
     }
 
     /// Starts with `n` tries left (0: locked).
@@ -160,6 +199,9 @@ impl VirtualCard {
     /// Power off, on or reset: the verified state and the selection are gone.
     pub fn reset(&mut self) {
         self.verified = false;
+        if let Some(signing) = &mut self.signing {
+            signing.verified = false;
+        }
         self.selected_ap = false;
         self.selected = None;
     }
@@ -178,6 +220,8 @@ impl VirtualCard {
             }),
             ef::AUTH_CERTIFICATE => Some(card.der().to_vec()),
             ef::AUTH_PIN | ef::AUTH_KEY => Some(Vec::new()),
+            ef::SIGN_CERTIFICATE => self.signing.as_ref().map(|s| s.certificate.der().to_vec()),
+            ef::SIGN_PASSWORD | ef::SIGN_KEY => self.signing.as_ref().map(|_| Vec::new()),
             _ => None,
         }
     }
@@ -211,7 +255,10 @@ impl VirtualCard {
                 (Seen::SelectFile(id), reply(if found { SW_OK.to_vec() } else { sw(0x6A82) }))
             }
             (0x00, 0xB0, _, _) => {
-                let readable = matches!(self.selected, Some(ef::TOKEN | ef::AUTH_CERTIFICATE));
+                let readable = matches!(
+                    self.selected,
+                    Some(ef::TOKEN | ef::AUTH_CERTIFICATE | ef::SIGN_CERTIFICATE)
+                );
                 let (Some(file), true, [le]) =
                     (self.selected.and_then(|id| self.file(id)), readable, body)
                 else {
@@ -228,37 +275,50 @@ impl VirtualCard {
             }
             (0x00, 0x20, 0x00, 0x80) => {
                 let seen = if body.is_empty() { Seen::PinStatus } else { Seen::Verify };
-                if self.selected != Some(ef::AUTH_PIN) {
-                    return (seen, reply(sw(0x6986)));
-                }
-                if self.tries_left == 0 {
+                let (secret, max, tries_left, verified) = match (self.selected, &mut self.signing) {
+                    (Some(ef::AUTH_PIN), _) => {
+                        (self.pin.to_vec(), 3, &mut self.tries_left, &mut self.verified)
+                    }
+                    (Some(ef::SIGN_PASSWORD), Some(signing)) => (
+                        signing.password.clone(),
+                        5,
+                        &mut signing.tries_left,
+                        &mut signing.verified,
+                    ),
+                    _ => return (seen, reply(sw(0x6986))),
+                };
+                if *tries_left == 0 {
                     return (seen, reply(sw(0x6983)));
                 }
                 match body {
-                    [] if self.verified => (seen, reply(SW_OK.to_vec())),
-                    [] => (seen, reply(sw(0x63C0 | u16::from(self.tries_left)))),
-                    [4, digits @ ..] if digits.len() == 4 => {
-                        if digits == self.pin.as_slice() {
-                            self.tries_left = 3;
-                            self.verified = true;
+                    [] if *verified => (seen, reply(SW_OK.to_vec())),
+                    [] => (seen, reply(sw(0x63C0 | u16::from(*tries_left)))),
+                    [lc, given @ ..] if usize::from(*lc) == given.len() && !given.is_empty() => {
+                        if given == secret.as_slice() {
+                            *tries_left = max;
+                            *verified = true;
                             (seen, reply(SW_OK.to_vec()))
                         } else {
-                            self.tries_left -= 1;
-                            self.verified = false;
-                            (seen, reply(sw(0x63C0 | u16::from(self.tries_left))))
+                            *tries_left -= 1;
+                            *verified = false;
+                            (seen, reply(sw(0x63C0 | u16::from(*tries_left))))
                         }
                     }
                     _ => (seen, reply(sw(0x6700))),
                 }
             }
             (0x80, 0x2A, 0x00, 0x80) => {
-                if self.selected != Some(ef::AUTH_KEY) {
-                    return (Seen::Sign, reply(sw(0x6986)));
-                }
+                let (signer, verified) = match (self.selected, &self.signing) {
+                    (Some(ef::AUTH_KEY), _) => {
+                        (self.certificate.as_ref().expect("a JPKI card"), self.verified)
+                    }
+                    (Some(ef::SIGN_KEY), Some(signing)) => (&signing.certificate, signing.verified),
+                    _ => return (Seen::Sign, reply(sw(0x6986))),
+                };
                 if self.pull_on_sign {
                     return (Seen::Sign, Answer::Pull);
                 }
-                if !self.verified {
+                if !verified {
                     return (Seen::Sign, reply(sw(0x6982)));
                 }
                 let [0x33, rest @ ..] = body else { return (Seen::Sign, reply(sw(0x6700))) };
@@ -266,8 +326,7 @@ impl VirtualCard {
                 if digest_info.len() != 0x33 {
                     return (Seen::Sign, reply(sw(0x6700)));
                 }
-                let card = self.certificate.as_ref().expect("a JPKI card");
-                let mut signature = card.sign_digest_info(digest_info);
+                let mut signature = signer.sign_digest_info(digest_info);
                 signature.extend_from_slice(&SW_OK);
                 (Seen::Sign, reply(signature))
             }

@@ -94,6 +94,21 @@ fn a_pin_is_exactly_four_digits_and_never_prints() {
 }
 
 #[test]
+fn a_signing_password_is_6_to_16_uppercase_letters_and_digits() {
+    for bad in ["", "ABC12", "ABCDEFGHIJ1234567", "abc123", "ABC 123", "ABC-123", "ＡＢＣ１２３"]
+    {
+        assert!(matches!(Pin::signing_password(bad), Err(Error::PasswordFormat)), "{bad:?}");
+    }
+    for good in ["ABC123", "123456", "ABCDEFGHIJ123456"] {
+        let password = Pin::signing_password(good).unwrap();
+        assert_eq!(password.key(), honnin_card::Key::Signing);
+        assert_eq!(format!("{password:?}"), "Pin(<redacted>)");
+    }
+    assert!(Pin::from_line_for(honnin_card::Key::Signing, "ABC123\r\n").is_ok());
+    assert!(Pin::from_line_for(honnin_card::Key::Signing, "4821\n").is_err());
+}
+
+#[test]
 fn every_error_speaks_english_and_japanese_with_a_distinct_code() {
     use std::time::Duration;
     let errors = [
@@ -108,6 +123,7 @@ fn every_error_speaks_english_and_japanese_with_a_distinct_code() {
         Error::PinLocked,
         Error::LastTryNotConfirmed,
         Error::PinFormat,
+        Error::PasswordFormat,
         Error::NotVerified,
         Error::FileNotFound { file: 0x000A },
         Error::UnexpectedStatus { command: CommandName::Sign, sw: 0x6D00 },

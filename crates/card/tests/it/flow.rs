@@ -170,3 +170,95 @@ fn every_status_word_reaches_the_person_as_its_error() {
     assert!(matches!(error, Error::PinLocked));
     assert!(!transport.log().iter().any(|e| is_verify(&e.command)));
 }
+
+#[test]
+fn the_signing_key_reads_its_certificate_and_signs_with_the_password() {
+    let (_, sign_root, shared) = crate::card_with_signing();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    let der = card.certificate(Key::Signing).unwrap();
+    assert!(shared.lock().seen().contains(&Seen::SelectFile(0x0001)));
+    assert_eq!(card.pin_state(Key::Signing).unwrap(), PinState::TriesLeft(5));
+    let password = Pin::signing_password(crate::PASSWORD).unwrap();
+    let signature = card.sign(Key::Signing, &password, MESSAGE, LastTry::Refuse).unwrap();
+    let verified = honnin_jpki::SigningVerifier::new(sign_root.anchors())
+        .verify_signing(&der, MESSAGE, &signature, time::OffsetDateTime::now_utc())
+        .unwrap();
+    assert!(verified.birth_date().has_reached(30, time::OffsetDateTime::now_utc()).unwrap());
+    // The password went to EF 001B, the signature came from EF 001A, in one session.
+    let seen = shared.lock().seen().to_vec();
+    let verify_at = seen.iter().position(|s| *s == Seen::Verify).unwrap();
+    assert_eq!(seen[verify_at - 2], Seen::SelectFile(0x001B));
+    assert_eq!(seen[verify_at + 1], Seen::SelectFile(0x001A));
+    let transport = card.into_transport();
+    let verify = transport.log().iter().find(|e| is_verify_any(&e.command)).unwrap();
+    assert_eq!(verify.command[4], 10, "Lc is the password's length");
+    assert!(verify.exclusive);
+}
+
+fn is_verify_any(command: &[u8]) -> bool {
+    command.len() > 5 && command.starts_with(&[0x00, 0x20, 0x00, 0x80])
+}
+
+#[test]
+fn a_wrong_signing_password_costs_one_of_five_tries_and_leaves_the_pin_alone() {
+    let (_, _, shared) = crate::card_with_signing();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    let wrong = Pin::signing_password("WRONG1").unwrap();
+    let error = card.sign(Key::Signing, &wrong, MESSAGE, LastTry::Refuse).unwrap_err();
+    assert!(matches!(error, Error::WrongPin { tries_left: 4 }), "{error}");
+    assert_eq!(shared.lock().signing_tries_left(), Some(4));
+    assert_eq!(shared.lock().tries_left(), 3, "the auth PIN's counter is its own");
+    assert_eq!(shared.lock().verifies(), 1);
+    assert!(!shared.lock().seen().contains(&Seen::Sign));
+    let password = Pin::signing_password(crate::PASSWORD).unwrap();
+    card.sign(Key::Signing, &password, MESSAGE, LastTry::Refuse).unwrap();
+    assert_eq!(shared.lock().signing_tries_left(), Some(5));
+}
+
+#[test]
+fn a_secret_for_the_other_key_is_refused_before_anything_is_sent() {
+    let (_, _, shared) = crate::card_with_signing();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    let pin = Pin::parse(PIN).unwrap();
+    let error = card.sign(Key::Signing, &pin, MESSAGE, LastTry::Refuse).unwrap_err();
+    assert!(matches!(error, Error::PasswordFormat), "{error}");
+    let password = Pin::signing_password(crate::PASSWORD).unwrap();
+    let error = card.sign(Key::Authentication, &password, MESSAGE, LastTry::Refuse).unwrap_err();
+    assert!(matches!(error, Error::PinFormat), "{error}");
+    assert_eq!(shared.lock().verifies(), 0);
+}
+
+#[test]
+fn at_one_signing_try_left_nothing_is_sent_without_confirmation_and_locked_is_refused() {
+    let (_, sign_root, _) = crate::card_with_signing();
+    let root = SimRoot::new(0);
+    let signing = sign_root.issue(&CardSpec::signing(time::macros::date!(1990 - 01 - 02)));
+    let shared = VirtualCard::new(root.issue(&CardSpec::default()), PIN)
+        .with_signing(signing.clone(), crate::PASSWORD)
+        .with_signing_tries_left(1)
+        .shared();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    assert_eq!(card.pin_state(Key::Signing).unwrap(), PinState::TriesLeft(1));
+    let password = Pin::signing_password(crate::PASSWORD).unwrap();
+    let error = card.sign(Key::Signing, &password, MESSAGE, LastTry::Refuse).unwrap_err();
+    assert!(matches!(error, Error::LastTryNotConfirmed), "{error}");
+    assert_eq!(shared.lock().verifies(), 0);
+    card.sign(Key::Signing, &password, MESSAGE, LastTry::Confirmed).unwrap();
+
+    let locked = VirtualCard::new(root.issue(&CardSpec::default()), PIN)
+        .with_signing(signing, crate::PASSWORD)
+        .with_signing_tries_left(0)
+        .shared();
+    let mut card = JpkiCard::open(MemoryTransport::card(&locked)).unwrap();
+    assert!(matches!(card.pin_state(Key::Signing), Err(Error::PinLocked)));
+    let error = card.sign(Key::Signing, &password, MESSAGE, LastTry::Confirmed).unwrap_err();
+    assert!(matches!(error, Error::PinLocked), "{error}");
+    assert_eq!(locked.lock().verifies(), 0);
+}
+
+#[test]
+fn a_card_without_a_signing_key_says_file_not_found() {
+    let (_, shared) = card();
+    let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
+    assert!(matches!(card.certificate(Key::Signing), Err(Error::FileNotFound { file: 0x0001 })));
+}

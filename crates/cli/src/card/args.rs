@@ -166,6 +166,12 @@ pub(crate) struct AttestArgs {
     pub(super) reader: ReaderArgs,
     #[command(flatten)]
     pub(super) pin: PinArgs,
+    /// Also prove age claims (over 18, over 20): the card's signing certificate is read and
+    /// signs the same message with the signing password (6–16 characters, 5 tries), asked
+    /// after the PIN (with `--pin-stdin`: the second line). Its birth date is read by the
+    /// service to compute the claims and dropped: never stored.
+    #[arg(long)]
+    pub(super) age: bool,
     #[command(flatten)]
     pub(super) api: ApiArgs,
     #[command(flatten)]

@@ -230,7 +230,16 @@ pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
     let (challenge_id, message) = challenge_for(&api, &args.api, Purpose::Attest, ui)?;
     let mut card = open(&args.reader, ui)?;
     let certificate = card.certificate(Key::Authentication)?;
-    let card_sig = card_signature(&mut card, &args.pin, message.as_bytes(), ui)?;
+    let card_sig =
+        card_signature(&mut card, Key::Authentication, &args.pin, message.as_bytes(), ui)?;
+    // Age claims: the signing certificate and the signing key's signature of the same message.
+    let signing = if args.age {
+        let certificate = card.certificate(Key::Signing)?;
+        let signature = card_signature(&mut card, Key::Signing, &args.pin, message.as_bytes(), ui)?;
+        Some((certificate, signature))
+    } else {
+        None
+    };
     close(card)?;
     ui.say("The card signed the message / カードで署名しました");
     let wallet_sig = wallet_signature(&args.wallet_signature, &message, ui)?;
@@ -242,15 +251,25 @@ pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
             certificate: b64.encode(&certificate),
             card_signature: b64.encode(&card_sig),
             wallet_signature: wallet_sig,
+            signing_certificate: signing.as_ref().map(|(c, _)| b64.encode(c)),
+            signing_signature: signing.as_ref().map(|(_, s)| b64.encode(s)),
         },
     )?;
+    drop(signing);
     ui.say(format!("accepted: attestation {} ({})", accepted.attestation_id, accepted.status));
+    for refused in &accepted.claims_refused {
+        ui.say(format!(
+            "claim {} refused ({}) / {} は認められませんでした ({})",
+            refused.claim, refused.code, refused.claim, refused.code
+        ));
+    }
     let view = follow(&api, args.api.wallet, "active", &args.chain)?;
     let verified = chain_answer(&api, args.api.wallet, true, &args.chain, ui)?;
     ui.result(format!(
-        "active: attestation {} for {} on chain in tx {} (block {}), expires {}",
+        "active: attestation {} for {} (claims {}) on chain in tx {} (block {}), expires {}",
         view.attestation_id,
         view.wallet,
+        view.claims,
         view.tx_hash.as_deref().unwrap_or("?"),
         view.block_number.map_or_else(|| "?".into(), |b| b.to_string()),
         view.expires_at
@@ -263,6 +282,8 @@ pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
         "tx_hash": view.tx_hash,
         "block_number": view.block_number,
         "expires_at": view.expires_at,
+        "claims": view.claims,
+        "claims_refused": accepted.claims_refused,
         "is_verified": verified,
     }))
 }
@@ -298,7 +319,8 @@ pub(super) fn erase(args: &EraseArgs, ui: &mut Ui) -> Outcome {
     let (challenge_id, message) = challenge_for(&api, &args.api, Purpose::Erase, ui)?;
     let mut card = open(&args.reader, ui)?;
     let certificate = card.certificate(Key::Authentication)?;
-    let card_sig = card_signature(&mut card, &args.pin, message.as_bytes(), ui)?;
+    let card_sig =
+        card_signature(&mut card, Key::Authentication, &args.pin, message.as_bytes(), ui)?;
     close(card)?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let erased: ErasureAccepted = api.post(

@@ -107,7 +107,7 @@ fn usage(error: impl Into<anyhow::Error>) -> Failure {
 /// The exit code of a card error (the table in the module docs).
 const fn card_exit(error: &CardError) -> u8 {
     match error {
-        CardError::PinFormat | CardError::LastTryNotConfirmed => 2,
+        CardError::PinFormat | CardError::PasswordFormat | CardError::LastTryNotConfirmed => 2,
         CardError::NoService | CardError::NoReader | CardError::ReaderNotFound { .. } => 3,
         CardError::NoCard { .. } => 4,
         CardError::NotJpki | CardError::Certificate(_) => 5,

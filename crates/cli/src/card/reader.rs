@@ -55,7 +55,15 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
     let mut card = JpkiCard::open(readers.connect(&reader)?)?;
     let kind = card.kind();
     let state = card.pin_state(Key::Authentication);
+    // The signing password's counter too (age claims); a card without the key says so.
+    let signing = card.pin_state(Key::Signing);
     close(card)?;
+    let (signing_tries, signing_locked) = match signing {
+        Ok(PinState::TriesLeft(n)) => (Some(n), Some(false)),
+        Ok(PinState::Verified) => (None, Some(false)),
+        Err(CardError::PinLocked) => (Some(0), Some(true)),
+        Err(_) => (None, None),
+    };
     let (tries, locked) = match state {
         Ok(PinState::TriesLeft(n)) => (Some(n), false),
         Ok(PinState::Verified) => (None, false),
@@ -75,6 +83,19 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
             "PIN      verified by another program / 他のプログラムで照合済み".to_owned()
         }
     });
+    match (signing_tries, signing_locked) {
+        (_, Some(true)) => ui.result(
+            "signing  password locked: only your city office can unlock it / 署名用パスワードはロック中",
+        ),
+        (Some(n), _) => ui.result(format!(
+            "signing  password {n} of {} tries left / 署名用パスワード 残り {n} 回",
+            Key::Signing.max_tries()
+        )),
+        (None, Some(false)) => {
+            ui.result("signing  password verified by another program / 他のプログラムで照合済み")
+        }
+        (None, None) => ui.result("signing  no signing key / 署名用電子証明書なし"),
+    }
     Ok(json!({
         "ok": true,
         "readers": list_json,
@@ -84,6 +105,8 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
         "kind": kind.as_str(),
         "pin_tries_left": tries,
         "pin_locked": locked,
+        "signing_password_tries_left": signing_tries,
+        "signing_password_locked": signing_locked,
     }))
 }
 
@@ -108,18 +131,21 @@ pub(super) fn certificate(args: &CertificateArgs, ui: &Ui) -> Outcome {
     Ok(value)
 }
 
-/// Asks the tries left, confirms the last one, reads the PIN and signs `message`.
+/// Asks the tries left of `key`'s secret (shown), confirms the last one, reads the secret (the
+/// PIN, or the signing password) and signs `message` with `key`. Never retried.
 pub(super) fn card_signature(
     card: &mut JpkiCard<PcscTransport>,
+    key: Key,
     pin: &PinArgs,
     message: &[u8],
     ui: &mut Ui,
 ) -> Outcome<Vec<u8>> {
-    let tries = match card.pin_state(Key::Authentication)? {
+    let (name, name_ja) = key.secret_name();
+    let tries = match card.pin_state(key)? {
         PinState::TriesLeft(n) => n,
-        PinState::Verified => Key::Authentication.max_tries(),
+        PinState::Verified => key.max_tries(),
     };
-    ui.say(format!("PIN: {tries} tries left / 暗証番号: 残り {tries} 回"));
+    ui.say(format!("{name}: {tries} tries left / {name_ja}: 残り {tries} 回"));
     let last_try = if tries > 1 {
         LastTry::Refuse
     } else if pin.pin_stdin {
@@ -129,37 +155,40 @@ pub(super) fn card_signature(
             return Err(CardError::LastTryNotConfirmed.into());
         }
     } else {
-        confirm_on_terminal()?
+        confirm_on_terminal(key)?
     };
-    let pin = if pin.pin_stdin {
-        Pin::from_line(&ui.input.line()?)?
+    let secret = if pin.pin_stdin {
+        Pin::from_line_for(key, &ui.input.line()?)?
     } else {
-        let line = rpassword::prompt_password(
-            "User-authentication PIN (4 digits) / 利用者証明用暗証番号 (4桁): ",
-        )
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            usage(anyhow!("cannot read the PIN from the terminal ({e}): use --pin-stdin"))
+        let prompt = match key {
+            Key::Signing => {
+                "Signing password (6-16 characters, A-Z and 0-9) / 署名用パスワード (英大文字と数字 6〜16 文字): "
+            }
+            _ => "User-authentication PIN (4 digits) / 利用者証明用暗証番号 (4桁): ",
+        };
+        let line = rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| {
+            usage(anyhow!("cannot read the {name} from the terminal ({e}): use --pin-stdin"))
         })?;
-        Pin::from_line(&line)?
+        Pin::from_line_for(key, &line)?
     };
     ui.say("Signing with the card… / カードで署名しています…");
-    let signature = card.sign(Key::Authentication, &pin, message, last_try)?;
-    drop(pin);
+    let signature = card.sign(key, &secret, message, last_try)?;
+    drop(secret);
     Ok(signature)
 }
 
 /// At one try left: the person types `yes` on the terminal, or nothing is sent.
-pub(super) fn confirm_on_terminal() -> Outcome<LastTry> {
+pub(super) fn confirm_on_terminal(key: Key) -> Outcome<LastTry> {
+    let (name, name_ja) = key.secret_name();
     let mut tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
-        .map_err(|e| usage(anyhow!("no terminal to confirm the last PIN try ({e})")))?;
+        .map_err(|e| usage(anyhow!("no terminal to confirm the last {name} try ({e})")))?;
     write!(
         tty,
-        "Only ONE PIN try is left: a wrong PIN locks the card until your city office unlocks it.\n\
-         残り 1 回です。間違えるとカードがロックされ、市区町村の窓口でしか解除できません。\n\
+        "Only ONE {name} try is left: a wrong one locks it until your city office unlocks it.\n\
+         {name_ja}の残りは 1 回です。間違えるとロックされ、市区町村の窓口でしか解除できません。\n\
          Type yes to continue / 続けるには yes と入力: "
     )
     .map_err(usage)?;
@@ -182,7 +211,7 @@ pub(super) fn sign(args: &SignArgs, ui: &mut Ui) -> Outcome {
     let message = read_file(&args.message, "message")?;
     let mut card = open(&args.reader, ui)?;
     let certificate = card.certificate(Key::Authentication)?;
-    let signature = card_signature(&mut card, &args.pin, &message, ui)?;
+    let signature = card_signature(&mut card, Key::Authentication, &args.pin, &message, ui)?;
     close(card)?;
     std::fs::write(&args.out, &signature)
         .with_context(|| format!("cannot write {}", args.out.display()))

@@ -11,7 +11,7 @@ use honnin_service::{
 
 use super::{
     access,
-    card::{revocation, trust_anchors},
+    card::{revocation, signing, trust_anchors},
     database::database,
     error::{ConfigError, invalid, missing, positive_secs},
     jobs,
@@ -172,6 +172,7 @@ impl ServeConfig {
                     .revocation_cache_secs
                     .map_or(defaults::DEFAULT_REVOCATION_CACHE, Duration::from_secs),
                 revocation_allow_unknown,
+                signing: signing(&s, dev)?,
             },
             pepper,
             policy,

@@ -102,6 +102,14 @@ pub(crate) struct Settings {
     /// Accept an `unknown` revocation answer (dev mode only). [default: false]
     #[arg(long, env = "HONNIN_REVOCATION_ALLOW_UNKNOWN", value_name = "BOOL")]
     pub(crate) revocation_allow_unknown: Option<bool>,
+    /// Age claims: the J-LIS signature roots (`sign_ca_2015`, `sign_ca_2023`), a folder or PEM
+    /// bundle. Unset: age claims are not offered (`claims_not_offered`).
+    #[arg(long, env = "HONNIN_SIGNING_TRUST_ANCHORS", value_name = "PATH")]
+    pub(crate) signing_trust_anchors: Option<PathBuf>,
+    /// Revocation source for signing certificates, as `revocation` (their own CRLs or OCSP
+    /// responder). Required with `signing_trust_anchors`.
+    #[arg(long, env = "HONNIN_SIGNING_REVOCATION", value_name = "SOURCE")]
+    pub(crate) signing_revocation: Option<String>,
 
     // ---- privacy and policy ----
     /// The pepper: at least 32 bytes as hex (`openssl rand -hex 32`). Keyed hashes of
@@ -218,7 +226,8 @@ impl Settings {
             dev, listen, body_limit_bytes, request_timeout_secs, shutdown_timeout_secs,
             header_read_timeout_secs, keep_alive_timeout_secs, max_connections,
             verify_concurrency, database_url, db_max_connections, db_acquire_timeout_secs,
-            trust_anchors, revocation, revocation_cache_secs, revocation_allow_unknown, pepper,
+            trust_anchors, revocation, revocation_cache_secs, revocation_allow_unknown,
+            signing_trust_anchors, signing_revocation, pepper,
             wallets_per_person, at_limit, attestation_max_age_days, domain,
             challenge_lifetime_secs, chain_id, registry, rpc_url, attester_key, admin_tokens,
             api_keys, rate_limit, api_key_rate_limit, trusted_proxies, renewal_links,

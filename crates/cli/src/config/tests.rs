@@ -291,3 +291,28 @@ fn help_names_the_defaults_the_code_uses() {
         assert!(help.ends_with(&format!("[default: {default}]")), "{id}: {help}");
     }
 }
+
+#[test]
+fn signing_roots_for_age_claims_come_with_their_revocation_source() {
+    let config = ServeConfig::from_settings(production()).unwrap();
+    assert!(config.service.card.signing.is_none(), "not offered unless configured");
+    let settings = Settings {
+        signing_trust_anchors: Some("/etc/honnin/sign-roots".into()),
+        signing_revocation: Some("crl:/var/lib/honnin/sign.crl".into()),
+        ..production()
+    };
+    let signing =
+        ServeConfig::from_settings(settings.clone()).unwrap().service.card.signing.unwrap();
+    assert_eq!(signing.trust_anchors, PathBuf::from("/etc/honnin/sign-roots"));
+    assert_eq!(signing.revocation, RevocationConfig::Crl(vec!["/var/lib/honnin/sign.crl".into()]));
+    for half in [
+        Settings { signing_revocation: None, ..settings.clone() },
+        Settings { signing_trust_anchors: None, ..settings.clone() },
+    ] {
+        let error = ServeConfig::from_settings(half).unwrap_err();
+        assert!(error.to_string().contains("signing_"), "{error}");
+    }
+    let none = Settings { signing_revocation: Some("none".into()), ..settings };
+    let error = ServeConfig::from_settings(none).unwrap_err();
+    assert!(error.to_string().contains("signing_revocation"), "{error}");
+}

@@ -86,6 +86,7 @@ fn status_certificate_and_a_signature_the_verifier_accepts() {
     assert_eq!(status["card_present"], true);
     assert_eq!(status["kind"], "plastic_card");
     assert_eq!(status["pin_tries_left"], 3);
+    assert_eq!(status["signing_password_tries_left"], Value::Null, "no signing key");
     assert!(status["readers"].as_array().unwrap().iter().any(|r| r["name"] == stack.reader()));
 
     let cert = dir.path().join("card.der").display().to_string();
@@ -470,4 +471,110 @@ fn the_pin_is_not_in_the_command_line_or_the_environment() {
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     let (code, value, _) = parse(&child.wait_with_output().unwrap());
     assert_eq!(code, 0, "{value}");
+}
+
+#[test]
+fn card_attest_with_age_claims_reaches_has_claims_on_anvil() {
+    let Some(stack) = pcsc_stack("card attest --age end to end") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The virtual card's roots join dev's trust folders (dev adds its own root.pem to each).
+    let root = SimRoot::new(3);
+    let sign_root = SimRoot::signing(6);
+    std::fs::create_dir_all(data.join("trust")).unwrap();
+    std::fs::create_dir_all(data.join("signing-trust")).unwrap();
+    std::fs::write(data.join("trust/virtual-card-root.pem"), root.pem()).unwrap();
+    std::fs::write(data.join("signing-trust/virtual-card-root.pem"), sign_root.pem()).unwrap();
+    let dev = dev(&data);
+    // 19 today (Japan time): adult, not yet 20.
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap())
+        .date();
+    let birth = honnin_jpki::test_utils::years_before(today, 19);
+    let password = "HONNIN2026";
+    let shared: SharedCard = VirtualCard::new(
+        root.issue(&CardSpec { serial: vec![0x42, 0x12, 0x13], ..CardSpec::default() }),
+        PIN,
+    )
+    .with_signing(
+        sign_root.issue(&CardSpec { serial: vec![0x42, 0x12, 0x14], ..CardSpec::signing(birth) }),
+        password,
+    )
+    .shared();
+    let inserted = stack.insert(&shared);
+
+    let wallet = PrivateKeySigner::random();
+    let address = wallet.address().to_checksum(None);
+    let key = format!("0x{}", hex::encode(wallet.to_bytes()));
+    let message_file = dir.path().join("challenge.txt").display().to_string();
+    let out = honnin()
+        .args(["card", "challenge", "--api", &dev.api, "--wallet", &address, "--json"])
+        .args(["--message-out", &message_file])
+        .output()
+        .unwrap();
+    let (code, challenge, stderr) = parse(&out);
+    assert_eq!(code, 0, "{challenge} {stderr}");
+    let message = std::fs::read_to_string(&message_file).unwrap();
+    let wallet_signature = cast(&["wallet", "sign", "--private-key", &key, &message]);
+
+    // A malformed password is refused locally: no try spent, nothing sent.
+    let attest = |stdin: &str| {
+        card(
+            &[
+                "attest",
+                "--age",
+                "--api",
+                &dev.api,
+                "--wallet",
+                &address,
+                "--challenge",
+                challenge["id"].as_str().unwrap(),
+                "--message",
+                &message_file,
+                "--wallet-signature",
+                &wallet_signature,
+                "--pin-stdin",
+                "--rpc-url",
+                &dev.rpc,
+                "--registry",
+                &dev.registry,
+            ],
+            stdin,
+            "trace",
+        )
+    };
+    let (code, status, _) = card(&["status"], "", "warn");
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(status["signing_password_tries_left"], 5, "{status}");
+    assert_eq!(status["signing_password_locked"], false, "{status}");
+
+    let (code, refused, _) = attest(&format!("{PIN}\nshort\n"));
+    assert_eq!((code, refused["error"].as_str()), (2, Some("password_format")), "{refused}");
+    assert_eq!(shared.lock().signing_tries_left(), Some(5));
+
+    let (code, attested, stderr) = attest(&format!("{PIN}\n{password}\n"));
+    assert_eq!(code, 0, "{attested}\n{stderr}");
+    assert_eq!(attested["status"], "active", "{attested}");
+    assert_eq!(attested["claims"], 0b011, "{attested}");
+    assert_eq!(attested["claims_refused"], serde_json::json!([]));
+    assert!(stderr.contains("signing password: 5 tries left"), "tries shown first: {stderr}");
+    assert!(!leaks(&stderr, password), "the password reached the logs");
+    let birth_text = honnin_jpki::test_utils::birth_date_text(birth);
+    assert!(!stderr.contains(&birth_text[1..]), "the birth date reached the logs");
+    assert!(!stderr.contains(&birth.to_string()), "the birth date reached the logs");
+    let has = |bits: &str| {
+        cast(&[
+            "call",
+            &dev.registry,
+            "hasClaims(address,uint32)(bool)",
+            &address,
+            bits,
+            "--rpc-url",
+            &dev.rpc,
+        ])
+    };
+    assert_eq!(has("2"), "true", "age over 18 on chain");
+    assert_eq!(has("4"), "false", "not yet 20");
+    assert_eq!(has("3"), "true");
+    drop(inserted);
 }

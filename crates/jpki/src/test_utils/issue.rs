@@ -17,6 +17,7 @@ use x509_cert::{
     time::Validity,
 };
 
+use super::attributes::BasicAttributes;
 use super::encoding::{ChainHash, ext, name, rsa_sign, sign_certificate, x509_time};
 use super::{CardKeyKind, JPKI_OCSP_URL, SimCard, SimRoot};
 use crate::{TrustAnchor, oids};
@@ -56,7 +57,7 @@ impl SimRoot {
         };
         let mut extensions = Vec::new();
         if let Some(usages) = spec.key_usage {
-            extensions.push(ext(oids::KEY_USAGE, true, &KeyUsage(usages.into())));
+            extensions.push(ext(oids::KEY_USAGE, true, &KeyUsage(usages)));
         }
         if let Some(ekus) = &spec.extended_key_usage {
             extensions.push(ext(oids::EXT_KEY_USAGE, false, &ExtendedKeyUsage(ekus.clone())));
@@ -101,6 +102,9 @@ impl SimRoot {
                 &BasicConstraints { ca: true, path_len_constraint: None },
             ));
         }
+        if let Some(attributes) = &spec.attributes {
+            extensions.push(ext(oids::SUBJECT_ALT_NAME, false, &attributes.subject_alt_name()));
+        }
         if spec.unknown_critical_extension {
             extensions.push(ext(ObjectIdentifier::new_unwrap("1.2.3.4.5.6.7"), true, &Null));
         }
@@ -139,7 +143,7 @@ pub struct CardSpec {
     /// Validity end.
     pub not_after: OffsetDateTime,
     /// Key usage (critical), or `None` to leave the extension out.
-    pub key_usage: Option<KeyUsages>,
+    pub key_usage: Option<der::flagset::FlagSet<KeyUsages>>,
     /// Extended key usage, or `None` to leave it out.
     pub extended_key_usage: Option<Vec<ObjectIdentifier>>,
     /// Certificate policies (critical); empty leaves the extension out.
@@ -156,6 +160,30 @@ pub struct CardSpec {
     pub ca: bool,
     /// Add an unknown critical extension.
     pub unknown_critical_extension: bool,
+    /// The signing certificate's basic attributes in subjectAltName (`None`: no SAN, as the
+    /// user-authentication certificate).
+    pub attributes: Option<BasicAttributes>,
+}
+
+impl CardSpec {
+    /// The real digital-signature (署名用) profile: signature policy, key usage
+    /// digitalSignature + nonRepudiation, no extended key usage, the four basic attributes in
+    /// subjectAltName with simulated values and this birth date. Issue it from a root made
+    /// with [`SimRoot::signing`].
+    pub fn signing(birth_date: time::Date) -> Self {
+        Self {
+            key: CardKeyKind::Rsa2048(2),
+            serial: vec![0x02, 0x46, 0x8a, 0xce, 0x13],
+            key_usage: Some(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+            extended_key_usage: None,
+            policies: vec![oids::JPKI_SIGNATURE_POLICY],
+            crl_distribution_point: "CN=Chiyoda-ku CRLDP,OU=Tokyo,OU=CRL Distribution Points,\
+OU=JPKI for digital signature,O=JPKI,C=JP"
+                .into(),
+            attributes: Some(BasicAttributes::new(birth_date)),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for CardSpec {
@@ -167,7 +195,7 @@ impl Default for CardSpec {
             serial: vec![0x01, 0x23, 0x45, 0x67, 0x89],
             not_before: now - Duration::days(1),
             not_after: now + Duration::days(5 * 365),
-            key_usage: Some(KeyUsages::DigitalSignature),
+            key_usage: Some(KeyUsages::DigitalSignature.into()),
             extended_key_usage: Some(vec![oids::KP_CLIENT_AUTH]),
             policies: vec![oids::JPKI_USER_AUTH_POLICY],
             aki: Aki::Root,
@@ -178,6 +206,7 @@ OU=JPKI for user authentication,O=JPKI,C=JP"
             chain_hash: ChainHash::Sha256,
             ca: false,
             unknown_critical_extension: false,
+            attributes: None,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! | `test_utils/card.rs` | the simulated card: [`SimCard`], its key ([`CardKey`], [`CardKeyKind`]) and how it signs |
 //! | `test_utils/root.rs` | [`SimRoot`], a simulated J-LIS root, as certificate and trust anchor |
 //! | `test_utils/issue.rs` | minting card certificates: [`CardSpec`], [`Aki`], [`SimRoot::issue`] |
+//! | `test_utils/attributes.rs` | the signing certificate's basic attributes: [`BasicAttributes`] |
 //! | `test_utils/crl.rs` | simulated CRLs: [`CrlSpec`], [`CrlEntry`], [`SimRoot::crl`] |
 //! | `test_utils/ocsp.rs` | simulated OCSP: [`OcspSpec`], [`OcspSigner`], [`NonceMode`], [`SimResponder`] |
 //! | `test_utils/fake.rs` | [`FakeRevocation`], a revocation source that answers what the test says |
@@ -19,6 +20,7 @@
 
 #![allow(clippy::expect_used, clippy::missing_panics_doc)]
 
+mod attributes;
 mod card;
 mod crl;
 mod encoding;
@@ -28,6 +30,7 @@ mod keys;
 mod ocsp;
 mod root;
 
+pub use attributes::{BasicAttributes, StringKind, birth_date_text, years_before};
 pub use card::{CardKey, CardKeyKind, SimCard};
 pub use crl::{CrlEntry, CrlSpec};
 pub use encoding::{ChainHash, pem, x509_time};
@@ -40,6 +43,10 @@ pub use root::SimRoot;
 /// The real issuer name of the J-LIS user-authentication roots (all generations share it).
 pub const JPKI_AUTH_CA_NAME: &str = "OU=Japan Agency for Local Authority Information Systems,\
 OU=JPKI for user authentication,O=JPKI,C=JP";
+
+/// The real issuer name of the J-LIS digital-signature roots (both generations share it).
+pub const JPKI_SIGN_CA_NAME: &str = "OU=Japan Agency for Local Authority Information Systems,\
+OU=JPKI for digital signature,O=JPKI,C=JP";
 
 /// The OCSP responder URL real user-authentication certificates carry.
 pub const JPKI_OCSP_URL: &str = "http://ocspauthnorm.jpki.go.jp";

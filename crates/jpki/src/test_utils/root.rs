@@ -12,9 +12,9 @@ use x509_cert::{
     time::Validity,
 };
 
-use super::JPKI_AUTH_CA_NAME;
 use super::encoding::{ChainHash, ext, name, pem, rsa_sign, sign_certificate, x509_time};
 use super::keys::{rsa_key, rsa_spki};
+use super::{JPKI_AUTH_CA_NAME, JPKI_SIGN_CA_NAME};
 use crate::{CertRef, TrustAnchor, TrustAnchors, oids, util::sha1};
 
 /// A simulated J-LIS root: RSA-2048, self-signed, with the real subject name.
@@ -34,14 +34,30 @@ impl SimRoot {
         Self::with_validity(slot, now - Duration::days(365), now + Duration::days(3650))
     }
 
+    /// A digital-signature root (the J-LIS signature roots' name) with key slot `slot`, valid
+    /// from a year ago for ten years. It issues [`super::CardSpec::signing`] certificates.
+    pub fn signing(slot: usize) -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self::named(slot, JPKI_SIGN_CA_NAME, now - Duration::days(365), now + Duration::days(3650))
+    }
+
     /// A root with key slot `slot` and the given validity.
     pub fn with_validity(
         slot: usize,
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Self {
+        Self::named(slot, JPKI_AUTH_CA_NAME, not_before, not_after)
+    }
+
+    fn named(
+        slot: usize,
+        subject: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Self {
         let key = rsa_key(slot).clone();
-        let name = name(JPKI_AUTH_CA_NAME);
+        let name = name(subject);
         let spki = rsa_spki(&key);
         let key_id = sha1(spki.subject_public_key.raw_bytes()).to_vec();
         let serial = vec![0x06, 0xd1, 0x80, u8::try_from(slot % 256).expect("slot byte")];

@@ -11,4 +11,5 @@ mod ocsp;
 mod positive;
 mod real_roots;
 mod revocation;
+mod signing;
 mod support;

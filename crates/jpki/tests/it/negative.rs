@@ -190,7 +190,7 @@ fn missing_extended_key_usage_is_refused() {
 #[test]
 fn key_encipherment_only_is_wrong_key_usage() {
     refused(
-        CardSpec { key_usage: Some(KeyUsages::KeyEncipherment), ..CardSpec::default() },
+        CardSpec { key_usage: Some(KeyUsages::KeyEncipherment.into()), ..CardSpec::default() },
         "wrong_key_usage",
     );
 }
@@ -396,7 +396,7 @@ fn a_verifier_that_accepted_good_cards_still_refuses_each_profile_break() {
             "wrong_extended_key_usage",
         ),
         (
-            CardSpec { key_usage: Some(KeyUsages::KeyEncipherment), ..CardSpec::default() },
+            CardSpec { key_usage: Some(KeyUsages::KeyEncipherment.into()), ..CardSpec::default() },
             "wrong_key_usage",
         ),
         (CardSpec { ca: true, ..CardSpec::default() }, "wrong_key_usage"),

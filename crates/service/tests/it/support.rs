@@ -47,6 +47,7 @@ pub(crate) async fn launch(http: HttpConfig) -> Running {
             revocation: RevocationConfig::Crl(vec![crl.display().to_string()]),
             revocation_cache: Duration::ZERO,
             revocation_allow_unknown: false,
+            signing: None,
         },
         pepper: Some(honnin_core::Pepper::from_hex(&"ab".repeat(32)).unwrap()),
         policy: Policy::default(),

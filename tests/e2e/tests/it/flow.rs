@@ -77,6 +77,8 @@ async fn contract_wallet_erc1271() -> Result<()> {
             certificate: b64(person.card.der()),
             card_signature: card_signature.clone(),
             wallet_signature: personal_sign(&stranger.wallet, &challenge.message),
+            signing_certificate: None,
+            signing_signature: None,
         })
         .await?;
     refused.assert_problem(422, "wallet_mismatch");
@@ -91,6 +93,8 @@ async fn contract_wallet_erc1271() -> Result<()> {
             certificate: b64(person.card.der()),
             card_signature: b64(&person.card.sign(challenge.message.as_bytes())),
             wallet_signature: personal_sign(&owner, &challenge.message),
+            signing_certificate: None,
+            signing_signature: None,
         })
         .await?;
     assert_eq!(accepted.wallet, contract_wallet.to_checksum(None));

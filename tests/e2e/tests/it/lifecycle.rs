@@ -332,6 +332,8 @@ async fn the_holder_revokes_with_the_wallet_eoa_and_erc1271() -> Result<()> {
             certificate: b64(holder.card.der()),
             card_signature: b64(&holder.card.sign(challenge.message.as_bytes())),
             wallet_signature: personal_sign(&owner, &challenge.message),
+            signing_certificate: None,
+            signing_signature: None,
         })
         .await?;
     client.wait_for(contract_wallet, "active", CONFIRM).await?;

@@ -1,6 +1,7 @@
 //! honnin end to end: real anvil, real Postgres, the real API on real sockets, the real chain
 //! writer. See the crate docs for the rig.
 
+mod claims;
 mod concurrency;
 mod flow;
 mod jobs;
