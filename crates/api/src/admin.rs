@@ -292,7 +292,7 @@ async fn operator_revoke(
 /// `unauthorized` with `WWW-Authenticate: Bearer`. A refused request counts against the client's
 /// rate limit (so guessing is slow as well as hopeless) and is audited; an accepted one is not
 /// rate limited.
-async fn require_admin(
+pub(crate) async fn require_admin(
     State(shared): State<Arc<Shared>>,
     mut request: Request,
     next: Next,

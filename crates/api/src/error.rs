@@ -105,6 +105,18 @@ pub enum Error {
     /// The card is not known to honnin: there is nothing to erase.
     #[error("nothing is kept about this card")]
     PersonNotFound,
+    /// A webhook endpoint URL the address policy refuses.
+    #[error("webhook URL refused: {0}")]
+    WebhookUrlRefused(honnin_core::webhook::UrlRefusal),
+    /// No webhook endpoint with that id.
+    #[error("no webhook endpoint with this id")]
+    WebhookEndpointNotFound,
+    /// No webhook delivery with that id.
+    #[error("no webhook delivery with this id")]
+    WebhookDeliveryNotFound,
+    /// Only a dead delivery can be redelivered.
+    #[error("the webhook delivery is not dead (pending ones are sent anyway, delivered ones were)")]
+    WebhookDeliveryNotDead,
     /// An admin endpoint was called without a bearer token, or with one that is not configured.
     #[error("a valid admin bearer token is required")]
     Unauthorized,
@@ -169,6 +181,10 @@ impl Error {
             Self::AttestationNotFound => Kind::AttestationNotFound,
             Self::NoLiveAttestation => Kind::NoLiveAttestation,
             Self::PersonNotFound => Kind::PersonNotFound,
+            Self::WebhookUrlRefused(_) => Kind::WebhookUrlRefused,
+            Self::WebhookEndpointNotFound => Kind::WebhookEndpointNotFound,
+            Self::WebhookDeliveryNotFound => Kind::WebhookDeliveryNotFound,
+            Self::WebhookDeliveryNotDead => Kind::WebhookDeliveryNotDead,
             Self::Unauthorized => Kind::Unauthorized,
             Self::InvalidApiKey => Kind::InvalidApiKey,
             Self::RateLimited { .. } => Kind::RateLimited,
@@ -305,6 +321,10 @@ pub(crate) enum Kind {
     AttestationNotFound,
     NoLiveAttestation,
     PersonNotFound,
+    WebhookUrlRefused,
+    WebhookEndpointNotFound,
+    WebhookDeliveryNotFound,
+    WebhookDeliveryNotDead,
     Unauthorized,
     InvalidApiKey,
     RateLimited,
@@ -395,6 +415,18 @@ impl Kind {
                 row(S::NOT_FOUND, &["no_live_attestation"], "No live attestation")
             }
             Self::PersonNotFound => row(S::NOT_FOUND, &["person_not_found"], "Nothing to erase"),
+            Self::WebhookUrlRefused => {
+                row(S::UNPROCESSABLE_ENTITY, &["webhook_url_refused"], "Webhook URL refused")
+            }
+            Self::WebhookEndpointNotFound => {
+                row(S::NOT_FOUND, &["webhook_endpoint_not_found"], "Webhook endpoint not found")
+            }
+            Self::WebhookDeliveryNotFound => {
+                row(S::NOT_FOUND, &["webhook_delivery_not_found"], "Webhook delivery not found")
+            }
+            Self::WebhookDeliveryNotDead => {
+                row(S::CONFLICT, &["webhook_delivery_not_dead"], "Webhook delivery not dead")
+            }
             Self::Unauthorized => row(S::UNAUTHORIZED, &["unauthorized"], "Unauthorized"),
             Self::InvalidApiKey => row(S::UNAUTHORIZED, &["invalid_api_key"], "Unknown API key"),
             Self::RateLimited => row(S::TOO_MANY_REQUESTS, &["rate_limited"], "Too many requests"),
@@ -431,6 +463,8 @@ pub(crate) enum Method {
     Get,
     /// `POST`.
     Post,
+    /// `DELETE`.
+    Delete,
 }
 
 impl Method {
@@ -440,6 +474,7 @@ impl Method {
         match self {
             Self::Get => "get",
             Self::Post => "post",
+            Self::Delete => "delete",
         }
     }
 }

@@ -7,6 +7,7 @@ mod challenges;
 mod erasures;
 mod operations;
 mod revocations;
+mod webhooks;
 
 // What the resources share.
 mod audit;
@@ -55,6 +56,10 @@ pub use rate::{Rate, RateLimits};
 pub use ratelimit::API_KEY_HEADER;
 pub use revocations::{RevocationAccepted, RevocationRequest};
 pub use state::{AppState, Limits, OnQueued, Revocation};
+pub use webhooks::{
+    WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointCreated, WebhookEndpointList,
+    WebhookEndpointRequest, WebhookEndpointView,
+};
 
 /// The API as an axum [`Router`]: every resource's routes, with the middleware around them
 /// (outermost first): `Connection: close` after an unread body, request ids (an unsafe one
@@ -86,6 +91,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public)
         .merge(admin::router(shared.clone()))
+        .merge(webhooks::router(shared.clone()))
         .merge(operations::router())
         .fallback(operations::not_found)
         .method_not_allowed_fallback(operations::method_not_allowed)

@@ -19,7 +19,7 @@ use utoipa::{
 use crate::{
     admin, attestations, challenges, erasures,
     error::{EVERY_ROUTE, Kind, Method, Operation, PROBLEM_JSON, PUBLIC, Problem},
-    operations, revocations,
+    operations, revocations, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -42,6 +42,12 @@ was not read says `Connection: close`.",
         erasures::submit_erasure,
         admin::read_audit,
         admin::revoke,
+        webhooks::register,
+        webhooks::list,
+        webhooks::remove,
+        webhooks::rotate,
+        webhooks::deliveries,
+        webhooks::redeliver,
         operations::health,
         operations::ready,
         operations::metrics,
@@ -61,6 +67,12 @@ was not read says `Connection: close`.",
         admin::AuditEventView,
         admin::AuditPage,
         admin::AdminRevocationRequest,
+        webhooks::WebhookEndpointRequest,
+        webhooks::WebhookEndpointView,
+        webhooks::WebhookEndpointCreated,
+        webhooks::WebhookEndpointList,
+        webhooks::WebhookDeliveryView,
+        webhooks::WebhookDeliveryPage,
         operations::Health,
         Problem,
     )),
@@ -95,6 +107,7 @@ pub(crate) fn operations() -> impl Iterator<Item = &'static Operation> {
         revocations::OPERATIONS,
         erasures::OPERATIONS,
         admin::OPERATIONS,
+        webhooks::OPERATIONS,
         operations::OPERATIONS,
     ]
     .into_iter()
@@ -123,6 +136,7 @@ impl Modify for ErrorResponses {
             let op = match operation.method {
                 Method::Get => item.get.as_mut(),
                 Method::Post => item.post.as_mut(),
+                Method::Delete => item.delete.as_mut(),
             };
             let Some(op) = op else { continue };
             let parameters = op.parameters.get_or_insert_with(Vec::new);

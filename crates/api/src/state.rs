@@ -98,6 +98,9 @@ pub struct AppState {
     /// The audit log writer. Its future (from `AuditLog::new`) must be running: handlers wait
     /// for their events to be committed before answering.
     pub audit: AuditLog,
+    /// Which webhook endpoint URLs may be registered (`https` outside dev mode; private
+    /// addresses only when allowed).
+    pub webhook_policy: honnin_core::webhook::AddressPolicy,
 }
 
 impl fmt::Debug for AppState {

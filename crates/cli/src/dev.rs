@@ -45,7 +45,7 @@ use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain};
 use honnin_jpki::test_utils::{CardSpec, CrlSpec, SimRoot};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, Service, ServiceConfig, WriterTuning,
+    RevocationConfig, Secret, Service, ServiceConfig, WebhookConfig, WriterTuning,
 };
 use serde_json::{Value, json};
 
@@ -315,6 +315,8 @@ async fn with_anvil(
             recheck_interval: DEV_RECHECK_INTERVAL,
             ..JobsConfig::default()
         },
+        // A dApp's receiver on this machine (http://127.0.0.1:…) may be registered.
+        webhooks: WebhookConfig { allow_private_addresses: true, ..WebhookConfig::default() },
     };
     let service = Service::launch(config).await.context("starting the service")?;
     step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));
@@ -381,6 +383,9 @@ Try it:
        -d '{{"wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}}'
   curl -s {url}/v1/attestations/0x70997970C51812dc3A010C7d01b50e0d17dc79C8
   curl -s {url}/v1/admin/audit -H 'authorization: Bearer {token}'
+  curl -s -X POST {url}/v1/admin/webhooks -H 'authorization: Bearer {token}' \
+       -H 'content-type: application/json' -d '{{"url":"http://127.0.0.1:9000/hooks"}}'
+       (signed webhooks for every status change; receivers on this machine are allowed)
 
 A whole flow with a simulated card and a fresh wallet: honnin dev --demo
 "#,

@@ -78,6 +78,17 @@ pub enum Error {
         /// Which field.
         what: &'static str,
     },
+    /// A webhook signing secret that is not `whsec_` and base64 of 24 to 64 bytes.
+    #[error("webhook secret must be `whsec_` and the base64 of 24 to 64 bytes")]
+    InvalidWebhookSecret,
+    /// A webhook event name that is not known.
+    #[error(
+        "unknown webhook event (expected attestation.active, attestation.revoked, attestation.expired or attestation.renewed)"
+    )]
+    InvalidWebhookEvent,
+    /// A webhook delivery state name that is not known.
+    #[error("unknown webhook delivery state (expected pending, delivered or dead)")]
+    InvalidDeliveryState,
 }
 
 /// `Result` with this crate's [`Error`] as the default error.

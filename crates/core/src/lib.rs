@@ -19,6 +19,7 @@
 //! | [`audit`] | the hash-chained audit log and its group-committing writer |
 //! | [`store`] | the store's role traits ([`ChallengeStore`], [`OutboxStore`], …), their union [`Store`], [`Lease`] and the store's error type |
 //! | [`stored`] | reading stored rows back into domain values, shared by every backend |
+//! | [`webhook`] | signed webhooks: events, payloads, Standard Webhooks signatures, endpoint address policy |
 //!
 //! ## The challenge message
 //!
@@ -85,6 +86,7 @@ pub mod store;
 pub mod stored;
 pub mod time;
 pub mod wallet;
+pub mod webhook;
 
 pub use alloy_primitives::{Address, B256};
 pub use attestation::{
@@ -111,6 +113,6 @@ pub use policy::{AtLimit, Policy};
 pub use store::{
     AttestationStore, AuditStore, CertStatusStore, ChallengeStore, ErasureStore, ExpiryStore,
     Lease, LeaseName, LeaseStore, OutboxStore, Recorded, RevocationStore, SchemaStore, Store,
-    StoreError,
+    StoreError, WebhookStore,
 };
 pub use wallet::{EoaCheck, WalletProof, WalletSignature};

@@ -39,6 +39,20 @@ pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 pub const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(600);
 /// How long after its expiry a challenge is kept before the purge deletes it.
 pub const DEFAULT_PURGE_AFTER: Duration = Duration::from_secs(86_400);
+/// Default longest one webhook delivery may take (connecting, sending, the answer's headers).
+pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default longest connecting to a webhook endpoint may take.
+pub const DEFAULT_WEBHOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default attempts of one delivery before it is dead.
+pub const DEFAULT_WEBHOOK_RETRY_LIMIT: u32 = 10;
+/// Default delay before a delivery's second attempt; it doubles with each failure.
+pub const DEFAULT_WEBHOOK_RETRY_BASE: Duration = Duration::from_secs(5);
+/// Default longest delay between two attempts of one delivery.
+pub const DEFAULT_WEBHOOK_RETRY_MAX: Duration = Duration::from_secs(3600);
+/// Default interval at which the webhook worker looks for due deliveries.
+pub const DEFAULT_WEBHOOK_POLL: Duration = Duration::from_secs(1);
+/// Default interval at which an instance without the webhooks lease asks for it again.
+pub const DEFAULT_WEBHOOK_LEASE_RETRY: Duration = Duration::from_secs(5);
 
 /// A secret setting: never shown in `Debug` output or logs.
 #[derive(Clone, serde::Deserialize)]
@@ -96,6 +110,8 @@ pub struct ServiceConfig {
     pub access: AccessConfig,
     /// The background jobs.
     pub jobs: JobsConfig,
+    /// Webhook deliveries and the endpoints the configuration declares.
+    pub webhooks: WebhookConfig,
 }
 
 /// The HTTP server's settings.
@@ -318,4 +334,57 @@ impl Default for JobsConfig {
             purge_after: DEFAULT_PURGE_AFTER,
         }
     }
+}
+
+/// The webhook worker's settings and the endpoints declared in the configuration.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Allow endpoints on loopback, private, link-local and other non-public addresses
+    /// (`honnin dev` sets it; tests need it for a receiver on 127.0.0.1).
+    pub allow_private_addresses: bool,
+    /// Longest one delivery may take.
+    pub timeout: Duration,
+    /// Longest connecting may take.
+    pub connect_timeout: Duration,
+    /// Attempts of one delivery before it is dead (at least 1).
+    pub retry_limit: u32,
+    /// Delay before the second attempt; doubled for each further failure, with jitter.
+    pub retry_base: Duration,
+    /// Longest delay between two attempts.
+    pub retry_max: Duration,
+    /// How often due deliveries are looked for.
+    pub poll: Duration,
+    /// How often an instance without the lease asks for it again.
+    pub lease_retry: Duration,
+    /// Endpoints declared in the configuration (made exactly these at each start-up).
+    pub endpoints: Vec<ConfiguredWebhook>,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            allow_private_addresses: false,
+            timeout: DEFAULT_WEBHOOK_TIMEOUT,
+            connect_timeout: DEFAULT_WEBHOOK_CONNECT_TIMEOUT,
+            retry_limit: DEFAULT_WEBHOOK_RETRY_LIMIT,
+            retry_base: DEFAULT_WEBHOOK_RETRY_BASE,
+            retry_max: DEFAULT_WEBHOOK_RETRY_MAX,
+            poll: DEFAULT_WEBHOOK_POLL,
+            lease_retry: DEFAULT_WEBHOOK_LEASE_RETRY,
+            endpoints: Vec::new(),
+        }
+    }
+}
+
+/// An endpoint declared in the configuration.
+#[derive(Debug, Clone)]
+pub struct ConfiguredWebhook {
+    /// Its name (its id is derived from it, so it survives restarts).
+    pub name: String,
+    /// Where deliveries go (checked as an API registration is).
+    pub url: String,
+    /// The events it wants.
+    pub events: honnin_core::webhook::EventSet,
+    /// Its signing secret (`whsec_…`).
+    pub secret: Secret,
 }

@@ -44,6 +44,20 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An endpoint declared in the configuration is refused.
+    #[error("webhook endpoint `{name}` (setting `webhooks.endpoints`): {reason}")]
+    Webhook {
+        /// The endpoint's name.
+        name: String,
+        /// What is wrong (never the secret).
+        reason: String,
+    },
+    /// The configured webhook endpoints cannot be recorded.
+    #[error("cannot record the configured webhook endpoints (setting `webhooks.endpoints`)")]
+    WebhookSync(#[source] honnin_core::StoreError),
+    /// The webhook worker's HTTP client cannot be built.
+    #[error("cannot build the webhook HTTP client")]
+    WebhookClient(#[source] reqwest::Error),
     /// A task of the service panicked.
     #[error("a service task panicked")]
     Panicked,

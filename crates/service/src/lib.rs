@@ -5,6 +5,7 @@ mod error;
 pub mod http;
 pub mod jobs;
 mod parts;
+pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -16,8 +17,9 @@ use honnin_lifecycle::RevocationSync;
 use tokio::{sync::watch, task::JoinHandle};
 
 pub use config::{
-    AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, ServiceConfig, SigningConfig, WriterTuning,
+    AccessConfig, CardConfig, ChainConfig, ConfiguredWebhook, DatabaseConfig, HttpConfig,
+    JobsConfig, RevocationConfig, Secret, ServiceConfig, SigningConfig, WebhookConfig,
+    WriterTuning,
 };
 pub use error::{Error, Result};
 pub use parts::open_store;
@@ -55,16 +57,21 @@ struct Running {
     audit_writer: JoinHandle<()>,
     writer: Option<WriterHandle>,
     jobs: Option<jobs::Jobs>,
+    webhooks: Option<webhooks::WebhookWorker>,
     server: Option<http::ServerHandle>,
 }
 
 impl Running {
-    /// HTTP server (in-flight requests get the shutdown timeout) → background jobs → chain
-    /// writer → audit log writer (commits what is queued once every other handle is gone).
+    /// HTTP server (in-flight requests get the shutdown timeout) → webhook worker (an attempt
+    /// in flight is abandoned: the delivery stays queued) → background jobs → chain writer →
+    /// audit log writer (commits what is queued once every other handle is gone).
     async fn stop(self) -> Result<()> {
         let mut result = Ok(());
         if let Some(server) = self.server {
             result = server.stop().await;
+        }
+        if let Some(webhooks) = self.webhooks {
+            webhooks.stop().await;
         }
         if let Some(jobs) = self.jobs {
             jobs.stop().await;
@@ -87,8 +94,8 @@ impl Service {
     /// source (CRLs loaded and verified: nothing is migrated for a service whose card
     /// settings are unusable) → store and migrations → audit log writer → chain writer on its
     /// own connections (when `rpc_url` and `attester_key` are set) → background jobs
-    /// (revocation sync, expiry sweep, challenge purge) → HTTP server. A step that fails stops
-    /// what was started before it.
+    /// (revocation sync, expiry sweep, challenge purge) → the configured webhook endpoints and
+    /// the webhook worker → HTTP server. A step that fails stops what was started before it.
     pub async fn launch(mut config: ServiceConfig) -> Result<Self> {
         if config.dev {
             tracing::warn!(target: TARGET, "DEV MODE: not for production");
@@ -134,6 +141,7 @@ impl Service {
             audit_writer: tokio::spawn(audit_writer),
             writer: None,
             jobs: None,
+            webhooks: None,
             server: None,
         };
 
@@ -174,6 +182,32 @@ impl Service {
         running.jobs =
             Some(jobs::Jobs::spawn(&shared, &config.card.revocation, &config.jobs, &metrics));
 
+        // Webhooks: the configured endpoints made exactly those, then the worker.
+        let webhook_policy = honnin_core::webhook::AddressPolicy {
+            allow_http: config.dev,
+            allow_private: config.webhooks.allow_private_addresses,
+        };
+        if config.webhooks.allow_private_addresses {
+            tracing::warn!(target: TARGET, "webhooks may call private and loopback addresses (dev only)");
+        }
+        let started = match parts::sync_webhooks(&store, &config.webhooks, webhook_policy).await {
+            Ok(()) => webhooks::WebhookWorker::spawn(
+                store.clone(),
+                config.webhooks.clone(),
+                webhook_policy,
+                &metrics,
+            ),
+            Err(error) => Err(error),
+        };
+        match started {
+            Ok(worker) => running.webhooks = Some(worker),
+            Err(error) => {
+                // Every audit handle gone, so the audit writer stops at once.
+                drop((shared, audit));
+                return Err(abort(running, error).await);
+            }
+        }
+
         tracing::info!(
             target: TARGET,
             admin_tokens = config.access.auth.admin_tokens.len(),
@@ -197,6 +231,7 @@ impl Service {
             rate_limits: config.access.rate_limits,
             on_queued,
             audit,
+            webhook_policy,
         };
         let server = match http::bind(config.http.listen).await {
             Ok(listener) => http::spawn(

@@ -15,7 +15,7 @@ use honnin_jpki::{
 
 use crate::{
     Error, Result,
-    config::{CardConfig, ChainConfig, DatabaseConfig, RevocationConfig},
+    config::{CardConfig, ChainConfig, DatabaseConfig, RevocationConfig, WebhookConfig},
 };
 
 const TARGET: &str = "honnin::service";
@@ -168,4 +168,41 @@ pub(crate) async fn start_writer(
         .with_audit(audit);
     tracing::info!(target: TARGET, "chain writer started");
     Ok((writer.spawn(), writer_metrics))
+}
+
+/// Makes the endpoints declared in the configuration exactly `config.endpoints` (each URL
+/// checked as a registration is; a refused one stops start-up).
+pub(crate) async fn sync_webhooks(
+    store: &Arc<dyn Store>,
+    config: &WebhookConfig,
+    policy: honnin_core::webhook::AddressPolicy,
+) -> Result<()> {
+    use honnin_core::webhook::{
+        EndpointSource, NewWebhookEndpoint, WebhookEndpointId, WebhookSecret,
+    };
+    let invalid = |name: &str, reason: String| Error::Webhook { name: name.to_owned(), reason };
+    let mut endpoints = Vec::with_capacity(config.endpoints.len());
+    for endpoint in &config.endpoints {
+        let url = policy
+            .check_url(&endpoint.url)
+            .map_err(|refusal| invalid(&endpoint.name, refusal.to_string()))?;
+        let secret = WebhookSecret::parse(endpoint.secret.expose())
+            .map_err(|error| invalid(&endpoint.name, error.to_string()))?;
+        if endpoint.events.is_empty() {
+            return Err(invalid(&endpoint.name, "no events".to_owned()));
+        }
+        endpoints.push(NewWebhookEndpoint {
+            id: WebhookEndpointId::configured(&endpoint.name),
+            url,
+            events: endpoint.events,
+            secret,
+            source: EndpointSource::Config,
+        });
+    }
+    store
+        .sync_configured_webhooks(&endpoints, honnin_core::time::now())
+        .await
+        .map_err(Error::WebhookSync)?;
+    tracing::info!(target: TARGET, endpoints = endpoints.len(), "configured webhook endpoints");
+    Ok(())
 }

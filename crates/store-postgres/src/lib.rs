@@ -36,6 +36,7 @@
 //! | `outbox.rs` | [`OutboxStore`](honnin_core::OutboxStore) |
 //! | `lease.rs` | [`LeaseStore`](honnin_core::LeaseStore): advisory-lock leases |
 //! | `audit.rs` | [`AuditStore`](honnin_core::AuditStore) |
+//! | `webhooks.rs` | [`WebhookStore`](honnin_core::WebhookStore): endpoints and the delivery outbox (queued by migration 0007's trigger) |
 //! | `rows.rs` | rows as Postgres types them, read through `honnin_core::stored` |
 //! | `error.rs` | sqlx errors as [`StoreError`] |
 
@@ -51,6 +52,7 @@ mod migrate;
 mod outbox;
 mod revocations;
 mod rows;
+mod webhooks;
 
 use std::{
     sync::{Arc, Mutex},

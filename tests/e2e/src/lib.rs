@@ -13,6 +13,8 @@
 //! - [`Person`] is one simulated resident: a card certificate with its own serial and subject id,
 //!   and a fresh EOA.
 //! - [`privacy`] scans a `pg_dump`, captured logs and the chain for personal data.
+//! - [`receiver`] is a dApp's webhook endpoint: a real HTTP server on 127.0.0.1 that records
+//!   what it is sent and answers as told (or not at all).
 //!
 //! The tests are in `tests/it`; `src/bin/loadbench.rs` is the on-demand load benchmark.
 
@@ -40,7 +42,7 @@ use honnin_jpki::{
 use honnin_lifecycle::{LinkOrigin, RevocationSync};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
-    RevocationConfig, Secret, Service, ServiceConfig, SigningConfig, WriterTuning,
+    RevocationConfig, Secret, Service, ServiceConfig, SigningConfig, WebhookConfig, WriterTuning,
 };
 use serde_json::Value;
 use tempfile::TempDir;
@@ -49,6 +51,7 @@ mod client;
 pub mod logs;
 mod person;
 pub mod privacy;
+pub mod receiver;
 
 /// The service domain every e2e challenge names.
 pub const DOMAIN: &str = "honnin.e2e";
@@ -142,6 +145,16 @@ pub struct Options {
     /// The background jobs' intervals (revocation sync, expiry sweep, challenge purge).
     /// Default: `honnin serve`'s.
     pub jobs: JobIntervals,
+    /// Webhook settings (the worker's timeouts and retries, private addresses, configured
+    /// endpoints). Default: `honnin serve`'s.
+    pub webhooks: WebhookConfig,
+    /// Dev mode (what `honnin dev` sets: `http://` webhook endpoints allowed). Default off.
+    pub dev: bool,
+    /// An admin bearer token the instances accept (id `ops`). Default: none.
+    pub admin_token: Option<String>,
+    /// Run on a SQLite file instead of the shared throwaway Postgres (one instance only).
+    /// Default: Postgres.
+    pub sqlite: bool,
 }
 
 /// How often each background job runs; `None` keeps `honnin serve`'s default.
@@ -166,6 +179,10 @@ impl Default for Options {
             db_max_connections: None,
             max_batch: None,
             jobs: JobIntervals::default(),
+            webhooks: WebhookConfig::default(),
+            dev: false,
+            admin_token: None,
+            sqlite: false,
         }
     }
 }
@@ -254,9 +271,13 @@ impl Deployment {
     /// Starts a deployment per `options`.
     pub async fn start(options: Options) -> Result<Self> {
         let chain = Chain::start().await?;
-        let database_url = fresh_database().await?;
-
         let dir = tempfile::tempdir()?;
+        let database_url = if options.sqlite {
+            format!("sqlite://{}/db/honnin.db?mode=rwc", dir.path().display())
+        } else {
+            fresh_database().await?
+        };
+
         let crl_path = dir.path().join("crl.der");
         let now = time::OffsetDateTime::now_utc();
         let crl = root().crl(&CrlSpec {
@@ -336,7 +357,7 @@ impl Deployment {
         }
         let defaults = JobsConfig::default();
         Ok(ServiceConfig {
-            dev: false,
+            dev: options.dev,
             http: HttpConfig {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
                 ..HttpConfig::default()
@@ -375,7 +396,17 @@ impl Deployment {
                 },
             },
             access: AccessConfig {
-                auth: honnin_api::Auth::default(),
+                auth: honnin_api::Auth {
+                    admin_tokens: options
+                        .admin_token
+                        .iter()
+                        .map(|token| honnin_api::AdminToken {
+                            id: "ops".into(),
+                            sha256: honnin_api::TokenDigest::of(token),
+                        })
+                        .collect(),
+                    api_keys: Vec::new(),
+                },
                 rate_limits: honnin_api::RateLimits::off(),
             },
             jobs: JobsConfig {
@@ -385,6 +416,7 @@ impl Deployment {
                 purge_interval: options.jobs.purge.unwrap_or(defaults.purge_interval),
                 ..defaults
             },
+            webhooks: options.webhooks.clone(),
         })
     }
 
@@ -442,6 +474,13 @@ impl Deployment {
     /// its writer woken. For tests that run a cycle by hand.
     pub fn revocation_sync(&self) -> Result<RevocationSync> {
         Ok(self.instance().service().revocation_sync())
+    }
+
+    /// Starts one more instance with `options` (after [`Deployment::stop`]: a restart).
+    pub async fn start_again(&mut self, options: &Options) -> Result<()> {
+        let instance = self.start_instance(options).await?;
+        self.instances.push(instance);
+        Ok(())
     }
 
     /// The first instance.

@@ -56,6 +56,16 @@ async fn every_status_each_route_answers_is_documented() {
     let erase = h.challenge_for(address(&key), "erase").await;
     let fresh_id = honnin_core::ChallengeId::random().to_string();
     let bearer = format!("Bearer {TOKEN}");
+    let existing = honnin_core::webhook::NewWebhookEndpoint {
+        id: honnin_core::webhook::WebhookEndpointId::random(),
+        url: honnin_core::webhook::AddressPolicy::default()
+            .check_url("https://dapp.example/old")
+            .unwrap(),
+        events: honnin_core::webhook::EventSet::ALL,
+        secret: honnin_core::webhook::WebhookSecret::generate(),
+        source: honnin_core::webhook::EndpointSource::Api,
+    };
+    h.store.create_webhook_endpoint(&existing, honnin_core::time::now()).await.unwrap();
 
     // (method, path sent, template, body, extra header)
     type Case = (&'static str, String, &'static str, Option<Value>, Option<(&'static str, String)>);
@@ -170,6 +180,93 @@ async fn every_status_each_route_answers_is_documented() {
             json(serde_json::json!({"wallet": wallet})),
             None,
         ),
+        (
+            "POST",
+            "/v1/admin/webhooks".into(),
+            "/v1/admin/webhooks",
+            json(serde_json::json!({"url": "https://dapp.example/hooks"})),
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "POST",
+            "/v1/admin/webhooks".into(),
+            "/v1/admin/webhooks",
+            json(serde_json::json!({"url": "https://127.0.0.1/hooks"})),
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "POST",
+            "/v1/admin/webhooks".into(),
+            "/v1/admin/webhooks",
+            json(serde_json::json!({"url": "https://dapp.example/", "events": "nope"})),
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "GET",
+            "/v1/admin/webhooks".into(),
+            "/v1/admin/webhooks",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "DELETE",
+            format!("/v1/admin/webhooks/{}", honnin_core::webhook::WebhookEndpointId::random()),
+            "/v1/admin/webhooks/{id}",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "DELETE",
+            format!("/v1/admin/webhooks/{}", existing.id),
+            "/v1/admin/webhooks/{id}",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "DELETE",
+            "/v1/admin/webhooks/nope".into(),
+            "/v1/admin/webhooks/{id}",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "POST",
+            format!(
+                "/v1/admin/webhooks/{}/secret",
+                honnin_core::webhook::WebhookEndpointId::random()
+            ),
+            "/v1/admin/webhooks/{id}/secret",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "GET",
+            "/v1/admin/webhook-deliveries?state=dead".into(),
+            "/v1/admin/webhook-deliveries",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "GET",
+            "/v1/admin/webhook-deliveries?limit=0".into(),
+            "/v1/admin/webhook-deliveries",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "POST",
+            "/v1/admin/webhook-deliveries/42/redeliver".into(),
+            "/v1/admin/webhook-deliveries/{id}/redeliver",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
+        (
+            "POST",
+            "/v1/admin/webhook-deliveries/0/redeliver".into(),
+            "/v1/admin/webhook-deliveries/{id}/redeliver",
+            None,
+            Some(("authorization", bearer.clone())),
+        ),
         ("GET", "/health".into(), "/health", None, None),
         ("GET", "/ready".into(), "/ready", None, None),
         ("GET", "/metrics".into(), "/metrics", None, None),
@@ -217,9 +314,18 @@ async fn every_status_each_route_answers_is_documented() {
         })
         .collect();
     for (method, template) in &operations {
-        let path = template.replace("{wallet}", &wallet);
+        let id = if template.contains("webhook-deliveries") {
+            "1".to_owned()
+        } else {
+            honnin_core::webhook::WebhookEndpointId::random().to_string()
+        };
+        let path = template.replace("{wallet}", &wallet).replace("{id}", &id);
         let template: &'static str = Box::leak(template.clone().into_boxed_str());
-        let method_upper: &'static str = if method == "get" { "GET" } else { "POST" };
+        let method_upper: &'static str = match method.as_str() {
+            "get" => "GET",
+            "delete" => "DELETE",
+            _ => "POST",
+        };
         let other = if method == "get" { "DELETE" } else { "PUT" };
         let reply =
             h.send(Request::builder().method(other).uri(&path).body(Body::empty()).unwrap()).await;
@@ -252,7 +358,7 @@ async fn every_status_each_route_answers_is_documented() {
         seen.insert(reply.status.as_u16());
     }
     // The cases reach what they are meant to: successes and each kind of refusal.
-    for status in [200, 201, 202, 400, 401, 404, 405, 409, 413, 415, 422] {
+    for status in [200, 201, 202, 204, 400, 401, 404, 405, 409, 413, 415, 422] {
         assert!(seen.contains(&status), "no case answered {status}: {seen:?}");
     }
 }

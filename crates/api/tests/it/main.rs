@@ -19,3 +19,4 @@ mod operations;
 mod privacy;
 mod refusals;
 mod support;
+mod webhooks;

@@ -169,6 +169,7 @@ impl Harness {
                 counter.fetch_add(1, Ordering::SeqCst);
             })),
             audit: audit.clone(),
+            webhook_policy: Default::default(),
         };
         Self {
             app: app(state),
@@ -207,6 +208,7 @@ impl Harness {
             rate_limits: RateLimits::off(),
             on_queued: None,
             audit: self.audit.clone(),
+            webhook_policy: Default::default(),
         })
     }
 

@@ -15,7 +15,9 @@
 //!   configuration is refused; `log`, `database`, `card`: the parts several commands share;
 //! - `service`: `honnin serve`'s [`ServiceConfig`](honnin_service::ServiceConfig);
 //! - `access`: admin tokens, API keys and rate limits;
-//! - `jobs`: the background jobs and `honnin revocation sync`'s [`SyncConfig`].
+//! - `jobs`: the background jobs and `honnin revocation sync`'s [`SyncConfig`];
+//! - `webhooks`: the `[webhooks]` table (delivery timeout, retry limit, private addresses) and
+//!   the endpoints it declares.
 
 mod access;
 mod card;
@@ -27,6 +29,7 @@ mod service;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 pub(crate) use database::database;
 pub(crate) use jobs::SyncConfig;

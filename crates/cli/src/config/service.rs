@@ -17,6 +17,7 @@ use super::{
     jobs,
     log::LogConfig,
     settings::Settings,
+    webhooks,
 };
 
 /// `honnin serve`'s configuration, validated, with defaults applied.
@@ -186,6 +187,7 @@ impl ServeConfig {
             },
             access: access::from_settings(&s)?,
             jobs: jobs::from_settings(&s)?,
+            webhooks: webhooks::from_settings(&s.webhooks)?,
         };
         Ok(Self { service, log: LogConfig::from_settings(&s) })
     }

@@ -12,7 +12,7 @@ use honnin_core::{Address, AtLimit};
 use honnin_service::{Secret, config as defaults};
 use serde::Deserialize;
 
-use super::error::ConfigError;
+use super::{error::ConfigError, webhooks::WebhookSettings};
 
 /// The log filter when none is set.
 pub(crate) const DEFAULT_LOG_FILTER: &str = "info";
@@ -211,11 +211,17 @@ pub(crate) struct Settings {
     /// Log format: `text` or `json`. [default: text]
     #[arg(long, env = "HONNIN_LOG_FORMAT", value_name = "text|json")]
     pub(crate) log_format: Option<LogFormat>,
+
+    // ---- webhooks ----
+    /// The `[webhooks]` table.
+    #[command(flatten)]
+    #[serde(default)]
+    pub(crate) webhooks: WebhookSettings,
 }
 
 macro_rules! merge {
     ($high:expr, $low:expr; $($field:ident),* $(,)?) => {
-        Settings { $($field: $high.$field.or($low.$field)),* }
+        Settings { $($field: $high.$field.or($low.$field)),*, webhooks: $high.webhooks.or($low.webhooks) }
     };
 }
 

@@ -316,3 +316,58 @@ fn signing_roots_for_age_claims_come_with_their_revocation_source() {
     let error = ServeConfig::from_settings(none).unwrap_err();
     assert!(error.to_string().contains("signing_revocation"), "{error}");
 }
+
+#[test]
+fn webhooks_resolve_from_the_file_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("honnin.toml");
+    std::fs::write(
+        &path,
+        r#"
+[webhooks]
+allow_private_addresses = true
+timeout_secs = 3
+retry_limit = 4
+
+[[webhooks.endpoints]]
+name = "drop"
+url = "https://drop.example/hooks"
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+events = ["attestation.revoked", "attestation.expired"]
+
+[[webhooks.endpoints]]
+name = "all"
+url = "https://all.example/hooks"
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+"#,
+    )
+    .unwrap();
+    let settings = production().with_file(Some(&path)).unwrap();
+    let webhooks = ServeConfig::from_settings(settings).unwrap().service.webhooks;
+    assert!(webhooks.allow_private_addresses);
+    assert_eq!(webhooks.timeout, Duration::from_secs(3));
+    assert_eq!(webhooks.connect_timeout, Duration::from_secs(3));
+    assert_eq!(webhooks.retry_limit, 4);
+    assert_eq!(webhooks.endpoints.len(), 2);
+    assert_eq!(webhooks.endpoints[0].name, "drop");
+    assert_eq!(webhooks.endpoints[0].events.bits(), 2 | 4);
+    assert_eq!(webhooks.endpoints[1].events, honnin_core::webhook::EventSet::ALL);
+    // The defaults: private addresses refused.
+    let defaults = ServeConfig::from_settings(production()).unwrap().service.webhooks;
+    assert!(!defaults.allow_private_addresses);
+    assert_eq!(defaults.retry_limit, 10);
+
+    for (bad, key) in [
+        ("[webhooks]\nretry_limit = 0\n", "webhooks.retry_limit"),
+        ("[webhooks]\ntimeout_secs = 0\n", "webhooks.timeout_secs"),
+        (
+            "[[webhooks.endpoints]]\nname = \"x\"\nurl = \"https://x.example/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nevents = [\"attestation.pending\"]\n",
+            "webhooks.endpoints",
+        ),
+    ] {
+        std::fs::write(&path, bad).unwrap();
+        let error =
+            ServeConfig::from_settings(production().with_file(Some(&path)).unwrap()).unwrap_err();
+        assert!(matches!(&error, ConfigError::Invalid { key: k, .. } if *k == key), "{error}");
+    }
+}

@@ -14,6 +14,8 @@ pub struct LeaseName(pub &'static str);
 impl LeaseName {
     /// The chain writer's lease: one writer at a time sends transactions.
     pub const CHAIN_WRITER: Self = Self("chain-writer");
+    /// The webhook worker's lease: one instance delivers webhooks at a time.
+    pub const WEBHOOKS: Self = Self("webhooks");
 }
 
 impl fmt::Display for LeaseName {

@@ -19,6 +19,7 @@
 //! | [`OutboxStore`] | claiming and settling chain work | the chain writer |
 //! | [`LeaseStore`] | exclusive leases (a supertrait of the two above) | the chain writer, the revocation sync |
 //! | [`AuditStore`] | appending and reading the audit log | [`crate::AuditLog`], audit export and verification |
+//! | [`WebhookStore`] | webhook endpoints and the delivery outbox (queued by the database in the change's transaction) | the admin API, the webhook worker |
 //!
 //! Every method that depends on the time takes `now` from the caller (use [`crate::time::now`]):
 //! instances sharing a database should agree on it, and tests can move it.
@@ -77,6 +78,7 @@ mod lease;
 mod outbox;
 mod revocations;
 mod schema;
+mod webhooks;
 
 pub use attestations::{AttestationStore, Recorded};
 pub use audit::AuditStore;
@@ -89,6 +91,7 @@ pub use lease::{Lease, LeaseName, LeaseStore};
 pub use outbox::OutboxStore;
 pub use revocations::RevocationStore;
 pub use schema::SchemaStore;
+pub use webhooks::WebhookStore;
 
 /// Everything honnin needs from a database: the union of the role traits, implemented for
 /// every type that implements them all. Hold an `Arc<dyn Store>` where the whole store is
@@ -104,6 +107,7 @@ pub trait Store:
     + OutboxStore
     + LeaseStore
     + AuditStore
+    + WebhookStore
     + 'static
 {
 }
@@ -119,6 +123,7 @@ impl<T> Store for T where
         + OutboxStore
         + LeaseStore
         + AuditStore
+        + WebhookStore
         + 'static
 {
 }

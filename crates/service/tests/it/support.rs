@@ -65,6 +65,7 @@ pub(crate) async fn launch(http: HttpConfig) -> Running {
         },
         access: AccessConfig::default(),
         jobs: JobsConfig::default(),
+        webhooks: honnin_service::WebhookConfig::default(),
     };
     Running { service: Service::launch(config).await.unwrap(), _dir: dir }
 }

@@ -14,3 +14,4 @@ mod lease;
 mod lifecycle;
 mod outbox;
 mod privacy;
+mod webhooks;

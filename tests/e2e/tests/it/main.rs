@@ -9,3 +9,4 @@ mod lifecycle;
 mod privacy;
 mod refusals;
 mod support;
+mod webhooks;
