@@ -15,6 +15,7 @@ mod deploy;
 mod dev;
 mod jpki;
 mod migrate;
+mod openapi;
 mod revocation;
 mod runtime;
 mod serve;
@@ -53,6 +54,8 @@ enum Command {
     /// The audit log: `verify` its hash chain, `export` it as JSON lines.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Print the API's OpenAPI document (as served at /openapi.json), without a server.
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -67,5 +70,6 @@ fn main() -> ExitCode {
         Command::Dev(args) => dev::run(*args),
         Command::Revocation(command) => revocation::run(command),
         Command::Audit(command) => audit::run(command),
+        Command::Openapi => openapi::run(),
     }
 }

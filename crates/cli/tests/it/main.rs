@@ -8,4 +8,5 @@ mod dev;
 mod jpki;
 mod kill;
 mod lifecycle;
+mod openapi;
 mod serve;
