@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::lifecycle::honnin;
 
-const PIN: &str = "4821";
+pub(crate) const PIN: &str = "4821";
 
 fn virtual_card(root: &SimRoot) -> VirtualCard {
     VirtualCard::new(root.issue(&CardSpec::default()), PIN)
@@ -257,11 +257,11 @@ fn no_pcscd_and_no_reader_are_clear_errors() {
 }
 
 /// `honnin dev` running (killed by PID with SIGINT on drop, so it stops its anvil).
-struct Dev {
+pub(crate) struct Dev {
     child: Child,
-    api: String,
-    rpc: String,
-    registry: String,
+    pub(crate) api: String,
+    pub(crate) rpc: String,
+    pub(crate) registry: String,
 }
 
 impl Drop for Dev {
@@ -271,7 +271,9 @@ impl Drop for Dev {
     }
 }
 
-fn dev(data: &Path) -> Dev {
+/// Starts `honnin dev --no-revocation` on a free port with its data in `data` and waits for the
+/// banner.
+pub(crate) fn dev(data: &Path) -> Dev {
     let mut child = honnin()
         .args(["dev", "--no-revocation", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
@@ -303,7 +305,8 @@ fn dev(data: &Path) -> Dev {
     dev
 }
 
-fn cast(args: &[&str]) -> String {
+/// Runs the pinned `cast` (from the tools folder) and returns its trimmed stdout.
+pub(crate) fn cast(args: &[&str]) -> String {
     let cast = honnin_chain::tools::locate(honnin_chain::tools::Tool::Cast).unwrap();
     let out = Command::new(cast).args(args).output().unwrap();
     assert!(out.status.success(), "cast {args:?}: {}", String::from_utf8_lossy(&out.stderr));

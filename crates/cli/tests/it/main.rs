@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bridge;
+mod browser;
 mod card;
 mod dev;
 mod jpki;

@@ -17,6 +17,7 @@ const TEXT = {
     status_is: "状態:", tx: "トランザクション", block: "ブロック", verified: "確認済み:レジストリがこのウォレットを本人確認済みと答えました。",
     status_title: "ウォレットの状態", wallet_label: "ウォレットアドレス", look_up: "確認",
     level: "レベル", expires: "有効期限", reason: "失効理由",
+    reason_holder: "本人による失効", reason_operator: "運営者による失効", reason_certificate_revoked: "電子証明書の失効", reason_superseded: "新しい確認への置き換え", reason_erasure: "データの消去", reason_rotated: "別のウォレットの確認による置き換え",
     revoke_title: "自分で失効させる", revoke_help: "ウォレットの署名で、このウォレットの本人確認を取り消します。ブロックチェーン上の記録は失効となりますが、過去の記録そのものは消えません。カードは引き続き使えます。",
     revoke: "このウォレットの確認を失効させる",
     erase_title: "データの消去", erase_help: "カードの署名で、honnin が保持するあなたの仮名データを消去し、有効な確認をすべて失効させます。ブロックチェーン上の過去の記録は消せません(個人情報は含まれていません)。",
@@ -44,6 +45,7 @@ const TEXT = {
     status_is: "Status:", tx: "Transaction", block: "block", verified: "Verified: the registry says this wallet is verified.",
     status_title: "A wallet's status", wallet_label: "Wallet address", look_up: "Look up",
     level: "Level", expires: "Expires", reason: "Revocation reason",
+    reason_holder: "revoked by the holder", reason_operator: "revoked by the operator", reason_certificate_revoked: "the certificate was revoked", reason_superseded: "superseded by a newer verification", reason_erasure: "data erased", reason_rotated: "replaced by another wallet's verification",
     revoke_title: "Revoke it yourself", revoke_help: "With your wallet's signature, withdraw this wallet's verification. The record on chain becomes revoked; past records are not deleted. Your card stays usable.",
     revoke: "Revoke this wallet's verification",
     erase_title: "Erase your data", erase_help: "With your card's signature, erase the pseudonymous data honnin keeps about you and revoke every live verification. Past records on chain cannot be erased (they hold nothing personal).",
@@ -419,7 +421,9 @@ function setupStatus() {
       $("sv-status").dataset.status = view.status;
       $("sv-level").textContent = view.level;
       $("sv-expires").textContent = view.expires_at;
-      $("sv-reason").textContent = view.revocation_reason ?? "—";
+      const reason = view.revocation_reason;
+      $("sv-reason").textContent = reason ? (TEXT[lang][`reason_${reason}`] ?? reason) : "—";
+      $("sv-reason").dataset.reason = reason ?? "";
       $("status-view").hidden = false;
     } catch (e) { $("status-view").hidden = true; fail(e); }
   });

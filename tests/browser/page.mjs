@@ -1,0 +1,293 @@
+// Drives honnin's page in Debian's headless Chromium, as a person would: crates/cli/tests/it/
+// browser.rs starts `honnin dev` and runs `node page.mjs CONFIG_JSON`.
+//
+// CONFIG: { base: "http://127.0.0.1:PORT", shots: "DIR" }.
+// Talks to the Rust test in JSON lines: it writes a question on stdout ({"ask": …}) and reads
+// the answer from stdin; its last stdout line is {"result": …} or {"failed": …}. Progress and
+// the page's console go to stderr.
+//
+// What it checks on the page: the flow on `/` to "verified" (EIP-6963 wallet, the exact message
+// both keys sign, the card's JSON pasted, pending → active with tx hash and block), refusals in
+// Japanese with their advice (and in English after the switch), `/status`, self-revocation, and
+// that every request the page makes goes to the honnin origin.
+import { createInterface } from "node:readline";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { installWallet } from "./wallet.mjs";
+
+const config = JSON.parse(process.argv[2]);
+const origin = new URL(config.base).origin;
+const log = (line) => process.stderr.write(`browser: ${line}\n`);
+
+// ---- the Rust side: one question, one answer line ----
+const answers = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function ask(question) {
+  process.stdout.write(JSON.stringify({ ask: question }) + "\n");
+  const { value, done } = await answers.next();
+  if (done) throw new Error(`no answer to ${question.kind}`);
+  const answer = JSON.parse(value);
+  if (answer.error) throw new Error(`${question.kind}: ${answer.error}`);
+  return answer;
+}
+
+// ---- the browser: Debian's Chromium, a fresh profile, nothing that phones home ----
+const profile = mkdtempSync(join(tmpdir(), "honnin-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+  viewport: { width: 1000, height: 760 },
+  locale: "ja-JP",
+});
+const wallet = await installWallet(context);
+const page = context.pages()[0] ?? (await context.newPage());
+
+const requests = { own: 0, foreign: [] };
+page.on("request", (request) => {
+  const url = request.url();
+  if (new URL(url).origin === origin) requests.own += 1;
+  else requests.foreign.push(url);
+});
+const consoleLines = [];
+page.on("console", (message) => {
+  const line = `${message.type()}: ${message.text()}`;
+  consoleLines.push(line);
+  log(`page console ${line}`);
+});
+page.on("pageerror", (error) => {
+  consoleLines.push(`pageerror: ${error.message}`);
+  log(`page error ${error.message}`);
+});
+// Every status the page read while following the attestation (GET /v1/attestations/{wallet}).
+const followed = [];
+page.on("response", async (response) => {
+  const url = new URL(response.url());
+  if (response.status() >= 400) log(`answer ${response.status()} to ${response.request().method()} ${url.pathname}`);
+  if (response.request().method() !== "GET" || !url.pathname.startsWith("/v1/attestations/")) return;
+  const body = await response.json().catch(() => null);
+  if (body?.status) followed.push(body.status);
+});
+
+// ---- steps ----
+let step = "start";
+const shots = [];
+async function shot(name) {
+  const path = join(config.shots, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  shots.push(path);
+}
+const text = (id) => page.locator(`#${id}`).textContent();
+const visible = (id) => page.locator(`#${id}`).isVisible();
+
+// The problem box's code and text, when it is shown.
+async function problem() {
+  if (!(await visible("problem"))) return null;
+  return {
+    code: (await page.locator("#problem").getAttribute("data-code")) ?? null,
+    text: await text("problem-text"),
+    action: await text("problem-action"),
+  };
+}
+
+// Waits until element `id` is shown; a problem shown instead fails the step with its text.
+async function shown(id, timeout = 15_000) {
+  await page.waitForFunction(
+    (id) => !document.getElementById(id).hidden || !document.getElementById("problem").hidden,
+    id,
+    { timeout },
+  );
+  if (await visible(id)) return;
+  throw new Error(`the page shows a problem instead of #${id}: ${JSON.stringify(await problem())}`);
+}
+
+// Waits until the problem box shows `code` (or any problem when `code` is null).
+async function refusal(code) {
+  await page.locator("#problem").waitFor({ state: "visible", timeout: 15_000 });
+  await page.waitForFunction(
+    (code) => code === null || document.getElementById("problem").dataset.code === code,
+    code,
+    { timeout: 5_000 },
+  );
+  return problem();
+}
+
+// Connect → challenge → wallet signature → the card's JSON pasted. Returns what was shown.
+async function upToTheCard(prefix) {
+  step = `${prefix}: open /`;
+  await page.goto(`${config.base}/`);
+  await shown("verify");
+  if (prefix === "verify") await shot("01-start");
+  step = `${prefix}: connect the wallet`;
+  if (prefix === "verify") {
+    // By keyboard, as a person without a mouse would: Tab to the button, Enter.
+    await page.focus("#lang");
+    for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.id === "connect")); i += 1) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.press("Enter");
+  } else {
+    await page.click("#connect");
+  }
+  await shown("wallet-line");
+  const address = (await text("wallet-address")).trim();
+  if (address !== wallet.address) throw new Error(`the page shows wallet ${address}`);
+  if (prefix === "verify") await shot("02-connected");
+  step = `${prefix}: ask a challenge`;
+  await page.click("#ask");
+  await shown("message-box");
+  const message = await text("message");
+  if (prefix === "verify") await shot("03-challenge");
+  step = `${prefix}: the wallet signs`;
+  await page.click("#wallet-sign");
+  await shown("card-box");
+  if (wallet.signed.at(-1) !== message) throw new Error("the wallet signed another message than the one shown");
+  const command = await text("manual-command");
+  if (prefix === "verify") await shot("04-wallet-signed");
+  step = `${prefix}: the card signs (manual fallback)`;
+  const card = await ask({ kind: "card_sign", command, message });
+  return { message, command, card: card.json };
+}
+
+async function verify() {
+  const { message, command, card } = await upToTheCard("verify");
+  await page.fill("#card-json", card);
+  await shot("05-card-signed");
+  step = "verify: submit";
+  await page.click("#submit");
+  await shown("chain-box");
+  await shot("06-submitted");
+  step = "verify: follow pending → active";
+  await shown("verified", 60_000);
+  const verified = {
+    message,
+    command,
+    followed: [...followed],
+    status: await page.locator("#chain-status").getAttribute("data-status"),
+    status_text: await text("chain-status"),
+    tx_hash: (await text("tx-link")).trim(),
+    block: (await text("block")).trim(),
+    verified_text: await text("verified"),
+    lang: await page.getAttribute("html", "lang"),
+    no_number_note: await page.locator(".note").textContent(),
+  };
+  await shot("07-verified");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot("07-verified-phone");
+  await page.setViewportSize({ width: 1000, height: 760 });
+  step = "verify: the registry (asked by the Rust side)";
+  verified.registry = (await ask({ kind: "registry", wallet: wallet.address, expect: true })).is_verified;
+  return verified;
+}
+
+// A second attestation for the same wallet: refused, in Japanese with its advice, then in
+// English after the switch. Before it, a paste that is not the card tool's output.
+async function refusals() {
+  const { card } = await upToTheCard("refusal");
+  step = "refusal: a paste that is not honnin card sign --json";
+  await page.fill("#card-json", '{"not": "the card tool output"}');
+  await page.click("#submit");
+  const badJson = await refusal(null);
+  await shot("08-bad-paste");
+  step = "refusal: a second attestation for the same wallet";
+  await page.fill("#card-json", card);
+  await page.click("#submit");
+  const ja = await refusal("wallet_already_attested");
+  await shot("09-refusal-ja");
+  step = "refusal: switched to English";
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  const en = await problem();
+  await shot("10-refusal-en");
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "ja");
+  return { bad_json: badJson, ja, en };
+}
+
+// /status for the wallet, then self-revocation signed by the wallet.
+async function statusAndRevocation() {
+  step = "status: open /status";
+  await page.goto(`${config.base}/status`);
+  await shown("status");
+  await page.fill("#status-wallet", wallet.address);
+  await page.click("#status-form button[type=submit]");
+  await shown("status-view");
+  const read = async () => ({
+    status: await page.locator("#sv-status").getAttribute("data-status"),
+    status_text: await text("sv-status"),
+    level: await text("sv-level"),
+    expires: await text("sv-expires"),
+    reason: await text("sv-reason"),
+    reason_code: await page.locator("#sv-reason").getAttribute("data-reason"),
+  });
+  const before = await read();
+  await shot("11-status");
+  step = "status: self-revocation";
+  const signed = wallet.signed.length;
+  await page.click("#revoke");
+  await page.waitForFunction(() => document.getElementById("sv-status").dataset.status === "revoked", null, { timeout: 15_000 })
+    .catch(async (error) => { throw new Error(`${error.message}; problem: ${JSON.stringify(await problem())}`); });
+  const after = { ...(await read()), live: await text("live"), revoke_message: wallet.signed.slice(signed) };
+  await shot("12-revoked");
+  step = "status: the registry after the revocation (asked by the Rust side)";
+  after.registry = (await ask({ kind: "registry", wallet: wallet.address, expect: false })).is_verified;
+  return { before, after };
+}
+
+// Erasure from /status, the card signing the `erase` challenge (manual fallback), then the
+// wallet looked up again.
+async function erasure() {
+  step = "erasure: show the steps";
+  await page.click("#erase");
+  await shown("erase-box");
+  const command = await text("erase-command");
+  step = "erasure: the card signs (manual fallback)";
+  const card = await ask({ kind: "card_sign", command, purpose: "erase" });
+  await page.fill("#erase-json", card.json);
+  step = "erasure: submit";
+  await page.click("#erase-submit");
+  await page.waitForFunction(() => document.getElementById("live").textContent === "消去しました。" || !document.getElementById("problem").hidden, null, { timeout: 15_000 });
+  const erased = { live: await text("live"), problem: await problem() };
+  await shot("13-erased");
+  step = "erasure: the wallet looked up again";
+  await page.click("#status-form button[type=submit]");
+  await page.waitForTimeout(500);
+  erased.after = { status_view: await visible("status-view"), status: await page.locator("#sv-status").getAttribute("data-status"), problem: await problem() };
+  return erased;
+}
+
+let outcome;
+try {
+  const verified = await verify();
+  const refused = await refusals();
+  const status = await statusAndRevocation();
+  const erased = await erasure();
+  outcome = {
+    result: {
+      wallet: wallet.address,
+      verified,
+      refusals: refused,
+      status,
+      erased,
+      signed: wallet.signed.length,
+      wallet_calls: wallet.calls,
+      requests: { own: requests.own, foreign: requests.foreign },
+      console: consoleLines,
+      shots,
+    },
+  };
+} catch (error) {
+  log(`FAILED at step "${step}": ${error.stack ?? error}`);
+  await page.screenshot({ path: join(config.shots, "failed.png"), fullPage: true }).catch(() => {});
+  outcome = {
+    failed: { step, error: String(error.message ?? error), problem: await problem().catch(() => null), console: consoleLines },
+  };
+}
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+process.stdout.write(JSON.stringify(outcome) + "\n");
+process.exit(outcome.result ? 0 : 1);
