@@ -1,7 +1,10 @@
 // Drives honnin's page in Debian's headless Chromium, as a person would: crates/cli/tests/it/
 // browser.rs starts `honnin dev` and runs `node page.mjs CONFIG_JSON`.
 //
-// CONFIG: { base: "http://127.0.0.1:PORT", shots: "DIR" }.
+// CONFIG: { base: "http://127.0.0.1:PORT", shots: "DIR", bridge: "http://127.0.0.1:PORT",
+// bridge_signs: bool } (bridge: the `honnin card bridge` the test started, trusting only the
+// honnin origin; bridge_signs: the verify flow's card step goes through it, else through the
+// page's manual command, as the later flows always do).
 // Talks to the Rust test in JSON lines: it writes a question on stdout ({"ask": …}) and reads
 // the answer from stdin; its last stdout line is {"result": …} or {"failed": …}. Progress and
 // the page's console go to stderr.
@@ -15,6 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { foreignOrigin } from "./foreign.mjs";
 import { installWallet } from "./wallet.mjs";
 
 const config = JSON.parse(process.argv[2]);
@@ -47,10 +51,12 @@ const context = await chromium.launchPersistentContext(profile, {
 const wallet = await installWallet(context);
 const page = context.pages()[0] ?? (await context.newPage());
 
-const requests = { own: 0, foreign: [] };
+// The page's requests: to its honnin origin, to the trusted local bridge, anywhere else.
+const requests = { own: 0, bridge: 0, foreign: [] };
 page.on("request", (request) => {
   const url = request.url();
   if (new URL(url).origin === origin) requests.own += 1;
+  else if (config.bridge && new URL(url).origin === new URL(config.bridge).origin) requests.bridge += 1;
   else requests.foreign.push(url);
 });
 const consoleLines = [];
@@ -76,11 +82,12 @@ page.on("response", async (response) => {
 // ---- steps ----
 let step = "start";
 const shots = [];
-async function shot(name) {
+async function shotOf(of, name) {
   const path = join(config.shots, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await of.screenshot({ path, fullPage: true });
   shots.push(path);
 }
+const shot = (name) => shotOf(page, name);
 const text = (id) => page.locator(`#${id}`).textContent();
 const visible = (id) => page.locator(`#${id}`).isVisible();
 
@@ -148,17 +155,38 @@ async function upToTheCard(prefix) {
   if (wallet.signed.at(-1) !== message) throw new Error("the wallet signed another message than the one shown");
   const command = await text("manual-command");
   if (prefix === "verify") await shot("04-wallet-signed");
+  if (prefix === "verify" && config.bridge_signs) return { message, command, card: null };
   step = `${prefix}: the card signs (manual fallback)`;
   const card = await ask({ kind: "card_sign", command, message });
   return { message, command, card: card.json };
 }
 
+// The card step through `honnin card bridge`: the page finds the bridge, the person presses
+// the button, and the bridge's terminal (answered by the Rust side: y, then the PIN) signs.
+async function throughTheBridge(message) {
+  step = "verify: the page finds the bridge";
+  await shown("bridge-sign");
+  const found = await text("bridge-status");
+  step = "verify: the card signs through the bridge";
+  await page.click("#bridge-sign");
+  await page.waitForFunction(() => document.getElementById("bridge-status").dataset.t === "bridge_waiting", null, { timeout: 10_000 });
+  const waiting = await text("bridge-status");
+  await shot("05-bridge-waiting");
+  const terminal = await ask({ kind: "bridge_sign", message });
+  return { found, waiting, terminal: terminal.shown };
+}
+
 async function verify() {
   const { message, command, card } = await upToTheCard("verify");
-  await page.fill("#card-json", card);
-  await shot("05-card-signed");
-  step = "verify: submit";
-  await page.click("#submit");
+  let bridge = null;
+  if (card === null) {
+    bridge = await throughTheBridge(message);
+  } else {
+    await page.fill("#card-json", card);
+    await shot("05-card-signed");
+    step = "verify: submit";
+    await page.click("#submit");
+  }
   await shown("chain-box");
   await shot("06-submitted");
   step = "verify: follow pending → active";
@@ -166,6 +194,7 @@ async function verify() {
   const verified = {
     message,
     command,
+    bridge,
     followed: [...followed],
     status: await page.locator("#chain-status").getAttribute("data-status"),
     status_text: await text("chain-status"),
@@ -266,6 +295,8 @@ try {
   const refused = await refusals();
   const status = await statusAndRevocation();
   const erased = await erasure();
+  step = "a page on another origin asks the bridge";
+  const foreign = await foreignOrigin(context, config.bridge, shotOf);
   outcome = {
     result: {
       wallet: wallet.address,
@@ -273,9 +304,10 @@ try {
       refusals: refused,
       status,
       erased,
+      foreign,
       signed: wallet.signed.length,
       wallet_calls: wallet.calls,
-      requests: { own: requests.own, foreign: requests.foreign },
+      requests: { own: requests.own, bridge: requests.bridge, foreign: requests.foreign },
       console: consoleLines,
       shots,
     },

@@ -274,9 +274,15 @@ impl Drop for Dev {
 /// Starts `honnin dev --no-revocation` on a free port with its data in `data` and waits for the
 /// banner.
 pub(crate) fn dev(data: &Path) -> Dev {
+    dev_on(data, "127.0.0.1:0", &[])
+}
+
+/// [`dev`] listening on `listen`, with `env` set (e.g. a `HONNIN_PAGE_*` setting).
+pub(crate) fn dev_on(data: &Path, listen: &str, env: &[(&str, &str)]) -> Dev {
     let mut child = honnin()
-        .args(["dev", "--no-revocation", "--listen", "127.0.0.1:0", "--data"])
+        .args(["dev", "--no-revocation", "--listen", listen, "--data"])
         .arg(data)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -4,10 +4,14 @@
 //! registry agrees (asked here with `cast`); then a refusal in Japanese with its advice, the
 //! status page, self-revocation, and no request leaving the honnin origin.
 //!
-//! The card signs through the page's manual fallback: this test runs the exact command the
-//! page shows (`honnin card sign … --json`, with `--pin-stdin` added) against the virtual card
-//! on the vpcd reader and pastes its output. Without the PC/SC stack (no `HONNIN_PCSC`, not
-//! CI) it signs with the simulated card instead and says so.
+//! The card signs in the verify flow through `honnin card bridge` (started here on a free
+//! port, trusting only the page's origin, on the vpcd reader): the page finds it, the person
+//! presses the button, and this test answers the bridge's terminal (`y`, then the PIN) after
+//! checking it names the page's origin and shows the exact message. The later flows (the
+//! refusal, erasure) use the page's manual fallback: this test runs the exact command the page
+//! shows (`honnin card sign … --json`, with `--pin-stdin` added) and pastes its output. A page
+//! on another origin is refused by the bridge. Without the PC/SC stack (no `HONNIN_PCSC`, not
+//! CI) the simulated card signs, through the manual fallback only, and the test says so.
 //!
 //! Needs `/usr/bin/chromium`, node and `tests/browser/node_modules` (`scripts/install-tools`).
 //! Under `scripts/test` (`HONNIN_BROWSER=1`) or CI a missing piece fails the test; elsewhere it
@@ -28,9 +32,11 @@ use honnin_card::test_utils::{VirtualCard, pcsc_stack};
 use honnin_jpki::test_utils::{CardSpec, SimCard, SimRoot};
 use serde_json::{Value, json};
 
-use crate::card::{Dev, PIN, cast, dev};
+use crate::card::{Dev, PIN, cast, dev_on};
 
+mod bridge;
 mod script;
+use bridge::Bridge;
 use script::Script;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -184,11 +190,25 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         Card::Simulated(Box::new(root.issue(&spec)))
     };
 
-    let dev = dev(&data);
+    // The bridge trusts the page's origin and the page names the bridge, so the page's port is
+    // chosen first (a free one) and the bridge started before `honnin dev`.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let mut bridge = Bridge::start(&origin, stack.as_ref().map(|stack| stack.reader()));
+    let dev =
+        dev_on(&data, &format!("127.0.0.1:{port}"), &[("HONNIN_PAGE_BRIDGE_URL", &bridge.url)]);
+    assert_eq!(dev.api, origin);
     let shots = screenshot_dir();
-    let mut script = Script::start(&json!({ "base": dev.api, "shots": shots }));
+    // With the virtual card on pcscd the verify flow signs through the bridge (the later flows
+    // through the page's manual command); the simulated card has no reader, so manual only.
+    let bridge_signs = matches!(card, Card::Vpcd);
+    let config = json!({ "base": dev.api, "shots": shots, "bridge": bridge.url, "bridge_signs": bridge_signs });
+    let mut script = Script::start(&config);
     let mut registry_answers = Vec::new();
     let result = script.run(Duration::from_secs(150), |question| match question["kind"].as_str() {
+        Some("bridge_sign") => {
+            json!({ "shown": bridge.sign(&origin, text(question, "/message"), PIN) })
+        }
         Some("card_sign") => {
             let message = question["message"].as_str();
             let purpose = question["purpose"].as_str().unwrap_or("attest");
@@ -223,6 +243,23 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         verified["followed"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert_eq!(followed.last(), Some(&"active"), "{context}");
     assert!(followed.iter().all(|s| ["pending", "active"].contains(s)), "{context}");
+    // The card step: through the bridge (found by the page, the PIN asked in its terminal and
+    // never on the page), or the page's manual command.
+    if bridge_signs {
+        let through = &verified["bridge"];
+        assert!(text(through, "/found").contains("ブリッジが見つかりました"), "{context}");
+        assert_eq!(
+            text(through, "/waiting"),
+            "PIN はブリッジのターミナルで入力してください",
+            "{context}"
+        );
+        let terminal = text(through, "/terminal");
+        // (A line of its own: the message's hex may hold the PIN's digits by chance.)
+        let echoed = terminal.lines().any(|line| line.trim() == PIN);
+        assert!(!echoed, "the terminal never echoes the PIN: {terminal}");
+    } else {
+        assert_eq!(verified["bridge"], Value::Null, "{context}");
+    }
     // The registry agrees, asked here (independently of the page) when it said "verified".
     assert_eq!(verified["registry"], true, "{context}");
 
@@ -256,6 +293,10 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     // Nothing left the honnin origin; the page did talk to it.
     assert_eq!(result["requests"]["foreign"], json!([]), "{context}");
     assert!(result["requests"]["own"].as_u64().unwrap() > 0, "{context}");
+    // The bridge was asked only by the honnin page (its discovery, and the signature when it
+    // signed); the foreign page's attempts are counted by that page, not this one.
+    let to_bridge = result["requests"]["bridge"].as_u64().unwrap();
+    assert!(to_bridge >= 1 + u64::from(bridge_signs), "{context}");
     assert!(
         !result["console"]
             .as_array()
@@ -265,6 +306,30 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         "{context}"
     );
 
+    // A page on another origin cannot use the bridge: its fetches fail (the bridge answers
+    // 403 without CORS headers), and nothing reached the bridge's terminal.
+    let foreign = &result["foreign"];
+    assert!(text(foreign, "/outcome/get/error").contains("TypeError"), "{context}");
+    assert!(text(foreign, "/outcome/sign/error").contains("TypeError"), "{context}");
+    assert_eq!(foreign["sent"], json!(["GET /v1/bridge", "POST /v1/sign"]), "{context}");
+    assert_eq!(foreign["failed"].as_array().unwrap().len(), 2, "{context}");
+    // Why they failed, asked on a raw connection: the bridge refuses that origin (403, no CORS
+    // headers) and answers the honnin origin.
+    let foreign_origin = text(foreign, "/origin");
+    let (status, answer) = bridge.get_as(foreign_origin);
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer.contains("origin_not_trusted"), "{answer}");
+    assert!(!answer.contains("access-control-allow-origin"), "{answer}");
+    let (status, answer) = bridge.get_as(&dev.api);
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(&format!("access-control-allow-origin: {}", dev.api)), "{answer}");
+    assert!(answer.contains("\"bridge\":\"honnin\""), "{answer}");
+    let terminal = bridge.terminal();
+    let asked = terminal.matches("asks for a card signature").count();
+    assert_eq!(asked, usize::from(bridge_signs), "only the honnin page's request: {terminal}");
+    assert!(!terminal.contains(foreign_origin), "{terminal}");
+    drop(bridge);
+
     // A screenshot of each step, each a non-empty PNG.
     let shot_names = result["shots"].as_array().unwrap();
     assert!(shot_names.len() >= 12, "{context}");
@@ -273,7 +338,7 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         "02-connected",
         "03-challenge",
         "04-wallet-signed",
-        "05-card-signed",
+        if bridge_signs { "05-bridge-waiting" } else { "05-card-signed" },
         "06-submitted",
         "07-verified",
         "07-verified-phone",
@@ -283,6 +348,7 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         "11-status",
         "12-revoked",
         "13-erased",
+        "14-foreign-origin",
     ] {
         let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
         assert!(png.len() > 1000 && png.starts_with(b"\x89PNG"), "{name}.png in {shots:?}");
