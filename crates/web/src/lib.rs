@@ -1,7 +1,7 @@
 //! The person's page, served by `honnin serve` and `honnin dev` (through honnin-service) at `/`
 //! (the verification flow) and `/status` (a wallet's attestation, self-revocation, erasure).
 //!
-//! Plain HTML, one CSS and one JS file, no build step, embedded with `include_str!`: nothing is
+//! Plain HTML, one CSS and one JS file, an SVG icon, no build step, embedded with `include_str!`: nothing is
 //! fetched from elsewhere (no CDN, no fonts), and every answer carries a strict
 //! Content-Security-Policy (`default-src 'self'`, no inline script or style). The page talks to
 //! the API of the same origin only. The text is in `app.js`, one table per language (Japanese
@@ -21,6 +21,8 @@ pub const INDEX_HTML: &str = include_str!("assets/index.html");
 pub const APP_JS: &str = include_str!("assets/app.js");
 /// The page's style sheet.
 pub const APP_CSS: &str = include_str!("assets/app.css");
+/// The page's icon (a check mark; SVG, so no binary asset).
+pub const APP_ICON: &str = include_str!("assets/icon.svg");
 
 /// The Content-Security-Policy on every answer: only this origin (and the card bridge's, for
 /// `fetch`), no inline code, no framing. `{connect}` is filled by [`content_security_policy`].
@@ -92,14 +94,19 @@ pub fn index_html(config: &PageConfig) -> String {
     INDEX_HTML.replacen("<title>", &format!("{metas}<title>"), 1)
 }
 
-/// The page's routes: `/`, `/status`, `/assets/app.js`, `/assets/app.css`. Merge it into the
+/// The page's routes: `/`, `/status`, `/assets/app.js`, `/assets/app.css`, `/assets/icon.svg`
+/// (also answered at `/favicon.ico`, which browsers ask for whatever the page says). Merge it into the
 /// API's router (it has no fallback of its own).
 pub fn router(config: &PageConfig) -> Router {
     // Both are checked above to hold only visible ASCII; the fallback is the strictest policy.
     let csp = HeaderValue::from_str(&content_security_policy(config))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     let html = axum::body::Bytes::from(index_html(config));
-    let (c1, c2, c3) = (csp.clone(), csp.clone(), csp);
+    let (c1, c2, c3, c4) = (csp.clone(), csp.clone(), csp.clone(), csp);
+    let icon = move || {
+        let csp = c4.clone();
+        async move { asset("image/svg+xml", APP_ICON.into(), csp) }
+    };
     let page = move || {
         let (html, csp) = (html.clone(), c1.clone());
         async move { asset("text/html; charset=utf-8", html, csp) }
@@ -115,6 +122,8 @@ pub fn router(config: &PageConfig) -> Router {
             "/assets/app.css",
             get(move || async move { asset("text/css; charset=utf-8", APP_CSS.into(), c3) }),
         )
+        .route("/assets/icon.svg", get(icon.clone()))
+        .route("/favicon.ico", get(icon))
 }
 
 fn asset(content_type: &'static str, body: axum::body::Bytes, csp: HeaderValue) -> Response {

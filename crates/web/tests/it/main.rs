@@ -64,6 +64,8 @@ async fn routes_serve_the_assets_with_a_strict_csp() {
         ("/status", "text/html", honnin_web::INDEX_HTML),
         ("/assets/app.js", "text/javascript", honnin_web::APP_JS),
         ("/assets/app.css", "text/css", honnin_web::APP_CSS),
+        ("/assets/icon.svg", "image/svg+xml", honnin_web::APP_ICON),
+        ("/favicon.ico", "image/svg+xml", honnin_web::APP_ICON),
     ] {
         let request = Request::get(path).body(Body::empty()).unwrap();
         let response = honnin_web::router(&config).oneshot(request).await.unwrap();
