@@ -1,12 +1,13 @@
 //! The person's page, served by `honnin serve` and `honnin dev` (through honnin-service) at `/`
 //! (the verification flow) and `/status` (a wallet's attestation, self-revocation, erasure).
 //!
-//! Plain HTML, one CSS and one JS file, an SVG icon, no build step, embedded with `include_str!`: nothing is
-//! fetched from elsewhere (no CDN, no fonts), and every answer carries a strict
-//! Content-Security-Policy (`default-src 'self'`, no inline script or style). The page talks to
-//! the API of the same origin only. The text is in `app.js`, one table per language (Japanese
-//! first, English as a switch), with a sentence and an action for every refusal code the API
-//! returns.
+//! Plain HTML, one CSS and one JS file, an SVG icon, no build step, embedded with
+//! `include_str!`: nothing is fetched from elsewhere (no CDN, no fonts), and every answer
+//! carries a strict Content-Security-Policy (`default-src 'self'`, no inline script or style).
+//! The page talks to the API of its own origin and, when configured, to the local card bridge
+//! (`honnin card bridge`) and nothing else. The text is in `app.js`, one table per language
+//! (Japanese first, English as a switch), with a sentence and an action for every refusal code
+//! the API returns.
 
 use axum::{
     Router,
