@@ -23,6 +23,7 @@ use std::{
     future::Future,
     io,
     net::SocketAddr,
+    panic::AssertUnwindSafe,
     pin::{Pin, pin},
     sync::{
         Arc, Mutex,
@@ -35,7 +36,9 @@ use axum::{
     Router,
     extract::ConnectInfo,
     http::{HeaderValue, Request, header::CONNECTION},
+    response::IntoResponse as _,
 };
+use futures::FutureExt as _;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use tokio::{
@@ -190,9 +193,20 @@ async fn connection(
                 let read = Arc::new(AtomicBool::new(false));
                 let body = ReadToEnd::new(body, read.clone());
                 let request = Request::from_parts(parts, axum::body::Body::new(body));
-                let mut response = match router.oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
+                // A handler that panics answers 500 like any internal failure (the cause is
+                // logged, never sent), and the connection is closed: its state is unknown.
+                let answer = AssertUnwindSafe(router.oneshot(request)).catch_unwind().await;
+                let mut response = match answer {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => {
+                        let mut response =
+                            honnin_api::Error::internal("a request handler panicked")
+                                .into_response();
+                        let headers = response.headers_mut();
+                        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+                        response
+                    }
                 };
                 // hyper drops a connection whose request body was left unread: say so.
                 if !read.load(Ordering::Acquire) {

@@ -139,3 +139,54 @@ async fn stop_closes_idle_connections() {
     assert!(closed_within(&mut stream, SLACK).await);
     assert!(started.elapsed() < SLACK, "stop waited {:?}", started.elapsed());
 }
+
+/// A handler that panics gets a 500 problem (no detail of the panic) with `Connection: close`
+/// instead of a dropped connection, and the server goes on answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
+    use axum::routing::get;
+    use tokio::io::AsyncReadExt as _;
+
+    async fn boom() -> &'static str {
+        panic!("planted panic 4821")
+    }
+    let router =
+        axum::Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "fine" }));
+    let listener = honnin_service::http::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let server = honnin_service::http::spawn(listener, router, HttpConfig::default()).unwrap();
+    let addr = server.local_addr();
+    let ask = |path: &'static str| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: honnin.test\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        // The server closes after the answer (panic) or the test reads until the body is in.
+        let read = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                answer.extend_from_slice(&buf[..n]);
+                if answer.ends_with(b"fine") {
+                    break;
+                }
+            }
+        })
+        .await;
+        (String::from_utf8_lossy(&answer).to_ascii_lowercase(), read.is_ok())
+    };
+    let (answer, closed) = ask("/boom").await;
+    assert!(closed, "the connection was left open after the panic: {answer}");
+    assert!(answer.starts_with("http/1.1 500"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(answer.contains("content-type: application/problem+json"), "{answer}");
+    assert!(answer.contains("\"code\":\"internal\""), "{answer}");
+    assert!(!answer.contains("planted") && !answer.contains("4821"), "the panic is not sent");
+    for _ in 0..2 {
+        let (answer, _) = ask("/fine").await;
+        assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    }
+    server.stop().await.unwrap();
+}
