@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    CertHash, ChallengeId, Error, PersonPseudonym, Policy, RequestDigest, Result, SealedCert,
-    id::random_id, wallet::WalletProof,
+    CertHash, ChallengeId, Error, PersonPseudonym, Policy, RequestDigest, Result, Scope,
+    SealedCert, id::random_id, wallet::WalletProof,
 };
 
 random_id!(
@@ -186,9 +186,11 @@ pub struct NewAttestation {
     pub wallet: Address,
     /// How the wallet proved itself.
     pub wallet_proof: WalletProof,
-    /// The person's pseudonym.
+    /// The scope of the record (the challenge's); `None` for the global record.
+    pub scope: Option<Scope>,
+    /// The person's pseudonym in the scope ([`Pepper::pseudonym_in`](crate::Pepper::pseudonym_in)).
     pub person: PersonPseudonym,
-    /// The certificate's keyed hash.
+    /// The certificate's keyed hash in the scope ([`Pepper::cert_hash_in`](crate::Pepper::cert_hash_in)).
     pub cert: CertHash,
     /// The certificate's notAfter (stored with the certificate hash for expiry sweeps).
     pub cert_not_after: OffsetDateTime,
@@ -215,9 +217,11 @@ pub struct VerifiedRequest {
     pub wallet: Address,
     /// How the wallet proved itself.
     pub wallet_proof: WalletProof,
-    /// The person's pseudonym.
+    /// The scope of the record (the challenge's); `None` for the global record.
+    pub scope: Option<Scope>,
+    /// The person's pseudonym in the scope.
     pub person: PersonPseudonym,
-    /// The certificate's keyed hash.
+    /// The certificate's keyed hash in the scope.
     pub cert: CertHash,
     /// The certificate's notAfter.
     pub cert_not_after: OffsetDateTime,
@@ -236,6 +240,7 @@ impl NewAttestation {
             request_digest: request.request_digest,
             wallet: request.wallet,
             wallet_proof: request.wallet_proof,
+            scope: request.scope,
             person: request.person,
             cert: request.cert,
             cert_not_after: request.cert_not_after,
@@ -265,6 +270,8 @@ pub struct Attestation {
     pub id: AttestationId,
     /// The attested wallet.
     pub wallet: Address,
+    /// The scope of the record; `None` for the global record.
+    pub scope: Option<Scope>,
     /// The stored status; see [`status_at`](Self::status_at) for the status to show.
     pub status: AttestationStatus,
     /// The level.
@@ -311,6 +318,8 @@ pub struct AttestationReceipt {
     pub attestation_id: AttestationId,
     /// The attested wallet.
     pub wallet: Address,
+    /// The scope of the record; `None` for the global record.
+    pub scope: Option<Scope>,
     /// Its status at the time of the answer (pending for a new one).
     pub status: AttestationStatus,
     /// When it expires.

@@ -10,7 +10,7 @@ use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::{Error, Result, id::random_id, time::rfc3339};
+use crate::{Error, Result, ScopeName, id::random_id, time::rfc3339};
 
 random_id!(
     /// A challenge's id: 128 random bits, written `ch_` + 32 lowercase hex digits.
@@ -274,12 +274,26 @@ impl ChallengeSettings {
         audience: Option<Audience>,
         now: OffsetDateTime,
     ) -> Challenge {
+        self.issue_in(purpose, wallet, audience, None, now)
+    }
+
+    /// [`Self::issue`] for a record in `scope` (`None`: the global record). The scope is part
+    /// of the signed message.
+    pub fn issue_in(
+        &self,
+        purpose: Purpose,
+        wallet: Address,
+        audience: Option<Audience>,
+        scope: Option<ScopeName>,
+        now: OffsetDateTime,
+    ) -> Challenge {
         let issued_at = crate::time::truncate(now);
         Challenge {
             id: ChallengeId::random(),
             purpose,
             wallet,
             audience,
+            scope,
             nonce: Nonce::random(),
             issued_at,
             expires_at: issued_at + self.lifetime,
@@ -301,6 +315,8 @@ pub struct Challenge {
     pub wallet: Address,
     /// Who the attestation is for, when the client said.
     pub audience: Option<Audience>,
+    /// The scope (dApp) whose record the challenge is for; `None` for the global record.
+    pub scope: Option<ScopeName>,
     /// 256 random bits.
     pub nonce: Nonce,
     /// When it was issued (UTC, whole seconds).
@@ -341,6 +357,9 @@ impl Challenge {
         );
         if let Some(audience) = &self.audience {
             let _ = writeln!(m, "Audience: {audience}");
+        }
+        if let Some(scope) = &self.scope {
+            let _ = writeln!(m, "Scope: {scope} ({id})", id = scope.id());
         }
         let _ = write!(
             m,

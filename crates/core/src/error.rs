@@ -89,6 +89,15 @@ pub enum Error {
     /// A webhook delivery state name that is not known.
     #[error("unknown webhook delivery state (expected pending, delivered or dead)")]
     InvalidDeliveryState,
+    /// A scope name outside the allowed characters or length.
+    #[error("scope name must be 1 to {max} characters: a-z 0-9, then a-z 0-9 . - (e.g. kyc-drop)")]
+    InvalidScopeName {
+        /// The longest name accepted.
+        max: usize,
+    },
+    /// A scope id that is not `0x` and 64 hex digits, or is zero.
+    #[error("scope id must be 0x and 64 hex digits, not all zero")]
+    InvalidScopeId,
 }
 
 /// `Result` with this crate's [`Error`] as the default error.

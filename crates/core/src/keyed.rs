@@ -13,6 +13,13 @@
 //! | [`PersonPseudonym`] | `honnin/v1/pseudonym` | root key id, certificate serial |
 //! | [`CertHash`] | `honnin/v1/cert` | issuer (root) key id, certificate serial |
 //! | [`RequestDigest`] | `honnin/v1/request` | challenge id, certificate DER, card signature, wallet signature |
+//! | [`PersonPseudonym`] in a scope | `honnin/v1/scope-pseudonym` | scope id, root key id, certificate serial |
+//! | [`CertHash`] in a scope | `honnin/v1/scope-cert` | scope id, issuer (root) key id, certificate serial |
+//!
+//! The scoped hashes ([`Pepper::pseudonym_in`], [`Pepper::cert_hash_in`]) are what a person's
+//! attestations in a [`Scope`] are stored under: each scope sees the person and the
+//! certificate under hashes of its own, so no stored value joins two scopes (or a scope and the
+//! global record) without the pepper.
 //!
 //! Serials are normalised before hashing: the DER `INTEGER` content with redundant leading zero
 //! bytes removed (keeping one byte for zero), so a serial parsed from a certificate and one
@@ -40,7 +47,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::{ChallengeId, Error, Result};
+use crate::{ChallengeId, Error, Result, Scope};
 
 /// The operator's secret for keyed hashes. At least [`Pepper::MIN_LEN`] bytes.
 ///
@@ -84,6 +91,53 @@ impl Pepper {
     /// A revoked serial from a CRL or OCSP answer hashes to the same value.
     pub fn cert_hash(&self, issuer_key_id: &[u8], serial: &[u8]) -> CertHash {
         CertHash(self.hmac(b"honnin/v1/cert", &[issuer_key_id, normalise_serial(serial)]))
+    }
+
+    /// The person's pseudonym in `scope` ([`Self::pseudonym`] for `None`, the global record).
+    pub fn pseudonym_in(
+        &self,
+        scope: Option<&Scope>,
+        root_key_id: &[u8],
+        serial: &[u8],
+    ) -> PersonPseudonym {
+        match scope {
+            None => self.pseudonym(root_key_id, serial),
+            Some(scope) => PersonPseudonym(self.hmac(
+                b"honnin/v1/scope-pseudonym",
+                &[scope.as_bytes(), root_key_id, normalise_serial(serial)],
+            )),
+        }
+    }
+
+    /// The certificate's lookup hash in `scope` ([`Self::cert_hash`] for `None`).
+    pub fn cert_hash_in(
+        &self,
+        scope: Option<&Scope>,
+        issuer_key_id: &[u8],
+        serial: &[u8],
+    ) -> CertHash {
+        match scope {
+            None => self.cert_hash(issuer_key_id, serial),
+            Some(scope) => CertHash(self.hmac(
+                b"honnin/v1/scope-cert",
+                &[scope.as_bytes(), issuer_key_id, normalise_serial(serial)],
+            )),
+        }
+    }
+
+    /// The certificate's lookup hashes: the global one, then one per scope of `scopes`, in that
+    /// order. What the life cycle applies a revocation or a renewal link to, so it reaches
+    /// every scoped record of the person.
+    pub fn cert_hashes<'a>(
+        &self,
+        scopes: impl IntoIterator<Item = &'a Scope>,
+        issuer_key_id: &[u8],
+        serial: &[u8],
+    ) -> Vec<CertHash> {
+        let mut hashes = vec![self.cert_hash(issuer_key_id, serial)];
+        hashes
+            .extend(scopes.into_iter().map(|s| self.cert_hash_in(Some(s), issuer_key_id, serial)));
+        hashes
     }
 
     /// The keyed digest of an attestation request, to recognise a re-sent request.
@@ -285,5 +339,29 @@ mod tests {
         // Nothing of the serial shows in the stored bytes or the debug output.
         assert!(!format!("{sealed:?}").contains("81"));
         assert!(!sealed.as_bytes().windows(4).any(|w| w == [0, 0x81, 2, 3]));
+    }
+
+    #[test]
+    fn scoped_hashes_differ_per_scope_and_from_the_global_ones() {
+        let pepper = Pepper::generate();
+        let a = crate::ScopeName::new("dapp-a").unwrap().id();
+        let b = crate::ScopeName::new("dapp-b").unwrap().id();
+        let global = pepper.pseudonym(&[7; 20], &[0x81, 2]);
+        assert_eq!(pepper.pseudonym_in(None, &[7; 20], &[0x81, 2]), global);
+        let in_a = pepper.pseudonym_in(Some(&a), &[7; 20], &[0x81, 2]);
+        let in_b = pepper.pseudonym_in(Some(&b), &[7; 20], &[0x81, 2]);
+        assert!(in_a != global && in_b != global && in_a != in_b);
+        // Stable, and normalised like the global hash (a leading zero byte changes nothing).
+        assert_eq!(pepper.pseudonym_in(Some(&a), &[7; 20], &[0, 0x81, 2]), in_a);
+        // Another pepper gives other hashes: without it nothing links.
+        assert_ne!(Pepper::generate().pseudonym_in(Some(&a), &[7; 20], &[0x81, 2]), in_a);
+
+        let hashes = pepper.cert_hashes([&a, &b], &[7; 20], &[0x81, 2]);
+        assert_eq!(hashes.len(), 3);
+        assert_eq!(hashes[0], pepper.cert_hash(&[7; 20], &[0x81, 2]));
+        assert_eq!(hashes[1], pepper.cert_hash_in(Some(&a), &[7; 20], &[0x81, 2]));
+        assert!(hashes[1] != hashes[2] && hashes[0] != hashes[1]);
+        // A scoped certificate hash is not the scoped pseudonym (labels differ).
+        assert_ne!(hashes[1].as_bytes(), in_a.as_bytes());
     }
 }

@@ -14,6 +14,7 @@
 //! | [`policy`] | wallets per person, what happens at the limit, attestation lifetime |
 //! | [`attestation`] | attestations, their status, levels, claims and revocation reasons |
 //! | [`claims`] | claims beyond the unique person: the age claims and their bits |
+//! | [`scope`] | scopes (per-dApp attestations): names, ids, what keeps them unlinkable |
 //! | [`outbox`] | work queued for the chain writer |
 //! | [`cert_status`] | certificate revocations (CRL, OCSP), renewal links, live certificates for re-checks |
 //! | [`audit`] | the hash-chained audit log and its group-committing writer |
@@ -39,6 +40,7 @@
 //! Purpose: {attest|revoke|erase}
 //! Wallet: {EIP-55 checksummed address}
 //! Audience: {audience}                       (this line only when an audience was given)
+//! Scope: {scope name} ({0x + 64 hex: the scope id})   (this line only for a scoped record)
 //! Chain ID: {decimal chain id}
 //! Registry: {EIP-55 checksummed registry address}
 //! Nonce: {64 lowercase hex digits: 256 random bits}
@@ -82,6 +84,7 @@ pub mod individual_number;
 pub mod keyed;
 pub mod outbox;
 pub mod policy;
+pub mod scope;
 pub mod store;
 pub mod stored;
 pub mod time;
@@ -110,9 +113,10 @@ pub use individual_number::IndividualNumberForbidden;
 pub use keyed::{CertHash, Pepper, PersonPseudonym, RequestDigest, SealedCert};
 pub use outbox::{OutboxAction, OutboxId, OutboxItem, OutboxState};
 pub use policy::{AtLimit, Policy};
+pub use scope::{Scope, ScopeName, ScopeRef};
 pub use store::{
     AttestationStore, AuditStore, CertStatusStore, ChallengeStore, ErasureStore, ExpiryStore,
-    Lease, LeaseName, LeaseStore, OutboxStore, Recorded, RevocationStore, SchemaStore, Store,
-    StoreError, WebhookStore,
+    Lease, LeaseName, LeaseStore, OutboxStore, Recorded, RevocationStore, SchemaStore, ScopeStore,
+    Store, StoreError, WebhookStore,
 };
 pub use wallet::{EoaCheck, WalletProof, WalletSignature};

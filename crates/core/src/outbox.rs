@@ -22,7 +22,7 @@ use std::{fmt, str::FromStr};
 use alloy_primitives::{Address, B256};
 use time::OffsetDateTime;
 
-use crate::{AttestationId, Claims, Error, Level, Result, RevocationReason};
+use crate::{AttestationId, Claims, Error, Level, Result, RevocationReason, Scope};
 
 /// An outbox item's id. Increasing in the order items were queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +37,7 @@ impl fmt::Display for OutboxId {
 /// What the chain writer must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboxAction {
-    /// Write the attestation to the registry (`attest`).
+    /// Write the attestation to the registry (`attest`, or `attestScoped` in a scope).
     Attest {
         /// The attestation; it becomes active when the item is confirmed.
         attestation: AttestationId,
@@ -51,8 +51,10 @@ pub enum OutboxAction {
         issued_at: OffsetDateTime,
         /// When it expires.
         expires_at: OffsetDateTime,
+        /// The scope of the record; `None` for the global record.
+        scope: Option<Scope>,
     },
-    /// Revoke the wallet's attestation on the registry (`revoke`).
+    /// Revoke the wallet's attestation on the registry (`revoke`, or `revokeScoped`).
     Revoke {
         /// The revoked attestation.
         attestation: AttestationId,
@@ -60,6 +62,8 @@ pub enum OutboxAction {
         wallet: Address,
         /// The reason, sent as the contract's code.
         reason: RevocationReason,
+        /// The scope of the record; `None` for the global record.
+        scope: Option<Scope>,
     },
 }
 
@@ -76,6 +80,13 @@ impl OutboxAction {
     pub const fn wallet(&self) -> Address {
         match self {
             Self::Attest { wallet, .. } | Self::Revoke { wallet, .. } => *wallet,
+        }
+    }
+
+    /// The scope of the record the action writes; `None` for the global record.
+    pub const fn scope(&self) -> Option<Scope> {
+        match self {
+            Self::Attest { scope, .. } | Self::Revoke { scope, .. } => *scope,
         }
     }
 }

@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use crate::{
     Attestation, AttestationId, AttestationReceipt, AttestationStatus, AttestationWallet, CertHash,
     Challenge, ChallengeId, Claims, Level, LiveCertificate, Nonce, OutboxAction, OutboxId,
-    OutboxItem, Purpose, Recorded, RequestDigest, RevocationReason, SealedCert, StoreError,
+    OutboxItem, Purpose, Recorded, RequestDigest, RevocationReason, Scope, ScopeName, SealedCert,
+    StoreError,
     audit::{AuditContext, AuditRecord, NewAuditEvent},
     challenge::{Audience, ServiceDomain},
 };
@@ -72,6 +73,11 @@ pub fn all_updated(
     }
 }
 
+/// A stored scope id, when there is one (NULL: the global record).
+pub fn scope(bytes: Option<&[u8]>) -> Result<Option<Scope>, StoreError> {
+    bytes.map(|b| Scope::from_slice(b).ok_or_else(|| corrupt("scope id"))).transpose()
+}
+
 /// A stored attestation id.
 pub fn attestation_id(bytes: &[u8]) -> Result<AttestationId, StoreError> {
     id16(bytes, "attestation id").map(AttestationId::from_bytes)
@@ -119,6 +125,7 @@ pub struct UnconsumedRow {
 pub struct AnswerRow {
     pub id: Vec<u8>,
     pub wallet: Vec<u8>,
+    pub scope: Option<Vec<u8>>,
     pub status: String,
     pub expires_at: OffsetDateTime,
     pub request_digest: Option<Vec<u8>>,
@@ -152,6 +159,7 @@ impl ChallengeAnswer {
         Ok(Self::Same(AttestationReceipt {
             attestation_id: attestation_id(&row.id)?,
             wallet: address(&row.wallet)?,
+            scope: scope(row.scope.as_deref())?,
             status: status.at(row.expires_at, now),
             expires_at: row.expires_at,
         }))
@@ -209,6 +217,7 @@ pub struct ChallengeRow {
     pub purpose: String,
     pub wallet: Vec<u8>,
     pub audience: Option<String>,
+    pub scope: Option<String>,
     pub nonce: Vec<u8>,
     pub issued_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
@@ -229,6 +238,11 @@ impl ChallengeRow {
                 .map(Audience::new)
                 .transpose()
                 .map_err(|_| corrupt("challenge audience"))?,
+            scope: self
+                .scope
+                .map(ScopeName::new)
+                .transpose()
+                .map_err(|_| corrupt("challenge scope"))?,
             nonce: Nonce::from_bytes(
                 <[u8; 32]>::try_from(self.nonce.as_slice()).map_err(|_| corrupt("nonce"))?,
             ),
@@ -247,6 +261,7 @@ impl ChallengeRow {
 pub struct AttestationRow {
     pub id: Vec<u8>,
     pub wallet: Vec<u8>,
+    pub scope: Option<Vec<u8>>,
     pub status: String,
     pub level: i64,
     pub claims: i64,
@@ -264,6 +279,7 @@ impl AttestationRow {
         Ok(Attestation {
             id: AttestationId::from_bytes(id16(&self.id, "attestation id")?),
             wallet: address(&self.wallet)?,
+            scope: scope(self.scope.as_deref())?,
             status: self.status.parse().map_err(|_| corrupt("attestation status"))?,
             level: Level(u8::try_from(self.level).map_err(|_| corrupt("level"))?),
             claims: Claims(u32::try_from(self.claims).map_err(|_| corrupt("claims"))?),
@@ -288,6 +304,7 @@ pub struct OutboxRow {
     pub kind: String,
     pub attestation_id: Vec<u8>,
     pub wallet: Vec<u8>,
+    pub scope: Option<Vec<u8>>,
     pub level: Option<i64>,
     pub claims: Option<i64>,
     pub issued_at: Option<OffsetDateTime>,
@@ -304,6 +321,7 @@ impl OutboxRow {
     pub fn into_item(self) -> Result<OutboxItem, StoreError> {
         let attestation = AttestationId::from_bytes(id16(&self.attestation_id, "attestation id")?);
         let wallet = address(&self.wallet)?;
+        let scope = scope(self.scope.as_deref())?;
         let action = match self.kind.as_str() {
             "attest" => OutboxAction::Attest {
                 attestation,
@@ -320,11 +338,13 @@ impl OutboxRow {
                 ),
                 issued_at: self.issued_at.ok_or_else(|| corrupt("outbox issued_at"))?,
                 expires_at: self.expires_at.ok_or_else(|| corrupt("outbox expires_at"))?,
+                scope,
             },
             "revoke" => OutboxAction::Revoke {
                 attestation,
                 wallet,
                 reason: reason(self.reason)?.ok_or_else(|| corrupt("outbox reason"))?,
+                scope,
             },
             _ => return Err(corrupt("outbox kind")),
         };
@@ -397,6 +417,7 @@ mod tests {
             kind: "attest".into(),
             attestation_id: vec![1; 16],
             wallet: vec![2; 20],
+            scope: None,
             level: Some(1),
             claims: Some(0),
             issued_at: Some(OffsetDateTime::UNIX_EPOCH),
@@ -420,7 +441,9 @@ mod tests {
     fn a_readable_outbox_row_becomes_an_item() {
         let item = outbox_row().into_item().expect("readable");
         assert_eq!(item.id, OutboxId(7));
-        assert!(matches!(item.action, OutboxAction::Attest { level: Level(1), .. }));
+        assert!(matches!(item.action, OutboxAction::Attest { level: Level(1), scope: None, .. }));
+        let scoped = OutboxRow { scope: Some(vec![3; 32]), ..outbox_row() }.into_item().unwrap();
+        assert_eq!(scoped.action.scope(), Scope::from_bytes([3; 32]));
     }
 
     #[test]
@@ -436,12 +459,21 @@ mod tests {
             "revocation reason"
         );
         assert_eq!(corrupt_what(OutboxRow { attempts: -1, ..outbox_row() }), "attempts");
+        assert_eq!(
+            corrupt_what(OutboxRow { scope: Some(vec![0; 32]), ..outbox_row() }),
+            "scope id"
+        );
+        assert_eq!(
+            corrupt_what(OutboxRow { scope: Some(vec![3; 31]), ..outbox_row() }),
+            "scope id"
+        );
     }
 
     fn answer_row(digest: &[u8]) -> AnswerRow {
         AnswerRow {
             id: vec![1; 16],
             wallet: vec![2; 20],
+            scope: None,
             status: "active".into(),
             expires_at: OffsetDateTime::UNIX_EPOCH + time::Duration::days(1),
             request_digest: Some(digest.to_vec()),

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Attestation, AttestationId, AttestationReceipt, AttestationStatus, AttestationWallet,
-    ChallengeId, NewAttestation, Policy, RequestDigest, StoreError,
+    ChallengeId, NewAttestation, Policy, RequestDigest, Scope, StoreError,
 };
 
 /// What [`AttestationStore::record_attestation`] did.
@@ -27,6 +27,7 @@ impl Recorded {
             receipt: AttestationReceipt {
                 attestation_id: attestation.id,
                 wallet: attestation.wallet,
+                scope: attestation.scope,
                 status: AttestationStatus::Pending,
                 expires_at: attestation.expires_at,
             },
@@ -61,9 +62,11 @@ pub trait AttestationStore: Send + Sync + std::fmt::Debug {
     /// An attestation by id.
     async fn attestation(&self, id: &AttestationId) -> Result<Option<Attestation>, StoreError>;
 
-    /// The wallet's most recent attestation (live if it has one).
+    /// The wallet's most recent attestation in `scope` (`None`: its global record), live if
+    /// it has one there.
     async fn attestation_by_wallet(
         &self,
         wallet: Address,
+        scope: Option<&Scope>,
     ) -> Result<Option<Attestation>, StoreError>;
 }

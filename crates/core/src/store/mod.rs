@@ -19,6 +19,7 @@
 //! | [`OutboxStore`] | claiming and settling chain work | the chain writer |
 //! | [`LeaseStore`] | exclusive leases (a supertrait of the two above) | the chain writer, the revocation sync |
 //! | [`AuditStore`] | appending and reading the audit log | [`crate::AuditLog`], audit export and verification |
+//! | [`ScopeStore`] | the registered scopes (per-dApp records) | the API, the life cycle |
 //! | [`WebhookStore`] | webhook endpoints and the delivery outbox (queued by the database in the change's transaction) | the admin API, the webhook worker |
 //!
 //! Every method that depends on the time takes `now` from the caller (use [`crate::time::now`]):
@@ -40,12 +41,16 @@
 //!    (filling them in for a certificate known only through a link), refusing one marked
 //!    revoked;
 //! 4. mark the wallet's and the person's lapsed attestations expired; refuse if the wallet
-//!    still has a live attestation ([`StoreError::WalletAlreadyAttested`]);
+//!    still has a live attestation in the same scope ([`StoreError::WalletAlreadyAttested`]);
 //! 5. apply the policy: under the limit → go on; at it → [`AtLimit::Refuse`] answers
 //!    [`StoreError::WalletLimitReached`], [`AtLimit::Rotate`] revokes the oldest live
 //!    attestations (reason `rotated`) and queues their `revoke` (or cancels their `attest`
 //!    if it was never claimed);
 //! 6. insert the attestation (pending) and queue its `attest`.
+//!
+//! A scoped attestation ([`NewAttestation::scope`](crate::NewAttestation::scope)) goes through
+//! the same steps: its pseudonym and certificate hash are the scoped ones, so steps 2–5 find
+//! the person *of that scope*, and the policy holds per scope with no further rule.
 //!
 //! ## Revocation, expiry and erasure
 //!
@@ -78,6 +83,7 @@ mod lease;
 mod outbox;
 mod revocations;
 mod schema;
+mod scopes;
 mod webhooks;
 
 pub use attestations::{AttestationStore, Recorded};
@@ -91,6 +97,7 @@ pub use lease::{Lease, LeaseName, LeaseStore};
 pub use outbox::OutboxStore;
 pub use revocations::RevocationStore;
 pub use schema::SchemaStore;
+pub use scopes::ScopeStore;
 pub use webhooks::WebhookStore;
 
 /// Everything honnin needs from a database: the union of the role traits, implemented for
@@ -108,6 +115,7 @@ pub trait Store:
     + LeaseStore
     + AuditStore
     + WebhookStore
+    + ScopeStore
     + 'static
 {
 }
@@ -124,6 +132,7 @@ impl<T> Store for T where
         + LeaseStore
         + AuditStore
         + WebhookStore
+        + ScopeStore
         + 'static
 {
 }

@@ -1,5 +1,6 @@
 use honnin_core::{
-    Address, Audience, Challenge, ChallengeId, ChallengeSettings, Nonce, Purpose, ServiceDomain,
+    Address, Audience, Challenge, ChallengeId, ChallengeSettings, Nonce, Purpose, ScopeName,
+    ServiceDomain,
 };
 use time::{Duration, macros::datetime};
 
@@ -9,6 +10,7 @@ fn sample() -> Challenge {
         purpose: Purpose::Attest,
         wallet: "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed".parse().unwrap(),
         audience: Some(Audience::new("https://app.example").unwrap()),
+        scope: None,
         nonce: Nonce::from_bytes([0xab; 32]),
         issued_at: datetime!(2026-11-23 11:20:00 UTC),
         expires_at: datetime!(2026-11-23 11:30:00 UTC),
@@ -34,6 +36,23 @@ Issued At: 2026-11-23T11:20:00Z\n\
 Expiration Time: 2026-11-23T11:30:00Z\n\
 Challenge ID: ch_11111111111111111111111111111111";
     assert_eq!(sample().message(), expected);
+}
+
+#[test]
+fn a_scoped_message_names_the_scope_and_its_id_after_the_audience() {
+    let mut c = sample();
+    c.scope = Some(ScopeName::new("kyc-drop").unwrap());
+    let m = c.message();
+    let id = ScopeName::new("kyc-drop").unwrap().id();
+    assert!(
+        m.contains(&format!(
+            "\nAudience: https://app.example\nScope: kyc-drop ({id})\nChain ID: 31337\n"
+        )),
+        "{m}"
+    );
+    assert_eq!(id.to_string().len(), 66);
+    // The unscoped message has no such line (the format above is unchanged).
+    assert!(!sample().message().contains("Scope:"));
 }
 
 #[test]
@@ -66,6 +85,12 @@ fn every_field_changes_the_message() {
     variants.push(c);
     let mut c = sample();
     c.id = ChallengeId::from_bytes([0x12; 16]);
+    variants.push(c);
+    let mut c = sample();
+    c.scope = Some(ScopeName::new("kyc-drop").unwrap());
+    variants.push(c);
+    let mut c = sample();
+    c.scope = Some(ScopeName::new("kyc-drop2").unwrap());
     variants.push(c);
     for v in variants {
         assert_ne!(v.message(), base);

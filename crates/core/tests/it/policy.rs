@@ -53,6 +53,7 @@ fn expired_is_derived_from_time() {
     let a = Attestation {
         id: AttestationId::random(),
         wallet: Default::default(),
+        scope: None,
         status: AttestationStatus::Active,
         level: Level::JPKI_USER_AUTH,
         claims: Claims::UNIQUE_PERSON,
