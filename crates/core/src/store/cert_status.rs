@@ -4,16 +4,17 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::LeaseStore;
+use super::{LeaseStore, ScopeStore};
 use crate::{
     CertRevocationOutcome, LinkOutcome, LiveCertificate, RenewalLink, RevokedCertificate,
     StoreError,
 };
 
 /// What the revocation sync needs: certificate revocations, renewal links, live certificates,
-/// and a [lease](LeaseStore) so one instance runs a cycle at a time.
+/// a [lease](LeaseStore) so one instance runs a cycle at a time, and the
+/// [registered scopes](ScopeStore), in whose hashes it applies each revocation and link too.
 #[async_trait]
-pub trait CertStatusStore: LeaseStore {
+pub trait CertStatusStore: LeaseStore + ScopeStore {
     /// Applies certificate revocations reported by the revocation source (by keyed hash
     /// only), in one transaction. Known certificates are marked revoked (idempotent: the
     /// first reported time and reason stay); their live attestations are revoked with the
