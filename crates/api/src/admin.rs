@@ -25,6 +25,7 @@ use crate::{
     fields::parse_wallet,
     json::{Body, Field, JsonBody, Text},
     revocations::{RevocationAccepted, revocation_accepted},
+    scopes,
     state::Shared,
 };
 
@@ -121,11 +122,19 @@ pub struct AdminRevocationRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "operator", value_type = Option<OperatorReason>)]
     pub reason: Option<String>,
+    /// The scope whose record to revoke (a registered name or `0x` id); absent: the wallet's
+    /// global record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "kyc-drop")]
+    pub scope: Option<String>,
 }
 
 impl Body for AdminRevocationRequest {
-    const FIELDS: &'static [Field] =
-        &[Field::required("wallet", Text::Binary), Field::optional("reason", Text::Short)];
+    const FIELDS: &'static [Field] = &[
+        Field::required("wallet", Text::Binary),
+        Field::optional("reason", Text::Short),
+        Field::optional("scope", Text::Short),
+    ];
 }
 
 /// The reasons an operator may give (the OpenAPI enum of `AdminRevocationRequest.reason`).
@@ -162,7 +171,11 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     Operation {
         method: Method::Post,
         path: "/v1/admin/revocations",
-        errors: &[ADMIN, JSON_BODY, &[Kind::NoLiveAttestation, Kind::Unavailable]],
+        errors: &[
+            ADMIN,
+            JSON_BODY,
+            &[Kind::NoLiveAttestation, Kind::UnknownScope, Kind::Unavailable],
+        ],
     },
 ];
 
@@ -262,7 +275,11 @@ pub(crate) async fn revoke(
             ));
         }
     };
-    let id = operator_revoke(&shared, wallet, reason).await?;
+    let scope = match request.scope.as_deref() {
+        None => None,
+        Some(text) => Some(scopes::registered_id(&shared.state, text).await?),
+    };
+    let id = operator_revoke(&shared, wallet, scope.as_ref(), reason).await?;
     audit::record(
         &shared.state.audit,
         vec![
@@ -271,18 +288,22 @@ pub(crate) async fn revoke(
         ],
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(revocation_accepted(id, wallet, reason))))
+    Ok((StatusCode::ACCEPTED, Json(revocation_accepted(id, wallet, scope.as_ref(), reason))))
 }
 
 /// Revokes a wallet's live attestation for the operator.
 async fn operator_revoke(
     shared: &Shared,
     wallet: honnin_core::Address,
+    scope: Option<&honnin_core::Scope>,
     reason: RevocationReason,
 ) -> Result<AttestationId> {
     let state = &shared.state;
-    let revoked =
-        state.store.revoke_wallet(wallet, reason, now()).await?.ok_or(Error::NoLiveAttestation)?;
+    let revoked = state
+        .store
+        .revoke_wallet(wallet, scope, reason, now())
+        .await?
+        .ok_or(Error::NoLiveAttestation)?;
     state.metrics.attestations(AttestationStatus::Revoked, 1);
     state.queued();
     Ok(revoked)

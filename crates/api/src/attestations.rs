@@ -7,18 +7,21 @@ use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::{Path, State, rejection::PathRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{PathRejection, QueryRejection},
+    },
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use honnin_core::{
     AttestationId, AttestationReceipt, AttestationStatus, AuditEventKind, ChallengeId, Claims,
-    EoaCheck, NewAttestation, Purpose, RevocationReason, StoreError, VerifiedRequest,
-    WalletSignature, time,
+    EoaCheck, NewAttestation, Purpose, RevocationReason, ScopeName, StoreError, VerifiedRequest,
+    WalletSignature, individual_number, time,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     audit,
@@ -28,6 +31,7 @@ use crate::{
     evidence,
     fields::{decode_base64, parse_challenge_id, parse_wallet, parse_wallet_signature},
     json::{Body, Field, JsonBody, Text},
+    scopes,
     state::Shared,
 };
 
@@ -93,6 +97,10 @@ pub struct AttestationAccepted {
     /// none was refused. Said in the first answer only: a re-sent request gets `claims` and an
     /// empty list.
     pub claims_refused: Vec<ClaimRefused>,
+    /// The scope id of the record (`0x` + 64 hex digits: the challenge's scope), `null` for
+    /// the global record.
+    #[schema(pattern = "^0x[0-9a-f]{64}$")]
+    pub scope: Option<String>,
 }
 
 /// `GET /v1/attestations/{wallet}` answer: the wallet's most recent attestation.
@@ -122,6 +130,20 @@ pub struct AttestationView {
     /// `superseded`, `erasure`, `rotated`).
     #[schema(value_type = Option<ReasonName>)]
     pub revocation_reason: Option<RevocationReason>,
+    /// The scope id of the record (`0x` + 64 hex digits), `null` for the global record.
+    #[schema(pattern = "^0x[0-9a-f]{64}$")]
+    pub scope: Option<String>,
+}
+
+/// `GET /v1/attestations/{wallet}` query.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AttestationParams {
+    /// The scope whose record to read, by registered name (`kyc-drop`) or id (`0x` + 64 hex
+    /// digits); absent: the wallet's global record. An unregistered scope is refused
+    /// (`unknown_scope`).
+    scope: Option<String>,
 }
 
 /// An attestation's status (the OpenAPI enum).
@@ -195,7 +217,14 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         // `not_found`: a "wallet" with a `/` in it matches no route.
         errors: &[
             PUBLIC,
-            &[Kind::MalformedRequest, Kind::AttestationNotFound, Kind::NotFound, Kind::Unavailable],
+            &[
+                Kind::MalformedRequest,
+                Kind::IndividualNumberForbidden,
+                Kind::AttestationNotFound,
+                Kind::UnknownScope,
+                Kind::NotFound,
+                Kind::Unavailable,
+            ],
         ],
     },
 ];
@@ -249,35 +278,54 @@ pub(crate) async fn submit_attestation(
             expires_at: time::rfc3339(receipt.expires_at),
             claims: answer.claims.0,
             claims_refused: answer.claims_refused,
+            scope: scopes::scope_text(receipt.scope.as_ref()),
         }),
     )
         .into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/attestations/{wallet}")) {
+    let location = match &receipt.scope {
+        None => format!("/v1/attestations/{wallet}"),
+        Some(scope) => format!("/v1/attestations/{wallet}?scope={scope}"),
+    };
+    if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
 }
 
-/// The wallet's most recent attestation and its status.
+/// The wallet's most recent attestation and its status, globally or in a scope.
 #[utoipa::path(
     get,
     path = "/v1/attestations/{wallet}",
     tag = "attestation",
-    params(("wallet" = String, Path, description = "The wallet: 0x and 40 hex digits", pattern = "^0[xX][0-9a-fA-F]{40}$")),
+    params(
+        ("wallet" = String, Path, description = "The wallet: 0x and 40 hex digits", pattern = "^0[xX][0-9a-fA-F]{40}$"),
+        AttestationParams,
+    ),
     responses((status = 200, description = "The wallet's most recent attestation", body = AttestationView))
 )]
 pub(crate) async fn get_attestation(
     State(shared): State<Arc<Shared>>,
     wallet: Result<Path<String>, PathRejection>,
+    params: Result<Query<AttestationParams>, QueryRejection>,
 ) -> Result<Json<AttestationView>> {
     // A path that is not UTF-8 once percent-decoded (`%FF`): the same problem as a bad wallet,
     // and axum's rejection (which would log the path) is never rendered.
     let wallet = wallet.map_err(|_| Error::malformed("`wallet` must be 0x and 40 hex digits"))?;
     let wallet = parse_wallet(&wallet.0)?;
+    let Query(params) =
+        params.map_err(|_| Error::malformed("query: only `scope` (a registered name or id)"))?;
+    let scope = match params.scope.as_deref() {
+        None => None,
+        Some(text) => {
+            // Short text: an individual number in the parameter is refused as such.
+            individual_number::ensure_absent_in_short_text(text)?;
+            Some(scopes::registered_id(&shared.state, text).await?)
+        }
+    };
     let attestation = shared
         .state
         .store
-        .attestation_by_wallet(wallet)
+        .attestation_by_wallet(wallet, scope.as_ref())
         .await?
         .ok_or(Error::AttestationNotFound)?;
     Ok(Json(AttestationView {
@@ -291,6 +339,7 @@ pub(crate) async fn get_attestation(
         tx_hash: attestation.tx_hash.map(|hash| hash.to_string()),
         block_number: attestation.block_number,
         revocation_reason: attestation.revocation_reason,
+        scope: scopes::scope_text(attestation.scope.as_ref()),
     }))
 }
 
@@ -424,14 +473,17 @@ async fn run(shared: &Shared, submission: Submission) -> Result<Answer> {
     //    a refusal refuses the claims only. The birth date is dropped inside.
     let age = claims::age_claims(shared, submission.signing, &message, now).await?;
 
-    // 6. Keyed hashes only from here on.
+    // 6. Keyed hashes only from here on: the person's and the certificate's in the challenge's
+    //    scope (the global ones for an unscoped challenge), so no two scopes share a value.
+    let scope = challenge.scope.as_ref().map(ScopeName::id);
     let request = VerifiedRequest {
         challenge_id: challenge.id,
         request_digest: digest,
         wallet: challenge.wallet,
         wallet_proof,
-        person: state.pepper.pseudonym(card.root_key_id(), card.serial()),
-        cert: state.pepper.cert_hash(card.root_key_id(), card.serial()),
+        scope,
+        person: state.pepper.pseudonym_in(scope.as_ref(), card.root_key_id(), card.serial()),
+        cert: state.pepper.cert_hash_in(scope.as_ref(), card.root_key_id(), card.serial()),
         cert_not_after: card.not_after(),
         sealed: state.pepper.seal_cert(card.root_key_id(), card.serial()),
     };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
-use honnin_core::{Audience, AuditEventKind, Purpose, StoreError, time};
+use honnin_core::{Audience, AuditEventKind, Purpose, ScopeName, StoreError, time};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -13,6 +13,7 @@ use crate::{
     error::{Error, JSON_BODY, Kind, Method, Operation, PUBLIC, Result},
     fields::parse_wallet,
     json::{Body, Field, JsonBody, Text},
+    scopes,
     state::Shared,
 };
 
@@ -37,6 +38,14 @@ pub struct ChallengeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "attest", value_type = Option<PurposeName>)]
     pub purpose: Option<String>,
+    /// The scope (a dApp the operator registered, by name) whose record the challenge is for,
+    /// for `attest` and `revoke`; absent for the global record. A person may attest a
+    /// different wallet in each scope, and no two scopes' records can be joined. Part of the
+    /// signed message (`Scope: {name} ({id})`). `erase` takes none: erasure reaches every
+    /// scope. An unregistered name is refused (`unknown_scope`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "kyc-drop", pattern = "^[a-z0-9][a-z0-9.-]{0,63}$")]
+    pub scope: Option<String>,
 }
 
 impl Body for ChallengeRequest {
@@ -45,6 +54,7 @@ impl Body for ChallengeRequest {
         Field::required("wallet", Text::Binary),
         Field::optional("audience", Text::Short),
         Field::optional("purpose", Text::Short),
+        Field::optional("scope", Text::Short),
     ];
 }
 
@@ -73,6 +83,10 @@ pub struct ChallengeResponse {
     /// When the challenge stops being usable (RFC 3339, UTC).
     #[schema(example = "2026-11-23T11:30:00Z", format = DateTime)]
     pub expires_at: String,
+    /// The scope's id (`bytes32` on chain, `0x` + 64 hex digits) when the challenge names a
+    /// scope; `null` for the global record.
+    #[schema(pattern = "^0x[0-9a-f]{64}$")]
+    pub scope_id: Option<String>,
 }
 
 /// The routes of this resource.
@@ -84,7 +98,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
 pub(crate) const OPERATIONS: &[Operation] = &[Operation {
     method: Method::Post,
     path: "/v1/challenges",
-    errors: &[JSON_BODY, PUBLIC, &[Kind::Unavailable]],
+    errors: &[JSON_BODY, PUBLIC, &[Kind::UnknownScope, Kind::Unavailable]],
 }];
 
 /// Issues a challenge for a wallet.
@@ -113,10 +127,26 @@ pub(crate) async fn create_challenge(
         .map(Audience::new)
         .transpose()
         .map_err(|error| Error::malformed(format!("`audience`: {error}")))?;
+    let scope = match (request.scope.as_deref(), purpose) {
+        (None, _) => None,
+        (Some(_), Purpose::Erase) => {
+            return Err(Error::malformed(
+                "`scope`: erasure reaches every scope; ask for an erase challenge without one",
+            ));
+        }
+        (Some(name), _) => Some(scopes::registered_name(state, name).await?),
+    };
+    let scope_id = scopes::scope_text(scope.as_ref().map(ScopeName::id).as_ref());
     // A random 128-bit id collides with negligible probability; one retry covers it.
     let mut attempts = 0;
     let challenge = loop {
-        let challenge = state.challenges.issue(purpose, wallet, audience.clone(), time::now());
+        let challenge = state.challenges.issue_in(
+            purpose,
+            wallet,
+            audience.clone(),
+            scope.clone(),
+            time::now(),
+        );
         match state.store.insert_challenge(&challenge).await {
             Ok(()) => break challenge,
             Err(StoreError::DuplicateChallenge) if attempts == 0 => attempts += 1,
@@ -135,6 +165,7 @@ pub(crate) async fn create_challenge(
             id: challenge.id.to_string(),
             message: challenge.message(),
             expires_at: time::rfc3339(challenge.expires_at),
+            scope_id,
         }),
     ))
 }

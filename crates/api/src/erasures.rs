@@ -136,11 +136,22 @@ async fn erase(
     let challenge = state.store.consume_challenge(&challenge_id, Purpose::Erase, now).await?;
     let (card, _) =
         evidence::verify_card(shared, evidence, None, &challenge.message(), now).await?;
-    let cert = state.pepper.cert_hash(card.root_key_id(), card.serial());
-    let person = state.pepper.pseudonym(card.root_key_id(), card.serial());
+    // The person under the global hashes and under every registered scope's: nothing stored
+    // joins them, so each is computed here from the card.
+    let scopes = state.store.scopes().await?;
+    let identities: Vec<_> = std::iter::once(None)
+        .chain(scopes.iter().map(|name| Some(name.id())))
+        .map(|scope| {
+            let (key_id, serial) = (card.root_key_id(), card.serial());
+            (
+                state.pepper.cert_hash_in(scope.as_ref(), key_id, serial),
+                state.pepper.pseudonym_in(scope.as_ref(), key_id, serial),
+            )
+        })
+        .collect();
     drop(card);
     // `StoreError::PersonNotFound` becomes 404 `person_not_found`.
-    let revoked = state.store.erase_person(&cert, &person, time::now()).await?;
+    let revoked = state.store.erase_person(&identities, time::now()).await?;
     if !revoked.is_empty() {
         state.metrics.attestations(AttestationStatus::Revoked, revoked.len() as u64);
         state.queued();

@@ -105,6 +105,9 @@ pub enum Error {
     /// The card is not known to honnin: there is nothing to erase.
     #[error("nothing is kept about this card")]
     PersonNotFound,
+    /// No scope is registered under the name or id given (the operator registers scopes).
+    #[error("no scope is registered under this name or id")]
+    UnknownScope,
     /// A webhook endpoint URL the address policy refuses.
     #[error("webhook URL refused: {0}")]
     WebhookUrlRefused(honnin_core::webhook::UrlRefusal),
@@ -181,6 +184,7 @@ impl Error {
             Self::AttestationNotFound => Kind::AttestationNotFound,
             Self::NoLiveAttestation => Kind::NoLiveAttestation,
             Self::PersonNotFound => Kind::PersonNotFound,
+            Self::UnknownScope => Kind::UnknownScope,
             Self::WebhookUrlRefused(_) => Kind::WebhookUrlRefused,
             Self::WebhookEndpointNotFound => Kind::WebhookEndpointNotFound,
             Self::WebhookDeliveryNotFound => Kind::WebhookDeliveryNotFound,
@@ -321,6 +325,7 @@ pub(crate) enum Kind {
     AttestationNotFound,
     NoLiveAttestation,
     PersonNotFound,
+    UnknownScope,
     WebhookUrlRefused,
     WebhookEndpointNotFound,
     WebhookDeliveryNotFound,
@@ -415,6 +420,7 @@ impl Kind {
                 row(S::NOT_FOUND, &["no_live_attestation"], "No live attestation")
             }
             Self::PersonNotFound => row(S::NOT_FOUND, &["person_not_found"], "Nothing to erase"),
+            Self::UnknownScope => row(S::UNPROCESSABLE_ENTITY, &["unknown_scope"], "Unknown scope"),
             Self::WebhookUrlRefused => {
                 row(S::UNPROCESSABLE_ENTITY, &["webhook_url_refused"], "Webhook URL refused")
             }

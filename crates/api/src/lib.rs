@@ -7,6 +7,7 @@ mod challenges;
 mod erasures;
 mod operations;
 mod revocations;
+mod scopes;
 mod webhooks;
 
 // What the resources share.
@@ -55,6 +56,7 @@ pub use operations::Health;
 pub use rate::{Rate, RateLimits};
 pub use ratelimit::API_KEY_HEADER;
 pub use revocations::{RevocationAccepted, RevocationRequest};
+pub use scopes::{ScopeList, ScopeRequest, ScopeView};
 pub use state::{AppState, Limits, OnQueued, Revocation};
 pub use webhooks::{
     WebhookDeliveryPage, WebhookDeliveryView, WebhookEndpointCreated, WebhookEndpointList,
@@ -91,6 +93,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(public)
         .merge(admin::router(shared.clone()))
+        .merge(scopes::router(shared.clone()))
         .merge(webhooks::router(shared.clone()))
         .merge(operations::router())
         .fallback(operations::not_found)

@@ -19,7 +19,7 @@ use utoipa::{
 use crate::{
     admin, attestations, challenges, erasures,
     error::{EVERY_ROUTE, Kind, Method, Operation, PROBLEM_JSON, PUBLIC, Problem},
-    operations, revocations, webhooks,
+    operations, revocations, scopes, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -42,6 +42,8 @@ was not read says `Connection: close`.",
         erasures::submit_erasure,
         admin::read_audit,
         admin::revoke,
+        scopes::register_scope,
+        scopes::list_scopes,
         webhooks::register,
         webhooks::list,
         webhooks::remove,
@@ -67,6 +69,9 @@ was not read says `Connection: close`.",
         admin::AuditEventView,
         admin::AuditPage,
         admin::AdminRevocationRequest,
+        scopes::ScopeRequest,
+        scopes::ScopeView,
+        scopes::ScopeList,
         webhooks::WebhookEndpointRequest,
         webhooks::WebhookEndpointView,
         webhooks::WebhookEndpointCreated,
@@ -107,6 +112,7 @@ pub(crate) fn operations() -> impl Iterator<Item = &'static Operation> {
         revocations::OPERATIONS,
         erasures::OPERATIONS,
         admin::OPERATIONS,
+        scopes::OPERATIONS,
         webhooks::OPERATIONS,
         operations::OPERATIONS,
     ]

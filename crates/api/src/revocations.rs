@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use honnin_core::{
     Address, AttestationId, AttestationStatus, AuditEventKind, ChallengeId, Purpose,
-    RevocationReason, WalletSignature, time,
+    RevocationReason, Scope, ScopeName, WalletSignature, time,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,6 +19,7 @@ use crate::{
     evidence,
     fields::{parse_challenge_id, parse_wallet_signature},
     json::{Body, Field, JsonBody, Text},
+    scopes,
     state::Shared,
 };
 
@@ -56,6 +57,9 @@ pub struct RevocationAccepted {
     /// Why (`holder` for self-revocation; the operator's reason otherwise).
     #[schema(value_type = ReasonName, example = "holder")]
     pub reason: RevocationReason,
+    /// The scope id of the revoked record (`0x` + 64 hex digits), `null` for the global record.
+    #[schema(pattern = "^0x[0-9a-f]{64}$")]
+    pub scope: Option<String>,
 }
 
 /// The routes of this resource.
@@ -106,20 +110,22 @@ pub(crate) async fn submit_revocation(
         revoke(&shared, challenge_id, signature).await
     }
     .await;
-    let (id, wallet) = audit::outcome(&shared.state.audit, &caller, revoked, |(id, _)| {
+    let (id, wallet, scope) = audit::outcome(&shared.state.audit, &caller, revoked, |(id, ..)| {
         vec![
             caller.coded(AuditEventKind::VerificationAccepted, "revoke").with_attestation(*id),
             caller.revoked(*id, RevocationReason::Holder),
         ]
     })
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(revocation_accepted(id, wallet, RevocationReason::Holder))))
+    let accepted = revocation_accepted(id, wallet, scope.as_ref(), RevocationReason::Holder);
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 /// The answer to a revocation (self or operator).
 pub(crate) fn revocation_accepted(
     id: AttestationId,
     wallet: Address,
+    scope: Option<&Scope>,
     reason: RevocationReason,
 ) -> RevocationAccepted {
     RevocationAccepted {
@@ -127,6 +133,7 @@ pub(crate) fn revocation_accepted(
         wallet: wallet.to_checksum(None),
         status: AttestationStatus::Revoked,
         reason,
+        scope: scopes::scope_text(scope),
     }
 }
 
@@ -137,19 +144,21 @@ async fn revoke(
     shared: &Shared,
     challenge_id: ChallengeId,
     signature: WalletSignature,
-) -> Result<(AttestationId, Address)> {
+) -> Result<(AttestationId, Address, Option<Scope>)> {
     let state = &shared.state;
     let now = time::now();
     let challenge = state.store.consume_challenge(&challenge_id, Purpose::Revoke, now).await?;
     let message = challenge.message();
     let eoa = evidence::check_eoa(shared, signature.clone(), &message, challenge.wallet).await?;
     evidence::prove_wallet(shared, challenge.wallet, &message, &signature, eoa).await?;
+    // The challenge's scope: a self-revocation ends the wallet's record there only.
+    let scope = challenge.scope.as_ref().map(ScopeName::id);
     let revoked = state
         .store
-        .revoke_wallet(challenge.wallet, RevocationReason::Holder, time::now())
+        .revoke_wallet(challenge.wallet, scope.as_ref(), RevocationReason::Holder, time::now())
         .await?
         .ok_or(Error::NoLiveAttestation)?;
     state.metrics.attestations(AttestationStatus::Revoked, 1);
     state.queued();
-    Ok((revoked, challenge.wallet))
+    Ok((revoked, challenge.wallet, scope))
 }

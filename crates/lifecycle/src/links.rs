@@ -22,7 +22,7 @@
 
 use std::{fmt, path::PathBuf};
 
-use honnin_core::{Pepper, RenewalLink};
+use honnin_core::{Pepper, RenewalLink, Scope};
 use serde::Deserialize;
 
 use crate::{Error, Result};
@@ -105,8 +105,13 @@ impl LinkFeed {
         &self.origin
     }
 
-    /// Reads the whole feed and hashes it. The parsing and hashing run on the blocking pool.
-    pub async fn read(&self, pepper: std::sync::Arc<Pepper>) -> Result<Vec<RenewalLink>> {
+    /// Reads the whole feed and hashes it, globally and in each of `scopes` (see
+    /// [`parse_links`]). The parsing and hashing run on the blocking pool.
+    pub async fn read(
+        &self,
+        pepper: std::sync::Arc<Pepper>,
+        scopes: Vec<Scope>,
+    ) -> Result<Vec<RenewalLink>> {
         let origin = self.origin.to_string();
         let failed = |reason: String| Error::LinkFeed { origin: origin.clone(), reason };
         let bytes = match &self.origin {
@@ -119,7 +124,7 @@ impl LinkFeed {
             }
             LinkOrigin::Url(url) => self.fetch(url).await.map_err(failed)?,
         };
-        tokio::task::spawn_blocking(move || parse_links(&bytes, &origin, &pepper))
+        tokio::task::spawn_blocking(move || parse_links(&bytes, &origin, &pepper, &scopes))
             .await
             .map_err(|e| Error::Task(e.to_string()))?
     }
@@ -151,9 +156,16 @@ struct Line {
     new_issuer_key_id: Option<String>,
 }
 
-/// Parses a feed (JSON lines, see the [module docs](self)) and hashes each link with `pepper`.
-/// `origin` only names the feed in errors.
-pub fn parse_links(bytes: &[u8], origin: &str, pepper: &Pepper) -> Result<Vec<RenewalLink>> {
+/// Parses a feed (JSON lines, see the [module docs](self)) and hashes each link with `pepper`:
+/// the global link, then one per scope of `scopes` (a person's certificates in a scope are
+/// stored under that scope's hashes, so each scope needs its own link). `origin` only names the
+/// feed in errors.
+pub fn parse_links(
+    bytes: &[u8],
+    origin: &str,
+    pepper: &Pepper,
+    scopes: &[Scope],
+) -> Result<Vec<RenewalLink>> {
     let malformed = |line: usize, reason: &'static str| Error::MalformedLink {
         origin: origin.to_owned(),
         line,
@@ -192,14 +204,12 @@ pub fn parse_links(bytes: &[u8], origin: &str, pepper: &Pepper) -> Result<Vec<Re
             .ok_or_else(|| malformed(line, "old_serial is not hex"))?;
         let new = hex_field(&parsed.new_serial)
             .ok_or_else(|| malformed(line, "new_serial is not hex"))?;
-        let link = RenewalLink {
-            old: pepper.cert_hash(&issuer, &old),
-            new: pepper.cert_hash(&new_issuer, &new),
-        };
-        if link.old == link.new {
+        let olds = pepper.cert_hashes(scopes, &issuer, &old);
+        let news = pepper.cert_hashes(scopes, &new_issuer, &new);
+        if olds[0] == news[0] {
             return Err(malformed(line, "old and new certificate are the same"));
         }
-        links.push(link);
+        links.extend(olds.into_iter().zip(news).map(|(old, new)| RenewalLink { old, new }));
     }
     Ok(links)
 }

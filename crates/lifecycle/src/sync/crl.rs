@@ -46,20 +46,26 @@ impl RevocationSync {
             stale,
             ..CrlReport::default()
         };
-        // Hash every entry with the CRL's root (off the async workers: HMAC per entry),
-        // newest first, so the first batches hold the revocations that matter now.
+        // Hash every entry with the CRL's root (off the async workers: HMAC per entry), once
+        // globally and once per registered scope, newest first, so the first batches hold the
+        // revocations that matter now.
         let root = crl.root_key_id().to_vec();
         let pepper = self.pepper.clone();
+        let scopes = cycle.scopes.clone();
         let crl = Arc::new(crl);
         let hashed = {
             let crl = crl.clone();
             tokio::task::spawn_blocking(move || {
                 let mut hashed: Vec<RevokedCertificate> = crl
                     .entries()
-                    .map(|entry| RevokedCertificate {
-                        cert: pepper.cert_hash(&root, entry.serial),
-                        reason: reason(entry.reason),
-                        revoked_at: entry.revoked_at,
+                    .flat_map(|entry| {
+                        pepper.cert_hashes(&scopes, &root, entry.serial).into_iter().map(
+                            move |cert| RevokedCertificate {
+                                cert,
+                                reason: reason(entry.reason),
+                                revoked_at: entry.revoked_at,
+                            },
+                        )
                     })
                     .collect();
                 hashed.sort_by_key(|r| std::cmp::Reverse(r.revoked_at));

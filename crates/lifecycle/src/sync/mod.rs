@@ -21,7 +21,7 @@ mod report;
 
 use std::{fmt, sync::Arc};
 
-use honnin_core::{AuditContext, CertStatusStore, Pepper, audit::AuditLog};
+use honnin_core::{AuditContext, CertStatusStore, Pepper, Scope, ScopeName, audit::AuditLog};
 use honnin_jpki::{CrlOrigin, CrlSource, RevocationSource, TrustAnchors};
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -201,6 +201,9 @@ impl RevocationSync {
         stop: Option<&watch::Receiver<bool>>,
     ) -> Result<CycleReport> {
         let mut cycle = Cycle::new(progress, stop);
+        // Every registered scope: each revocation and link is applied to the person's hashes
+        // in each of them too, as nothing stored joins a person's scoped rows.
+        cycle.scopes = self.store.scopes().await?.iter().map(ScopeName::id).collect();
 
         // 1. Renewal links first: a superseded entry below must find its link.
         if let Some(feed) = &self.links
@@ -254,6 +257,8 @@ struct Cycle<'a> {
     links_ok: bool,
     /// The oldest `thisUpdate` of the CRLs applied (for the lag metric).
     oldest_crl: Option<OffsetDateTime>,
+    /// The registered scopes, read once at the start of the cycle.
+    scopes: Vec<Scope>,
 }
 
 impl<'a> Cycle<'a> {
@@ -275,6 +280,7 @@ impl<'a> Cycle<'a> {
             report: CycleReport::default(),
             links_ok: true,
             oldest_crl: None,
+            scopes: Vec::new(),
         }
     }
 

@@ -10,7 +10,7 @@ impl RevocationSync {
     /// Reads `feed` and records its links in batches, auditing each new one. A feed that
     /// cannot be read is a failed stage, and `superseded` entries wait for the next cycle.
     pub(super) async fn renewals(&self, feed: &LinkFeed, cycle: &mut Cycle<'_>) -> Result<Stage> {
-        let links = match feed.read(self.pepper.clone()).await {
+        let links = match feed.read(self.pepper.clone(), cycle.scopes.clone()).await {
             Ok(links) => links,
             Err(error) => {
                 cycle.links_ok = false;
