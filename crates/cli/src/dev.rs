@@ -41,7 +41,7 @@ use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
 use honnin_api::{AdminToken, Auth, TokenDigest};
 use honnin_chain::{DeployOptions, bindings::KycRegistry};
-use honnin_core::{ChallengeSettings, Pepper, Policy, ServiceDomain};
+use honnin_core::{ChallengeSettings, Pepper, Policy, ScopeName, ServiceDomain};
 use honnin_jpki::test_utils::{CardSpec, CrlSpec, SimRoot};
 use honnin_service::{
     AccessConfig, CardConfig, ChainConfig, DatabaseConfig, HttpConfig, JobsConfig,
@@ -79,6 +79,10 @@ pub(crate) struct DevArgs {
     /// What the person's page is told (the card bridge's URL, the explorer's transaction URL).
     #[command(flatten)]
     page: crate::config::PageSettings,
+    /// Scopes (dApps whose records are kept apart) to register, by name; repeat the flag or
+    /// separate names with commas. `kyc-drop` is the example dApp's.
+    #[arg(long = "scope", value_name = "NAME", value_delimiter = ',', default_value = "kyc-drop")]
+    scopes: Vec<ScopeName>,
 }
 
 /// The revocation sync's interval in dev (production: `revocation_sync_secs`).
@@ -321,6 +325,7 @@ async fn with_anvil(
         // A dApp's receiver on this machine (http://127.0.0.1:…) may be registered.
         webhooks: WebhookConfig { allow_private_addresses: true, ..WebhookConfig::default() },
         page: crate::config::page_config(&args.page)?,
+        scopes: args.scopes.clone(),
     };
     let service = Service::launch(config).await.context("starting the service")?;
     step(format!("SQLite database {} (fresh: the chain is new at every start)", db_path.display()));

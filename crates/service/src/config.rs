@@ -114,6 +114,10 @@ pub struct ServiceConfig {
     pub webhooks: WebhookConfig,
     /// What the person's page is told: the card bridge's URL, the explorer's transaction URL.
     pub page: honnin_web::PageConfig,
+    /// Scopes (dApps whose records are kept apart) registered at each start-up, besides those
+    /// registered through the admin API. Registering is idempotent; a scope is never removed,
+    /// so dropping one here leaves it registered.
+    pub scopes: Vec<honnin_core::ScopeName>,
 }
 
 /// The HTTP server's settings.

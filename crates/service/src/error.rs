@@ -52,6 +52,9 @@ pub enum Error {
         /// What is wrong (never the secret).
         reason: String,
     },
+    /// The configured scopes cannot be registered.
+    #[error("cannot register the configured scopes (setting `scopes`)")]
+    Scopes(#[source] honnin_core::StoreError),
     /// The configured webhook endpoints cannot be recorded.
     #[error("cannot record the configured webhook endpoints (setting `webhooks.endpoints`)")]
     WebhookSync(#[source] honnin_core::StoreError),

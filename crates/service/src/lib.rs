@@ -93,10 +93,10 @@ impl Running {
 impl Service {
     /// Starts the whole service from `config`, in this order: trust anchors and revocation
     /// source (CRLs loaded and verified: nothing is migrated for a service whose card
-    /// settings are unusable) → store and migrations → audit log writer → chain writer on its
-    /// own connections (when `rpc_url` and `attester_key` are set) → background jobs
-    /// (revocation sync, expiry sweep, challenge purge) → the configured webhook endpoints and
-    /// the webhook worker → HTTP server. A step that fails stops what was started before it.
+    /// settings are unusable) → store, migrations and the configured scopes → audit log
+    /// writer → chain writer on its own connections (when `rpc_url` and `attester_key` are
+    /// set) → background jobs (revocation sync, expiry sweep, challenge purge) → the
+    /// configured webhook endpoints and the webhook worker → HTTP server. A step that fails stops what was started before it.
     pub async fn launch(mut config: ServiceConfig) -> Result<Self> {
         if config.dev {
             tracing::warn!(target: TARGET, "DEV MODE: not for production");
@@ -124,6 +124,8 @@ impl Service {
 
         let store = parts::open_store(&config.database).await?;
         tracing::info!(target: TARGET, "database migrated");
+        // Before the jobs start, so the first revocation cycle reaches every configured scope.
+        parts::register_scopes(&store, &config.scopes).await?;
         let pepper = Arc::new(match config.pepper.take() {
             Some(pepper) => pepper,
             None => {

@@ -8,7 +8,7 @@ use honnin_chain::{
     metrics::WriterMetrics,
     writer::{AttesterKey, ChainWriter, WriterConfig, WriterHandle},
 };
-use honnin_core::{Store, audit::AuditLog};
+use honnin_core::{ScopeName, Store, audit::AuditLog};
 use honnin_jpki::{
     CachedSource, CrlOrigin, CrlSource, OcspSource, RevocationSource, SigningVerifier, TrustAnchors,
 };
@@ -168,6 +168,17 @@ pub(crate) async fn start_writer(
         .with_audit(audit);
     tracing::info!(target: TARGET, "chain writer started");
     Ok((writer.spawn(), writer_metrics))
+}
+
+/// Registers the scopes the configuration names (idempotent; none is ever removed).
+pub(crate) async fn register_scopes(store: &Arc<dyn Store>, scopes: &[ScopeName]) -> Result<()> {
+    let now = honnin_core::time::now();
+    let mut new = 0;
+    for scope in scopes {
+        new += usize::from(store.register_scope(scope, now).await.map_err(Error::Scopes)?);
+    }
+    tracing::info!(target: TARGET, configured = scopes.len(), new, "scopes registered");
+    Ok(())
 }
 
 /// Makes the endpoints declared in the configuration exactly `config.endpoints` (each URL

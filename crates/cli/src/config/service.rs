@@ -189,7 +189,20 @@ impl ServeConfig {
             jobs: jobs::from_settings(&s)?,
             webhooks: webhooks::from_settings(&s.webhooks)?,
             page: super::page::from_settings(&s.page)?,
+            scopes: scopes(&s)?,
         };
         Ok(Self { service, log: LogConfig::from_settings(&s) })
     }
+}
+
+/// The scopes to register at start-up, each name checked.
+fn scopes(s: &Settings) -> Result<Vec<honnin_core::ScopeName>, ConfigError> {
+    let mut scopes = Vec::new();
+    for name in s.scopes.iter().flatten() {
+        let name = honnin_core::ScopeName::new(name.trim()).map_err(|e| invalid("scopes", e))?;
+        if !scopes.contains(&name) {
+            scopes.push(name);
+        }
+    }
+    Ok(scopes)
 }

@@ -212,6 +212,13 @@ pub(crate) struct Settings {
     #[arg(long, env = "HONNIN_LOG_FORMAT", value_name = "text|json")]
     pub(crate) log_format: Option<LogFormat>,
 
+    // ---- scopes ----
+    /// Scopes (dApps whose records are kept apart, by name: `a-z 0-9`, then `a-z 0-9 . -`, at
+    /// most 64) registered at start-up, besides those registered with `POST /v1/admin/scopes`;
+    /// a scope is never removed. In the file: `scopes = ["kyc-drop"]`. [default: none]
+    #[arg(long = "scope", env = "HONNIN_SCOPES", value_delimiter = ',', value_name = "NAME")]
+    pub(crate) scopes: Option<Vec<String>>,
+
     // ---- webhooks ----
     /// The `[webhooks]` table.
     #[command(flatten)]
@@ -244,7 +251,7 @@ impl Settings {
             challenge_lifetime_secs, chain_id, registry, rpc_url, attester_key, admin_tokens,
             api_keys, rate_limit, api_key_rate_limit, trusted_proxies, renewal_links,
             revocation_sync_secs, revocation_recheck_secs, writer_batch_size, writer_linger_ms,
-            writer_confirmations, log, log_format,
+            writer_confirmations, log, log_format, scopes,
         )
     }
 

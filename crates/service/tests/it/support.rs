@@ -67,6 +67,7 @@ pub(crate) async fn launch(http: HttpConfig) -> Running {
         jobs: JobsConfig::default(),
         webhooks: honnin_service::WebhookConfig::default(),
         page: honnin_service::PageConfig::default(),
+        scopes: Vec::new(),
     };
     Running { service: Service::launch(config).await.unwrap(), _dir: dir }
 }
