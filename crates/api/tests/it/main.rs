@@ -18,5 +18,6 @@ mod numbers;
 mod operations;
 mod privacy;
 mod refusals;
+mod scopes;
 mod support;
 mod webhooks;

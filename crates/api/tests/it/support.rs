@@ -296,6 +296,25 @@ impl Harness {
         serde_json::from_value(reply.body).expect("challenge response")
     }
 
+    /// The operator's pepper (to compute the keyed hashes a test looks for in a dump).
+    pub(crate) fn pepper(&self) -> &Pepper {
+        &self.pepper
+    }
+
+    /// Asks the API for a challenge of `purpose` for `wallet` in the scope named `scope`.
+    pub(crate) async fn scoped_challenge(
+        &self,
+        wallet: Address,
+        purpose: &str,
+        scope: &str,
+    ) -> ChallengeResponse {
+        let body =
+            serde_json::json!({ "wallet": wallet.to_string(), "purpose": purpose, "scope": scope });
+        let reply = self.post("/v1/challenges", &body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        serde_json::from_value(reply.body).expect("challenge response")
+    }
+
     /// Asks the API for a challenge of `purpose` (`attest`, `revoke`, `erase`) for `wallet`.
     pub(crate) async fn challenge_for(&self, wallet: Address, purpose: &str) -> ChallengeResponse {
         let body = serde_json::json!({ "wallet": wallet.to_string(), "purpose": purpose });
@@ -462,6 +481,7 @@ pub(crate) fn request_for(
         id: challenge.id.to_string(),
         message: challenge.message(),
         expires_at: honnin_core::time::rfc3339(challenge.expires_at),
+        scope_id: challenge.scope.as_ref().map(|name| name.id().to_string()),
     };
     attestation_request(&response, card, wallet)
 }
