@@ -5,7 +5,7 @@ use std::{num::NonZeroU32, path::PathBuf, sync::Arc};
 
 use honnin_core::{
     Address, AtLimit, AttestationId, AttestationStatus, ChallengeSettings, OutboxAction, Pepper,
-    Policy, Purpose, ServiceDomain, Store, StoreError, VerifiedRequest, WalletProof,
+    Policy, Purpose, ScopeName, ServiceDomain, Store, StoreError, VerifiedRequest, WalletProof,
     attestation::NewAttestation, audit::AuditLog,
 };
 use honnin_jpki::{
@@ -121,15 +121,28 @@ impl TestDb {
         policy: &Policy,
         issued_at: OffsetDateTime,
     ) -> Result<AttestationId, StoreError> {
+        self.attest_in(None, serial, wallet, policy, issued_at).await
+    }
+
+    /// [`Self::attest_at`] in `scope` (`None`: the global record), under the scope's hashes.
+    pub(crate) async fn attest_in(
+        &self,
+        scope: Option<&ScopeName>,
+        serial: &[u8],
+        wallet: Address,
+        policy: &Policy,
+        issued_at: OffsetDateTime,
+    ) -> Result<AttestationId, StoreError> {
         let settings = ChallengeSettings::new(
             ServiceDomain::new("honnin.test").unwrap(),
             31337,
             Address::repeat_byte(0x42),
         );
-        let challenge = settings.issue(Purpose::Attest, wallet, None, now());
+        let challenge = settings.issue_in(Purpose::Attest, wallet, None, scope.cloned(), now());
         self.store.insert_challenge(&challenge).await.unwrap();
         self.store.consume_challenge(&challenge.id, Purpose::Attest, now()).await.unwrap();
         let key_id = self.root.key_id();
+        let scope = scope.map(ScopeName::id);
         let request = VerifiedRequest {
             challenge_id: challenge.id,
             request_digest: self.pepper.request_digest(
@@ -140,8 +153,9 @@ impl TestDb {
             ),
             wallet,
             wallet_proof: WalletProof::Eoa,
-            person: self.pepper.pseudonym(key_id, serial),
-            cert: self.pepper.cert_hash(key_id, serial),
+            scope,
+            person: self.pepper.pseudonym_in(scope.as_ref(), key_id, serial),
+            cert: self.pepper.cert_hash_in(scope.as_ref(), key_id, serial),
             cert_not_after: now() + Duration::days(5 * 365),
             sealed: self.pepper.seal_cert(key_id, serial),
         };
@@ -153,7 +167,17 @@ impl TestDb {
     /// Records an attestation now under the default policy, and confirms its `attest` on chain
     /// (so a revocation must queue a `revoke`).
     pub(crate) async fn attest_active(&self, serial: &[u8], wallet: Address) -> AttestationId {
-        let id = self.attest_at(serial, wallet, &policy(), now()).await.unwrap();
+        self.attest_active_in(None, serial, wallet).await
+    }
+
+    /// [`Self::attest_active`] in `scope`.
+    pub(crate) async fn attest_active_in(
+        &self,
+        scope: Option<&ScopeName>,
+        serial: &[u8],
+        wallet: Address,
+    ) -> AttestationId {
+        let id = self.attest_in(scope, serial, wallet, &policy(), now()).await.unwrap();
         let items = self.store.claim_outbox(100, Duration::minutes(1), now()).await.unwrap();
         let ids: Vec<_> = items
             .iter()
@@ -168,6 +192,23 @@ impl TestDb {
 
     pub(crate) async fn status(&self, id: AttestationId) -> AttestationStatus {
         self.store.attestation(&id).await.unwrap().unwrap().status
+    }
+
+    /// The `revoke` items queued for `wallet` with their scopes (claiming them).
+    pub(crate) async fn queued_scoped_revokes(
+        &self,
+        wallet: Address,
+    ) -> Vec<(Option<honnin_core::Scope>, honnin_core::RevocationReason)> {
+        let items = self.store.claim_outbox(1_000, Duration::minutes(1), now()).await.unwrap();
+        items
+            .into_iter()
+            .filter_map(|i| match i.action {
+                OutboxAction::Revoke { wallet: w, reason, scope, .. } if w == wallet => {
+                    Some((scope, reason))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The `revoke` items queued for `wallet` (claiming them).

@@ -6,7 +6,7 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use honnin_core::{AttestationStatus, AuditEventKind, RevocationReason, StoreError};
+use honnin_core::{AttestationStatus, AuditEventKind, RevocationReason, ScopeName, StoreError};
 use honnin_jpki::{
     CrlOrigin, RevocationReason as CardReason, RevocationStatus,
     test_utils::{FakeAnswer, FakeRevocation, SimRoot},
@@ -21,6 +21,8 @@ both_backends!(
     superseded_without_a_link_the_attestation_is_revoked,
     an_ocsp_recheck_that_says_revoked_revokes,
     failures_are_reported_and_the_cycle_goes_on,
+    a_crl_entry_revokes_the_records_of_every_scope,
+    a_renewal_link_carries_every_scope_over,
 );
 
 fn sync(db: &TestDb) -> RevocationSync {
@@ -96,6 +98,86 @@ async fn a_crl_entry_revokes_the_attestation_and_queues_its_revoke(db: &TestDb) 
     // The card can no longer attest.
     let refused = db.attest_at(card.serial(), random_wallet(), &policy(), now()).await;
     assert!(matches!(refused, Err(StoreError::CertificateRevoked)), "{refused:?}");
+}
+
+/// Registers the scopes `dapp-a` and `dapp-b`; their names.
+async fn two_scopes(db: &TestDb) -> [ScopeName; 2] {
+    let scopes = [ScopeName::new("dapp-a").unwrap(), ScopeName::new("dapp-b").unwrap()];
+    for scope in &scopes {
+        db.store.register_scope(scope, now()).await.unwrap();
+    }
+    scopes
+}
+
+async fn a_crl_entry_revokes_the_records_of_every_scope(db: &TestDb) {
+    let [a, b] = two_scopes(db).await;
+    let card = db.card().await;
+    let (wallet_a, wallet_b, wallet) = (random_wallet(), random_wallet(), random_wallet());
+    let ids = [
+        db.attest_active_in(Some(&a), card.serial(), wallet_a).await,
+        db.attest_active_in(Some(&b), card.serial(), wallet_b).await,
+        db.attest_active(card.serial(), wallet).await,
+    ];
+    // Another person in dapp-a keeps their record.
+    let other = db.attest_active_in(Some(&a), &random_serial(), random_wallet()).await;
+    let crl =
+        db.crl_file("auth.crl", vec![(card.serial().to_vec(), CardReason::KeyCompromise)]).await;
+
+    let report = sync(db).with_crls(vec![file(&crl)]).cycle(true, &mut |_| {}).await.unwrap();
+    assert!(report.is_success(), "{report:?}");
+    // One CRL entry, known under three hashes (global, dapp-a, dapp-b): three records revoked.
+    assert_eq!(report.crls[0].known, 3);
+    assert_eq!(report.attestations_revoked(), 3);
+    for id in ids {
+        assert_eq!(db.status(id).await, AttestationStatus::Revoked);
+    }
+    assert_eq!(db.status(other).await, AttestationStatus::Active);
+    // Each revoke goes to the chain for its own scope.
+    assert_eq!(
+        db.queued_scoped_revokes(wallet_a).await,
+        vec![(Some(a.id()), RevocationReason::CertificateRevoked)]
+    );
+    assert_eq!(
+        db.queued_scoped_revokes(wallet_b).await,
+        vec![(Some(b.id()), RevocationReason::CertificateRevoked)]
+    );
+    assert_eq!(
+        db.queued_scoped_revokes(wallet).await,
+        vec![(None, RevocationReason::CertificateRevoked)]
+    );
+    // The card can attest in no scope any more.
+    let refused = db.attest_in(Some(&b), card.serial(), random_wallet(), &policy(), now()).await;
+    assert!(matches!(refused, Err(StoreError::CertificateRevoked)), "{refused:?}");
+}
+
+async fn a_renewal_link_carries_every_scope_over(db: &TestDb) {
+    let [a, _] = two_scopes(db).await;
+    let (old, new) = (db.card().await, db.card().await);
+    let wallet = random_wallet();
+    let id = db.attest_active_in(Some(&a), old.serial(), wallet).await;
+    let links = db.links_file(&[(old.serial(), new.serial())]);
+    let crl = db.crl_file("auth.crl", vec![(old.serial().to_vec(), CardReason::Superseded)]).await;
+
+    let sync = sync(db)
+        .with_crls(vec![file(&crl)])
+        .with_links(LinkFeed::new(LinkOrigin::parse(links.to_str().unwrap()).unwrap()));
+    let report = sync.cycle(true, &mut |_| {}).await.unwrap();
+    assert!(report.is_success(), "{report:?}");
+    // The feed's one line is a link globally and in each of the two scopes; only dapp-a
+    // knows the old certificate.
+    let outcome = &report.links.as_ref().unwrap().outcome;
+    assert_eq!(
+        (report.links.as_ref().unwrap().read, outcome.linked, outcome.unknown_old),
+        (3, 1, 2)
+    );
+    assert_eq!(report.attestations_moved(), 1);
+    assert_eq!(db.status(id).await, AttestationStatus::Active);
+    assert!(db.queued_scoped_revokes(wallet).await.is_empty());
+    // In dapp-a the renewed card is the same person (one wallet: another is refused); globally
+    // and in dapp-b it is nobody yet.
+    let again = db.attest_in(Some(&a), new.serial(), random_wallet(), &policy(), now()).await;
+    assert!(matches!(again, Err(StoreError::WalletLimitReached { limit: 1 })), "{again:?}");
+    db.attest_in(None, new.serial(), random_wallet(), &policy(), now()).await.unwrap();
 }
 
 async fn superseded_with_a_link_the_attestation_follows_the_new_certificate(db: &TestDb) {
