@@ -12,9 +12,11 @@ pub struct CrlReport {
     pub origin: String,
     /// Entries it lists.
     pub entries: u64,
-    /// Entries whose certificate the store knows.
+    /// Certificate rows the store knows among the entries: each entry is looked up globally
+    /// and in every registered scope, so one entry counts once per scope its certificate was
+    /// used in.
     pub known: u64,
-    /// Known certificates newly marked revoked.
+    /// Known certificate rows newly marked revoked (counted as `known`).
     pub newly_revoked: u64,
     /// Attestations revoked (their `revoke` queued).
     pub attestations_revoked: u64,
@@ -54,7 +56,8 @@ pub struct RecheckReport {
 /// What the link feed did in a cycle.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkReport {
-    /// Links in the feed.
+    /// Links hashed from the feed: one per line globally and one per line in every registered
+    /// scope.
     pub read: u64,
     /// What the store did with them.
     pub outcome: LinkOutcome,
