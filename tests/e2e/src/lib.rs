@@ -155,6 +155,8 @@ pub struct Options {
     /// Run on a SQLite file instead of the shared throwaway Postgres (one instance only).
     /// Default: Postgres.
     pub sqlite: bool,
+    /// Scopes registered at start-up (the `scopes` setting). Default: none.
+    pub scopes: Vec<honnin_core::ScopeName>,
 }
 
 /// How often each background job runs; `None` keeps `honnin serve`'s default.
@@ -183,6 +185,7 @@ impl Default for Options {
             dev: false,
             admin_token: None,
             sqlite: false,
+            scopes: Vec::new(),
         }
     }
 }
@@ -418,6 +421,7 @@ impl Deployment {
             },
             webhooks: options.webhooks.clone(),
             page: honnin_service::PageConfig::default(),
+            scopes: options.scopes.clone(),
         })
     }
 
