@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use honnin_core::{
     Address, AtLimit, Attestation, AttestationId, AttestationReceipt, ChallengeId, NewAttestation,
-    Policy, Recorded, RequestDigest, RevocationReason, StoreError,
+    Policy, Recorded, RequestDigest, RevocationReason, Scope, StoreError,
     store::AttestationStore,
     stored::{AnswerRow, ChallengeAnswer, attestation_wallet, corrupt},
 };
@@ -25,7 +25,7 @@ pub(crate) async fn challenge_answer(
 ) -> Result<ChallengeAnswer, StoreError> {
     let row = sqlx::query_as!(
         AnswerRow,
-        r#"SELECT id, wallet, status, expires_at, request_digest
+        r#"SELECT id, wallet, scope, status, expires_at, request_digest
            FROM attestations WHERE challenge_id = $1"#,
         challenge.as_bytes().as_slice(),
     )
@@ -37,7 +37,7 @@ pub(crate) async fn challenge_answer(
 
 impl PgStore {
     /// The attestation transaction (see `honnin_core::store`) in one round trip: the
-    /// `honnin_record_attestation` function (migration 0003) runs its steps on the server, in
+    /// `honnin_record_attestation` function (migrations 0003, 0004, 0008) runs its steps on the server, in
     /// the call's own transaction. A replay is only looked for when the challenge turns out to
     /// be answered already (the unique `challenge_id` refuses the insert).
     async fn record_once(
@@ -49,11 +49,12 @@ impl PgStore {
         let row = sqlx::query!(
             r#"SELECT rotated_ids AS "rotated_ids!", rotated_wallets AS "rotated_wallets!"
                FROM honnin_record_attestation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                                              $13, $14, $15, $16, $17)"#,
+                                              $13, $14, $15, $16, $17, $18)"#,
             new.id.as_bytes().as_slice(),
             new.challenge_id.as_bytes().as_slice(),
             new.request_digest.as_bytes().as_slice(),
             new.wallet.as_slice(),
+            new.scope.as_ref().map(|s| s.as_bytes().as_slice()),
             new.wallet_proof.as_str(),
             new.person.as_bytes().as_slice(),
             new.cert.as_bytes().as_slice(),
@@ -104,7 +105,9 @@ pub(crate) fn unique_violation(e: sqlx::Error) -> StoreError {
     {
         match d.constraint() {
             Some("attestations_challenge_id_key") => return StoreError::ChallengeAlreadyAnswered,
-            Some("attestations_live_wallet") => return StoreError::WalletAlreadyAttested,
+            Some("attestations_live_wallet" | "attestations_live_wallet_scoped") => {
+                return StoreError::WalletAlreadyAttested;
+            }
             _ => {}
         }
     }
@@ -162,7 +165,7 @@ impl AttestationStore for PgStore {
     async fn attestation(&self, id: &AttestationId) -> Result<Option<Attestation>, StoreError> {
         sqlx::query_as!(
             AttestationRow,
-            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at,
+            r#"SELECT id, wallet, scope, status, level, claims, issued_at, expires_at,
                       COALESCE(tx_hash, (SELECT o.tx_hash FROM outbox o
                                           WHERE o.attestation_id = a.id AND o.kind = 'attest'
                                             AND o.tx_hash IS NOT NULL
@@ -181,19 +184,21 @@ impl AttestationStore for PgStore {
     async fn attestation_by_wallet(
         &self,
         wallet: Address,
+        scope: Option<&Scope>,
     ) -> Result<Option<Attestation>, StoreError> {
         sqlx::query_as!(
             AttestationRow,
-            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at,
+            r#"SELECT id, wallet, scope, status, level, claims, issued_at, expires_at,
                       COALESCE(tx_hash, (SELECT o.tx_hash FROM outbox o
                                           WHERE o.attestation_id = a.id AND o.kind = 'attest'
                                             AND o.tx_hash IS NOT NULL
                                           ORDER BY o.id DESC LIMIT 1)) AS tx_hash,
                       block_number, revocation_reason, revoked_at
-               FROM attestations a WHERE wallet = $1
+               FROM attestations a WHERE wallet = $1 AND scope IS NOT DISTINCT FROM $2
                ORDER BY (status IN ('pending', 'active')) DESC, seq DESC
                LIMIT 1"#,
             wallet.as_slice(),
+            scope.map(|s| s.as_bytes().as_slice()),
         )
         .fetch_optional(&self.pool)
         .await

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Challenge, ChallengeId, Purpose, StoreError,
+    Challenge, ChallengeId, Purpose, ScopeName, StoreError,
     challenge::Audience,
     store::ChallengeStore,
     stored::{self, UnconsumedRow, not_consumed, to_i64},
@@ -16,13 +16,14 @@ impl ChallengeStore for PgStore {
     async fn insert_challenge(&self, c: &Challenge) -> Result<(), StoreError> {
         let result = sqlx::query!(
             r#"INSERT INTO challenges
-                 (id, purpose, wallet, audience, nonce, issued_at, expires_at, chain_id, registry,
-                  domain)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
+                 (id, purpose, wallet, audience, scope, nonce, issued_at, expires_at, chain_id,
+                  registry, domain)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
             c.id.as_bytes().as_slice(),
             c.purpose.as_str(),
             c.wallet.as_slice(),
             c.audience.as_ref().map(Audience::as_str),
+            c.scope.as_ref().map(ScopeName::as_str),
             c.nonce.as_bytes().as_slice(),
             c.issued_at,
             c.expires_at,
@@ -51,8 +52,8 @@ impl ChallengeStore for PgStore {
             stored::ChallengeRow,
             r#"UPDATE challenges SET consumed_at = $3
                WHERE id = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3
-               RETURNING id, purpose, wallet, audience, nonce, issued_at, expires_at, chain_id,
-                         registry, domain"#,
+               RETURNING id, purpose, wallet, audience, scope, nonce, issued_at, expires_at,
+                         chain_id, registry, domain"#,
             id.as_bytes().as_slice(),
             purpose.as_str(),
             now,

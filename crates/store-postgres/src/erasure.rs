@@ -1,4 +1,4 @@
-//! Erasing a person.
+//! Erasing a person: the global record and every scoped one, in one transaction.
 
 use async_trait::async_trait;
 use honnin_core::{
@@ -12,55 +12,67 @@ use crate::{PgStore, error::db, revocations::revoke_attestations};
 impl ErasureStore for PgStore {
     async fn erase_person(
         &self,
-        cert: &CertHash,
-        pseudonym: &PersonPseudonym,
+        identities: &[(CertHash, PersonPseudonym)],
         now: OffsetDateTime,
     ) -> Result<Vec<AttestationWallet>, StoreError> {
+        let certs: Vec<Vec<u8>> = identities.iter().map(|(c, _)| c.as_bytes().to_vec()).collect();
+        let pseudonyms: Vec<Vec<u8>> =
+            identities.iter().map(|(_, p)| p.as_bytes().to_vec()).collect();
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let person = sqlx::query_scalar!(
-            r#"SELECT p.id AS "id!" FROM persons p
-               WHERE p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)
-                  OR p.pseudonym = $2
-               ORDER BY (p.id = (SELECT person_id FROM certificates WHERE cert_hash = $1)) DESC
-               LIMIT 1
+        // Each identity's person: through its certificate if that is known, else by pseudonym.
+        // Locked in id order, so two erasures (or an erasure and an attestation, which locks
+        // one person) cannot deadlock.
+        let persons = sqlx::query_scalar!(
+            r#"SELECT p.id FROM persons p
+               WHERE p.id IN (SELECT COALESCE(
+                                       (SELECT c.person_id FROM certificates c
+                                         WHERE c.cert_hash = i.cert),
+                                       (SELECT q.id FROM persons q
+                                         WHERE q.pseudonym = i.pseudonym))
+                              FROM UNNEST($1::bytea[], $2::bytea[]) AS i(cert, pseudonym))
+               ORDER BY p.id
                FOR UPDATE"#,
-            cert.as_bytes().as_slice(),
-            pseudonym.as_bytes().as_slice(),
+            &certs,
+            &pseudonyms,
         )
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
+        if persons.is_empty() {
+            return Err(StoreError::PersonNotFound);
+        }
         let live = sqlx::query_scalar!(
             r#"SELECT id FROM attestations
                WHERE status IN ('pending', 'active')
-                 AND (person_id = $1
-                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1))
+                 AND (person_id = ANY($1)
+                      OR certificate_id IN (SELECT id FROM certificates
+                                             WHERE person_id = ANY($1)))
                ORDER BY seq"#,
-            person,
+            &persons,
         )
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
         let reasons = vec![i16::from(RevocationReason::Erasure.code()); live.len()];
         let revoked = revoke_attestations(&mut tx, &live, &reasons, now).await?;
-        // Cut every link from the attestations (and so from the chain records) to the person.
+        // Cut every link from the attestations (and so from the chain records) to the persons.
+        // The scope stays: it is the chain record's, and identifies nobody.
         sqlx::query!(
             r#"UPDATE attestations
                SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = $2
-               WHERE person_id = $1
-                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = $1)"#,
-            person,
+               WHERE person_id = ANY($1)
+                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ANY($1))"#,
+            &persons,
             now,
         )
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = $1"#, person)
+        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = ANY($1)"#, &persons)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM persons WHERE id = $1"#, person)
+        sqlx::query!(r#"DELETE FROM persons WHERE id = ANY($1)"#, &persons)
             .execute(&mut *tx)
             .await
             .map_err(db)?;

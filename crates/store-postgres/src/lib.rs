@@ -11,8 +11,8 @@
 //! - Challenges are consumed with one conditional `UPDATE … RETURNING`: exactly one of any
 //!   number of racing consumers wins.
 //! - The attestation transaction locks the person row (`SELECT … FOR UPDATE`) so concurrent
-//!   submissions for one person are serialised; a partial unique index keeps one live
-//!   attestation per wallet even across persons.
+//!   submissions for one person are serialised; partial unique indexes keep one live
+//!   attestation per wallet and scope even across persons.
 //! - The outbox is claimed with `FOR UPDATE SKIP LOCKED`, in per-wallet order (an item waits
 //!   for every earlier open item of its wallet).
 //! - The audit log's head is one row, locked (`FOR UPDATE`) by each append: one linear chain
@@ -36,6 +36,7 @@
 //! | `outbox.rs` | [`OutboxStore`](honnin_core::OutboxStore) |
 //! | `lease.rs` | [`LeaseStore`](honnin_core::LeaseStore): advisory-lock leases |
 //! | `audit.rs` | [`AuditStore`](honnin_core::AuditStore) |
+//! | `scopes.rs` | [`ScopeStore`](honnin_core::ScopeStore): the registered scopes |
 //! | `webhooks.rs` | [`WebhookStore`](honnin_core::WebhookStore): endpoints and the delivery outbox (queued by migration 0007's trigger) |
 //! | `rows.rs` | rows as Postgres types them, read through `honnin_core::stored` |
 //! | `error.rs` | sqlx errors as [`StoreError`] |
@@ -52,6 +53,7 @@ mod migrate;
 mod outbox;
 mod revocations;
 mod rows;
+mod scopes;
 mod webhooks;
 
 use std::{

@@ -24,7 +24,11 @@ impl OutboxStore for PgStore {
     ) -> Result<Vec<OutboxItem>, StoreError> {
         // An item waits while an earlier item for the same wallet is still open, so a revoke
         // never overtakes the attest it undoes (also when another writer holds the attest): it
-        // must be its wallet's first open item. Written as a correlated subquery, not an
+        // must be its wallet's first open item. The order is per wallet, not per (wallet,
+        // scope): a record is keyed by both on chain, so only the items of one scope need it,
+        // but ordering a wallet's items across its scopes too is harmless (it only delays an
+        // item behind another scope's open one) and keeps this lookup on its (wallet, id)
+        // index with no NULL-aware comparison. Written as a correlated subquery, not an
         // anti-join: Postgres runs it per candidate with the wallet bound, an index lookup,
         // where an anti-join planned on stale statistics (a queue that grew from empty faster
         // than autovacuum analyses it) compared every candidate with every open item.
@@ -44,8 +48,9 @@ impl OutboxStore for PgStore {
                      LIMIT $1
                      FOR UPDATE SKIP LOCKED) picked
                WHERE o.id = picked.id
-               RETURNING o.id, o.kind, o.attestation_id, o.wallet, o.level, o.claims, o.issued_at,
-                         o.expires_at, o.reason, o.state, o.attempts, o.tx_hash, o.created_at"#,
+               RETURNING o.id, o.kind, o.attestation_id, o.wallet, o.scope, o.level, o.claims,
+                         o.issued_at, o.expires_at, o.reason, o.state, o.attempts, o.tx_hash,
+                         o.created_at"#,
             i64::from(limit),
             now,
             now + lease,
@@ -59,8 +64,8 @@ impl OutboxStore for PgStore {
     async fn outbox_in_flight(&self) -> Result<Vec<OutboxItem>, StoreError> {
         let rows = sqlx::query_as!(
             OutboxRow,
-            r#"SELECT id, kind, attestation_id, wallet, level, claims, issued_at, expires_at, reason,
-                      state, attempts, tx_hash, created_at
+            r#"SELECT id, kind, attestation_id, wallet, scope, level, claims, issued_at, expires_at,
+                      reason, state, attempts, tx_hash, created_at
                FROM outbox WHERE state = 'sent' ORDER BY id"#,
         )
         .fetch_all(&self.pool)

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 pub(crate) struct AttestationRow {
     pub(crate) id: Vec<u8>,
     pub(crate) wallet: Vec<u8>,
+    pub(crate) scope: Option<Vec<u8>>,
     pub(crate) status: String,
     pub(crate) level: i16,
     pub(crate) claims: i64,
@@ -26,6 +27,7 @@ impl AttestationRow {
         stored::AttestationRow {
             id: self.id,
             wallet: self.wallet,
+            scope: self.scope,
             status: self.status,
             level: self.level.into(),
             claims: self.claims,
@@ -46,6 +48,7 @@ pub(crate) struct OutboxRow {
     pub(crate) kind: String,
     pub(crate) attestation_id: Vec<u8>,
     pub(crate) wallet: Vec<u8>,
+    pub(crate) scope: Option<Vec<u8>>,
     pub(crate) level: Option<i16>,
     pub(crate) claims: Option<i64>,
     pub(crate) issued_at: Option<OffsetDateTime>,
@@ -65,6 +68,7 @@ pub(crate) fn sorted_items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, Stor
                 kind: r.kind,
                 attestation_id: r.attestation_id,
                 wallet: r.wallet,
+                scope: r.scope,
                 level: r.level.map(i64::from),
                 claims: r.claims,
                 issued_at: r.issued_at,

@@ -1,4 +1,5 @@
-//! Webhook endpoints and the delivery outbox (queued by the trigger of migration 0007).
+//! Webhook endpoints and the delivery outbox (queued by the trigger of migration 0007, which
+//! migration 0008 gave the scope).
 //!
 //! Runtime-bound queries (`sqlx::query`), not the compile-checked macros: they need no
 //! offline data for the new tables.
@@ -21,8 +22,8 @@ use crate::{PgStore, error::db};
 /// The delivery columns [`delivery_row`] reads (a macro, so queries stay static strings).
 macro_rules! delivery_columns {
     () => {
-        "d.id, d.message_id, d.endpoint_id, d.event, d.attestation_id, d.wallet, d.status, \
-         d.reason, d.issued_at, d.expires_at, d.occurred_at, d.state, d.attempts, \
+        "d.id, d.message_id, d.endpoint_id, d.event, d.attestation_id, d.wallet, d.scope, \
+         d.status, d.reason, d.issued_at, d.expires_at, d.occurred_at, d.state, d.attempts, \
          d.next_attempt_at, d.last_error, d.last_status, d.delivered_at, d.created_at"
     };
 }
@@ -35,6 +36,7 @@ fn delivery_row(row: &PgRow) -> Result<DeliveryRow, StoreError> {
         event: row.try_get("event").map_err(db)?,
         attestation_id: row.try_get("attestation_id").map_err(db)?,
         wallet: row.try_get("wallet").map_err(db)?,
+        scope: row.try_get("scope").map_err(db)?,
         status: row.try_get("status").map_err(db)?,
         reason: row.try_get::<Option<i16>, _>("reason").map_err(db)?.map(i64::from),
         issued_at: row.try_get("issued_at").map_err(db)?,

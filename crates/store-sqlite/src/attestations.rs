@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use honnin_core::{
     Address, Attestation, AttestationId, AttestationReceipt, ChallengeId, NewAttestation, Policy,
-    Recorded, RequestDigest, RevocationReason, StoreError,
+    Recorded, RequestDigest, RevocationReason, Scope, StoreError,
     store::AttestationStore,
     stored::{self, AnswerRow, ChallengeAnswer, corrupt},
 };
@@ -22,7 +22,8 @@ pub(crate) fn unique_violation(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e
         && d.is_unique_violation()
     {
-        // SQLite names the columns, not the index: "UNIQUE constraint failed: attestations.wallet".
+        // SQLite names the columns, not the index: "UNIQUE constraint failed: attestations.wallet"
+        // (and ", attestations.scope" for a scoped record).
         let message = d.message();
         if message.contains("attestations.challenge_id") {
             return StoreError::ChallengeAlreadyAnswered;
@@ -43,7 +44,7 @@ pub(crate) async fn challenge_answer(
 ) -> Result<ChallengeAnswer, StoreError> {
     let challenge = challenge.as_bytes().as_slice();
     let row = sqlx::query!(
-        r#"SELECT id, wallet, status, expires_at, request_digest
+        r#"SELECT id, wallet, scope, status, expires_at, request_digest
            FROM attestations WHERE challenge_id = ?1"#,
         challenge,
     )
@@ -55,6 +56,7 @@ pub(crate) async fn challenge_answer(
             Ok::<_, StoreError>(AnswerRow {
                 id: r.id,
                 wallet: r.wallet,
+                scope: r.scope,
                 status: r.status,
                 expires_at: time_of(r.expires_at)?,
                 request_digest: r.request_digest,
@@ -64,11 +66,12 @@ pub(crate) async fn challenge_answer(
     ChallengeAnswer::from_row(row, digest, now)
 }
 
-/// Marks lapsed live attestations of a wallet or a person expired and cancels their unsent
-/// `attest` items (the registry would refuse an already expired record).
+/// Marks lapsed live attestations of a wallet or a person in `scope` (NULL: global) expired and
+/// cancels their unsent `attest` items (the registry would refuse an already expired record).
 pub(crate) async fn expire_lapsed(
     tx: &mut SqliteConnection,
     wallet: &[u8],
+    scope: Option<&[u8]>,
     person_id: i64,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -77,15 +80,16 @@ pub(crate) async fn expire_lapsed(
         r#"UPDATE outbox SET state = 'cancelled', updated_at = ?3
            WHERE kind = 'attest' AND state = 'pending'
              AND attestation_id IN (SELECT id FROM attestations
-                                    WHERE wallet = ?1 AND status IN ('pending', 'active')
-                                      AND expires_at <= ?3
+                                    WHERE wallet = ?1 AND scope IS ?4
+                                      AND status IN ('pending', 'active') AND expires_at <= ?3
                                     UNION ALL
                                     SELECT id FROM attestations
-                                    WHERE person_id = ?2 AND status IN ('pending', 'active')
-                                      AND expires_at <= ?3)"#,
+                                    WHERE person_id = ?2 AND scope IS ?4
+                                      AND status IN ('pending', 'active') AND expires_at <= ?3)"#,
         wallet,
         person_id,
         now,
+        scope,
     )
     .execute(&mut *tx)
     .await
@@ -93,14 +97,16 @@ pub(crate) async fn expire_lapsed(
     sqlx::query!(
         r#"UPDATE attestations SET status = 'expired', updated_at = ?3
            WHERE id IN (SELECT id FROM attestations
-                        WHERE wallet = ?1 AND status IN ('pending', 'active') AND expires_at <= ?3
+                        WHERE wallet = ?1 AND scope IS ?4
+                          AND status IN ('pending', 'active') AND expires_at <= ?3
                         UNION ALL
                         SELECT id FROM attestations
-                        WHERE person_id = ?2 AND status IN ('pending', 'active')
-                          AND expires_at <= ?3)"#,
+                        WHERE person_id = ?2 AND scope IS ?4
+                          AND status IN ('pending', 'active') AND expires_at <= ?3)"#,
         wallet,
         person_id,
         now,
+        scope,
     )
     .execute(&mut *tx)
     .await
@@ -131,6 +137,7 @@ pub(crate) async fn record_in_tx(
 ) -> Result<Recorded, StoreError> {
     let now = secs(now_t);
     let wallet = new.wallet.as_slice();
+    let scope = new.scope.as_ref().map(|s| s.as_bytes().as_slice());
     let cert_hash = new.cert.as_bytes().as_slice();
 
     // 1. A re-sent request answers with the original attestation.
@@ -204,11 +211,13 @@ pub(crate) async fn record_in_tx(
         }
     };
 
-    // 3. Lapsed attestations stop counting; the wallet must not have a live one.
-    expire_lapsed(&mut *tx, wallet, person_id, now).await?;
+    // 3. Lapsed attestations stop counting; the wallet must not have a live one in the scope.
+    expire_lapsed(&mut *tx, wallet, scope, person_id, now).await?;
     let existing = sqlx::query_scalar!(
-        r#"SELECT id FROM attestations WHERE wallet = ?1 AND status IN ('pending', 'active')"#,
+        r#"SELECT id FROM attestations
+           WHERE wallet = ?1 AND scope IS ?2 AND status IN ('pending', 'active')"#,
         wallet,
+        scope,
     )
     .fetch_optional(&mut *tx)
     .await
@@ -217,12 +226,14 @@ pub(crate) async fn record_in_tx(
         return Err(StoreError::WalletAlreadyAttested);
     }
 
-    // 4. The policy.
+    // 4. The policy, over the person's live attestations in the scope (all of theirs: their
+    // pseudonym and certificate hash are the scope's).
     let live = sqlx::query!(
         r#"SELECT id, wallet FROM attestations
-           WHERE person_id = ?1 AND status IN ('pending', 'active')
+           WHERE person_id = ?1 AND scope IS ?2 AND status IN ('pending', 'active')
            ORDER BY issued_at, rowid"#,
         person_id,
+        scope,
     )
     .fetch_all(&mut *tx)
     .await
@@ -244,9 +255,9 @@ pub(crate) async fn record_in_tx(
     let expires_at = secs(new.expires_at);
     sqlx::query!(
         r#"INSERT INTO attestations
-             (id, challenge_id, request_digest, wallet, wallet_proof, person_id, certificate_id,
-              level, claims, status, issued_at, expires_at, created_at, updated_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12, ?12)"#,
+             (id, challenge_id, request_digest, wallet, scope, wallet_proof, person_id,
+              certificate_id, level, claims, status, issued_at, expires_at, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?13, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?12, ?12)"#,
         id,
         challenge_id,
         digest,
@@ -259,15 +270,16 @@ pub(crate) async fn record_in_tx(
         issued_at,
         expires_at,
         now,
+        scope,
     )
     .execute(&mut *tx)
     .await
     .map_err(unique_violation)?;
     sqlx::query!(
         r#"INSERT INTO outbox
-             (kind, attestation_id, wallet, level, claims, issued_at, expires_at, state,
+             (kind, attestation_id, wallet, scope, level, claims, issued_at, expires_at, state,
               next_attempt_at, created_at, updated_at)
-           VALUES ('attest', ?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, ?7)"#,
+           VALUES ('attest', ?1, ?2, ?8, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, ?7)"#,
         id,
         wallet,
         level,
@@ -275,6 +287,7 @@ pub(crate) async fn record_in_tx(
         issued_at,
         expires_at,
         now,
+        scope,
     )
     .execute(&mut *tx)
     .await
@@ -313,7 +326,7 @@ impl AttestationStore for SqliteStore {
         let id = id.as_bytes().as_slice();
         sqlx::query_as!(
             AttestationRow,
-            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at, tx_hash,
+            r#"SELECT id, wallet, scope, status, level, claims, issued_at, expires_at, tx_hash,
                       block_number, revocation_reason, revoked_at
                FROM attestations WHERE id = ?1"#,
             id,
@@ -328,16 +341,19 @@ impl AttestationStore for SqliteStore {
     async fn attestation_by_wallet(
         &self,
         wallet: Address,
+        scope: Option<&Scope>,
     ) -> Result<Option<Attestation>, StoreError> {
         let wallet = wallet.as_slice();
+        let scope = scope.map(|s| s.as_bytes().as_slice());
         sqlx::query_as!(
             AttestationRow,
-            r#"SELECT id, wallet, status, level, claims, issued_at, expires_at, tx_hash,
+            r#"SELECT id, wallet, scope, status, level, claims, issued_at, expires_at, tx_hash,
                       block_number, revocation_reason, revoked_at
-               FROM attestations WHERE wallet = ?1
+               FROM attestations WHERE wallet = ?1 AND scope IS ?2
                ORDER BY (status IN ('pending', 'active')) DESC, rowid DESC
                LIMIT 1"#,
             wallet,
+            scope,
         )
         .fetch_optional(&self.pool)
         .await

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Challenge, ChallengeId, Purpose, StoreError,
+    Challenge, ChallengeId, Purpose, ScopeName, StoreError,
     challenge::Audience,
     store::ChallengeStore,
     stored::{UnconsumedRow, not_consumed, to_i64},
@@ -22,6 +22,7 @@ impl ChallengeStore for SqliteStore {
         let purpose = c.purpose.as_str();
         let wallet = c.wallet.as_slice();
         let audience = c.audience.as_ref().map(Audience::as_str);
+        let scope = c.scope.as_ref().map(ScopeName::as_str);
         let nonce = c.nonce.as_bytes().as_slice();
         let issued_at = secs(c.issued_at);
         let expires_at = secs(c.expires_at);
@@ -31,13 +32,14 @@ impl ChallengeStore for SqliteStore {
         let turn = self.write_turn().await;
         let result = sqlx::query!(
             r#"INSERT INTO challenges
-                 (id, purpose, wallet, audience, nonce, issued_at, expires_at, chain_id, registry,
-                  domain)
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
+                 (id, purpose, wallet, audience, scope, nonce, issued_at, expires_at, chain_id,
+                  registry, domain)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"#,
             id,
             purpose,
             wallet,
             audience,
+            scope,
             nonce,
             issued_at,
             expires_at,
@@ -72,7 +74,7 @@ impl ChallengeStore for SqliteStore {
             ChallengeRow,
             r#"UPDATE challenges SET consumed_at = ?3
                WHERE id = ?1 AND purpose = ?2 AND consumed_at IS NULL AND expires_at > ?3
-               RETURNING id AS "id!", purpose AS "purpose!", wallet AS "wallet!", audience,
+               RETURNING id AS "id!", purpose AS "purpose!", wallet AS "wallet!", audience, scope,
                          nonce AS "nonce!", issued_at AS "issued_at!", expires_at AS "expires_at!",
                          chain_id AS "chain_id!", registry AS "registry!", domain AS "domain!""#,
             id,

@@ -1,4 +1,4 @@
-//! Erasing a person.
+//! Erasing a person: the global record and every scoped one, in one transaction.
 
 use async_trait::async_trait;
 use honnin_core::{
@@ -12,32 +12,45 @@ use crate::{SqliteStore, error::db, revocations::revoke_one, rows::secs};
 impl ErasureStore for SqliteStore {
     async fn erase_person(
         &self,
-        cert: &CertHash,
-        pseudonym: &PersonPseudonym,
+        identities: &[(CertHash, PersonPseudonym)],
         now_t: OffsetDateTime,
     ) -> Result<Vec<AttestationWallet>, StoreError> {
         let now = secs(now_t);
-        let cert = cert.as_bytes().as_slice();
-        let pseudonym = pseudonym.as_bytes().as_slice();
         let turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
-        let person = sqlx::query_scalar!(
-            r#"SELECT COALESCE((SELECT person_id FROM certificates WHERE cert_hash = ?1),
-                               (SELECT id FROM persons WHERE pseudonym = ?2)) AS "id: i64""#,
-            cert,
-            pseudonym,
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(person) = person else { return Err(StoreError::PersonNotFound) };
+        // Each identity's person: through its certificate if that is known, else by pseudonym.
+        let mut persons = Vec::with_capacity(identities.len());
+        for (cert, pseudonym) in identities {
+            let cert = cert.as_bytes().as_slice();
+            let pseudonym = pseudonym.as_bytes().as_slice();
+            let person = sqlx::query_scalar!(
+                r#"SELECT COALESCE((SELECT person_id FROM certificates WHERE cert_hash = ?1),
+                                   (SELECT id FROM persons WHERE pseudonym = ?2)) AS "id: i64""#,
+                cert,
+                pseudonym,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            if let Some(person) = person
+                && !persons.contains(&person)
+            {
+                persons.push(person);
+            }
+        }
+        if persons.is_empty() {
+            return Err(StoreError::PersonNotFound);
+        }
+        // The persons as the JSON array `json_each` reads.
+        let persons = serde_json::Value::from(persons).to_string();
         let live = sqlx::query_scalar!(
             r#"SELECT id FROM attestations
                WHERE status IN ('pending', 'active')
-                 AND (person_id = ?1
-                      OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1))
+                 AND (person_id IN (SELECT value FROM json_each(?1))
+                      OR certificate_id IN (SELECT id FROM certificates
+                                             WHERE person_id IN (SELECT value FROM json_each(?1))))
                ORDER BY rowid"#,
-            person,
+            persons,
         )
         .fetch_all(&mut *tx)
         .await
@@ -49,26 +62,34 @@ impl ErasureStore for SqliteStore {
                 revoked.push(r);
             }
         }
-        // Cut every link from the attestations (and so from the chain records) to the person.
+        // Cut every link from the attestations (and so from the chain records) to the persons.
+        // The scope stays: it is the chain record's, and identifies nobody.
         sqlx::query!(
             r#"UPDATE attestations
                SET person_id = NULL, certificate_id = NULL, request_digest = NULL, updated_at = ?2
-               WHERE person_id = ?1
-                  OR certificate_id IN (SELECT id FROM certificates WHERE person_id = ?1)"#,
-            person,
+               WHERE person_id IN (SELECT value FROM json_each(?1))
+                  OR certificate_id IN (SELECT id FROM certificates
+                                         WHERE person_id IN (SELECT value FROM json_each(?1)))"#,
+            persons,
             now,
         )
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM certificates WHERE person_id = ?1"#, person)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        sqlx::query!(r#"DELETE FROM persons WHERE id = ?1"#, person)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        sqlx::query!(
+            r#"DELETE FROM certificates WHERE person_id IN (SELECT value FROM json_each(?1))"#,
+            persons,
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query!(
+            r#"DELETE FROM persons WHERE id IN (SELECT value FROM json_each(?1))"#,
+            persons
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         tx.commit().await.map_err(db)?;
         drop(turn);
         Ok(revoked)

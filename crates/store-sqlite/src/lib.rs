@@ -37,6 +37,7 @@
 //! | `outbox.rs` | [`OutboxStore`](honnin_core::OutboxStore) |
 //! | `lease.rs` | [`LeaseStore`](honnin_core::LeaseStore): timed lease rows ([`LEASE_TTL`]) |
 //! | `audit.rs` | [`AuditStore`](honnin_core::AuditStore) |
+//! | `scopes.rs` | [`ScopeStore`](honnin_core::ScopeStore): the registered scopes |
 //! | `webhooks.rs` | [`WebhookStore`](honnin_core::WebhookStore): endpoints and the delivery outbox (queued by migration 0003's triggers) |
 //! | `rows.rs` | rows as SQLite types them (Unix seconds), read through `honnin_core::stored` |
 //! | `error.rs` | sqlx errors as [`StoreError`] |
@@ -53,6 +54,7 @@ mod migrate;
 mod outbox;
 mod revocations;
 mod rows;
+mod scopes;
 mod webhooks;
 
 use std::{str::FromStr, sync::Arc, time::Duration as StdDuration};

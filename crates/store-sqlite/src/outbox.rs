@@ -27,7 +27,10 @@ impl OutboxStore for SqliteStore {
         let now = secs(now);
         // One statement under SQLite's single write lock: no two claimers get the same item.
         // An item waits while an earlier item for the same wallet is still open, so a revoke
-        // never overtakes the attest it undoes (also when another writer holds the attest).
+        // never overtakes the attest it undoes (also when another writer holds the attest). The
+        // order is per wallet, not per (wallet, scope): only a scope's items need it (a record is
+        // keyed by both on chain), but ordering a wallet's items across scopes is harmless (it
+        // only delays an item behind another scope's open one).
         let turn = self.write_turn().await;
         let rows = sqlx::query_as!(
             OutboxRow,
@@ -43,7 +46,7 @@ impl OutboxStore for SqliteStore {
                             ORDER BY c.id
                             LIMIT ?1)
                RETURNING id AS "id!", kind AS "kind!", attestation_id AS "attestation_id!",
-                         wallet AS "wallet!", level, claims, issued_at, expires_at, reason,
+                         wallet AS "wallet!", scope, level, claims, issued_at, expires_at, reason,
                          state AS "state!", attempts AS "attempts!", tx_hash,
                          created_at AS "created_at!""#,
             limit,
@@ -60,8 +63,8 @@ impl OutboxStore for SqliteStore {
     async fn outbox_in_flight(&self) -> Result<Vec<OutboxItem>, StoreError> {
         let rows = sqlx::query_as!(
             OutboxRow,
-            r#"SELECT id, kind, attestation_id, wallet, level, claims, issued_at, expires_at, reason,
-                      state, attempts, tx_hash, created_at
+            r#"SELECT id, kind, attestation_id, wallet, scope, level, claims, issued_at, expires_at,
+                      reason, state, attempts, tx_hash, created_at
                FROM outbox WHERE state = 'sent' ORDER BY id"#,
         )
         .fetch_all(&self.pool)

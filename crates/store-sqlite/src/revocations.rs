@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use honnin_core::{
-    Address, AttestationId, AttestationWallet, RevocationReason, StoreError,
+    Address, AttestationId, AttestationWallet, RevocationReason, Scope, StoreError,
     store::RevocationStore, stored::attestation_wallet,
 };
 use sqlx::SqliteConnection;
@@ -15,17 +15,21 @@ impl RevocationStore for SqliteStore {
     async fn revoke_wallet(
         &self,
         wallet: Address,
+        scope: Option<&Scope>,
         reason: RevocationReason,
         now_t: OffsetDateTime,
     ) -> Result<Option<AttestationId>, StoreError> {
         let now = secs(now_t);
         let wallet = wallet.as_slice();
+        let scope = scope.map(|s| s.as_bytes().as_slice());
         let turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
         let live = sqlx::query_scalar!(
             r#"SELECT id FROM attestations
-               WHERE wallet = ?1 AND status IN ('pending', 'active') AND expires_at > ?2"#,
+               WHERE wallet = ?1 AND scope IS ?2 AND status IN ('pending', 'active')
+                 AND expires_at > ?3"#,
             wallet,
+            scope,
             now,
         )
         .fetch_optional(&mut *tx)
@@ -40,18 +44,18 @@ impl RevocationStore for SqliteStore {
 }
 
 /// Revokes attestation `id` if it is still live, for `reason` (a registry code), and queues
-/// its `revoke` (or cancels its `attest` when it was never claimed).
+/// its `revoke` in the attestation's scope (or cancels its `attest` when it was never claimed).
 pub(crate) async fn revoke_one(
     tx: &mut SqliteConnection,
     id: &[u8],
     reason: i64,
     now: i64,
 ) -> Result<Option<AttestationWallet>, StoreError> {
-    let wallet = sqlx::query_scalar!(
+    let revoked = sqlx::query!(
         r#"UPDATE attestations
            SET status = 'revoked', revocation_reason = ?2, revoked_at = ?3, updated_at = ?3
            WHERE id = ?1 AND status IN ('pending', 'active')
-           RETURNING wallet"#,
+           RETURNING wallet AS "wallet!", scope"#,
         id,
         reason,
         now,
@@ -59,7 +63,7 @@ pub(crate) async fn revoke_one(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
-    let Some(wallet) = wallet else { return Ok(None) };
+    let Some(revoked) = revoked else { return Ok(None) };
     let cancelled = sqlx::query!(
         r#"UPDATE outbox SET state = 'cancelled', updated_at = ?2
            WHERE attestation_id = ?1 AND kind = 'attest' AND state = 'pending'"#,
@@ -73,11 +77,12 @@ pub(crate) async fn revoke_one(
     if cancelled == 0 {
         sqlx::query!(
             r#"INSERT INTO outbox
-                 (kind, attestation_id, wallet, reason, state, next_attempt_at, created_at,
+                 (kind, attestation_id, wallet, scope, reason, state, next_attempt_at, created_at,
                   updated_at)
-               VALUES ('revoke', ?1, ?2, ?3, 'pending', ?4, ?4, ?4)"#,
+               VALUES ('revoke', ?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)"#,
             id,
-            wallet,
+            revoked.wallet,
+            revoked.scope,
             reason,
             now,
         )
@@ -85,5 +90,5 @@ pub(crate) async fn revoke_one(
         .await
         .map_err(db)?;
     }
-    attestation_wallet(id, &wallet).map(Some)
+    attestation_wallet(id, &revoked.wallet).map(Some)
 }

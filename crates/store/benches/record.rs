@@ -46,6 +46,7 @@ async fn prepared(store: &dyn Store, pepper: &Pepper, policy: &Policy) -> Vec<Ne
             request_digest: pepper.request_digest(&challenge.id, &serial, b"card", b"wallet"),
             wallet,
             wallet_proof: WalletProof::Eoa,
+            scope: None,
             person: pepper.pseudonym(b"root", &serial),
             cert: pepper.cert_hash(b"root", &serial),
             cert_not_after: honnin_core::time::now() + Duration::days(1000),

@@ -30,7 +30,7 @@ use alloy_primitives::Address;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::{AttestationId, AttestationStatus, Error, RevocationReason, id::random_id};
+use crate::{AttestationId, AttestationStatus, Error, RevocationReason, Scope, id::random_id};
 
 pub use address::{AddressPolicy, UrlRefusal, WebhookUrl};
 pub use payload::WebhookPayload;
@@ -274,6 +274,8 @@ pub struct WebhookChange {
     pub attestation_id: AttestationId,
     /// Its wallet.
     pub wallet: Address,
+    /// Its scope; `None` for the global record.
+    pub scope: Option<Scope>,
     /// Its status after the change.
     pub status: AttestationStatus,
     /// Why it was revoked (`attestation.revoked` only).

@@ -7,6 +7,7 @@
 //!   "data": {
 //!     "attestation_id": "at_0123456789abcdef0123456789abcdef",
 //!     "wallet": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+//!     "scope": null,
 //!     "status": "revoked",
 //!     "reason": "holder",
 //!     "issued_at": "2026-12-01T09:00:00Z",
@@ -19,7 +20,8 @@
 //! attestation's status after it (`renewed` keeps `pending` or `active`); `data.reason` is the
 //! revocation reason for `attestation.revoked` (`holder`, `operator`, `certificate_revoked`,
 //! `superseded`, `erasure`, `rotated`) and `null` otherwise; the wallet is EIP-55
-//! checksummed; times are RFC 3339 UTC whole seconds. Nothing personal: no pseudonym, no
+//! checksummed; `data.scope` is the record's scope id (`0x` + 64 hex digits) for a scoped
+//! (per-dApp) record and `null` for the global one; times are RFC 3339 UTC whole seconds. Nothing personal: no pseudonym, no
 //! certificate data, no serial. The same delivery renders the same bytes on every attempt.
 
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,8 @@ pub struct WebhookData {
     pub attestation_id: String,
     /// Its wallet (EIP-55).
     pub wallet: String,
+    /// Its scope id (`0x` + 64 hex digits), `null` for the global record.
+    pub scope: Option<String>,
     /// Its status after the change.
     pub status: String,
     /// Why it was revoked (`attestation.revoked`), else `null`.
@@ -67,6 +71,7 @@ impl WebhookPayload {
             data: WebhookData {
                 attestation_id: change.attestation_id.to_string(),
                 wallet: change.wallet.to_checksum(None),
+                scope: change.scope.map(|s| s.to_string()),
                 status: change.status.as_str().to_owned(),
                 reason: change.reason.map(|r| r.as_str().to_owned()),
                 issued_at: rfc3339(change.issued_at),
@@ -96,6 +101,7 @@ mod tests {
             event: WebhookEvent::Revoked,
             attestation_id: AttestationId::from_bytes([0xab; 16]),
             wallet: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8".parse::<Address>().unwrap(),
+            scope: None,
             status: AttestationStatus::Revoked,
             reason: Some(RevocationReason::Holder),
             issued_at: datetime!(2026-12-01 09:00 UTC),
@@ -108,7 +114,8 @@ mod tests {
             concat!(
                 r#"{"type":"attestation.revoked","timestamp":"2026-12-02T14:00:00Z","data":{"#,
                 r#""attestation_id":"at_abababababababababababababababab","#,
-                r#""wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","status":"revoked","#,
+                r#""wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","scope":null,"#,
+                r#""status":"revoked","#,
                 r#""reason":"holder","issued_at":"2026-12-01T09:00:00Z","#,
                 r#""expires_at":"2027-12-01T09:00:00Z"}}"#
             )
@@ -124,7 +131,7 @@ mod tests {
                 1_796_220_000,
                 body.as_bytes()
             ),
-            "v1,6YHZyTIPBbpwhjD5P3e/IMIMYd9QRHTZT9X9knoOXMQ="
+            "v1,Bswkbvkrx8phb2eBRoRaz2mj4dlpsNprb7r72iDICog="
         );
         let active = WebhookChange {
             event: WebhookEvent::Active,
@@ -136,5 +143,13 @@ mod tests {
             serde_json::from_slice(&WebhookPayload::new(&active).to_body()).unwrap();
         assert_eq!(parsed.data.reason, None);
         assert_eq!(parsed.r#type, "attestation.active");
+        // A scoped record's delivery names its scope id.
+        let scope = crate::ScopeName::new("kyc-drop").unwrap().id();
+        let scoped = WebhookChange { scope: Some(scope), ..active };
+        let parsed: WebhookPayload =
+            serde_json::from_slice(&WebhookPayload::new(&scoped).to_body()).unwrap();
+        let rendered = parsed.data.scope.expect("a scope");
+        assert_eq!(rendered, scope.to_string());
+        assert!(rendered.starts_with("0x") && rendered.len() == 66, "{rendered}");
     }
 }

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     AttestationId, AttestationStatus, StoreError,
-    stored::{address, corrupt, id16, reason},
+    stored::{address, corrupt, id16, reason, scope},
 };
 
 /// A row of `webhook_endpoints`, backend-neutral.
@@ -57,6 +57,7 @@ pub struct DeliveryRow {
     pub event: String,
     pub attestation_id: Vec<u8>,
     pub wallet: Vec<u8>,
+    pub scope: Option<Vec<u8>>,
     pub status: String,
     pub reason: Option<i64>,
     pub issued_at: OffsetDateTime,
@@ -88,6 +89,7 @@ impl DeliveryRow {
                     "attestation id",
                 )?),
                 wallet: address(&self.wallet)?,
+                scope: scope(self.scope.as_deref())?,
                 status: self
                     .status
                     .parse::<AttestationStatus>()

@@ -29,19 +29,27 @@ async fn recorded_attestation_is_pending_and_queued(db: &TestDb) {
     assert_eq!(recorded.receipt.status, AttestationStatus::Pending);
     assert_eq!(recorded.receipt.wallet, wallet);
 
-    let a = store.attestation_by_wallet(wallet).await.unwrap().unwrap();
+    let a = store.attestation_by_wallet(wallet, None).await.unwrap().unwrap();
     assert_eq!(a.id, recorded.receipt.attestation_id);
     assert_eq!(a.status, AttestationStatus::Pending);
     assert_eq!((a.level, a.claims), (Level::JPKI_USER_AUTH, Claims::UNIQUE_PERSON));
     assert_eq!(a.expires_at, recorded.receipt.expires_at);
     assert_eq!((a.tx_hash, a.block_number, a.revocation_reason), (None, None, None));
     assert_eq!(store.attestation(&a.id).await.unwrap(), Some(a.clone()));
-    assert_eq!(store.attestation_by_wallet(random_wallet()).await.unwrap(), None);
+    assert_eq!(store.attestation_by_wallet(random_wallet(), None).await.unwrap(), None);
 
     let items = store.claim_outbox(10, Duration::minutes(1), now()).await.unwrap();
     assert_eq!(items.len(), 1);
     match &items[0].action {
-        OutboxAction::Attest { attestation, wallet: w, level, claims, issued_at, expires_at } => {
+        OutboxAction::Attest {
+            attestation,
+            wallet: w,
+            level,
+            claims,
+            issued_at,
+            expires_at,
+            scope: None,
+        } => {
             assert_eq!((attestation, w, level, claims), (&a.id, &wallet, &a.level, &a.claims));
             assert_eq!((issued_at, expires_at), (&a.issued_at, &a.expires_at));
         }
@@ -125,7 +133,8 @@ async fn refuse_at_the_limit_under_concurrency(db: &TestDb) {
         .filter(|r| matches!(r, Err(StoreError::WalletLimitReached { limit: 1 })))
         .count();
     assert_eq!((won.len(), refused), (1, 29), "{results:?}");
-    let winner = db.store.attestation_by_wallet(won[0].receipt.wallet).await.unwrap().unwrap();
+    let winner =
+        db.store.attestation_by_wallet(won[0].receipt.wallet, None).await.unwrap().unwrap();
     assert_eq!(winner.status, AttestationStatus::Pending);
 }
 
@@ -137,7 +146,7 @@ async fn rotate_at_the_limit_under_concurrency(db: &TestDb) {
     assert_eq!(rotations, 29);
     let mut live = 0;
     for r in &recorded {
-        let a = db.store.attestation_by_wallet(r.receipt.wallet).await.unwrap().unwrap();
+        let a = db.store.attestation_by_wallet(r.receipt.wallet, None).await.unwrap().unwrap();
         match a.status {
             AttestationStatus::Pending => live += 1,
             AttestationStatus::Revoked => {
@@ -173,7 +182,7 @@ async fn rotate_keeps_the_newest_n(db: &TestDb) {
     let statuses: Vec<_> = {
         let mut s = Vec::new();
         for w in &wallets {
-            s.push(store.attestation_by_wallet(*w).await.unwrap().unwrap().status);
+            s.push(store.attestation_by_wallet(*w, None).await.unwrap().unwrap().status);
         }
         s
     };
@@ -192,7 +201,7 @@ async fn rotate_keeps_the_newest_n(db: &TestDb) {
         OutboxAction::Revoke { wallet, reason: RevocationReason::Rotated, .. } if wallet == wallets[0]
     ));
     // Confirming the attest does not resurrect the rotated-out attestation.
-    let a0 = store.attestation_by_wallet(wallets[0]).await.unwrap().unwrap();
+    let a0 = store.attestation_by_wallet(wallets[0], None).await.unwrap().unwrap();
     assert_eq!(a0.status, AttestationStatus::Revoked);
 }
 
@@ -246,13 +255,13 @@ async fn lapsed_attestations_free_the_wallet_and_the_person(db: &TestDb) {
     let old = new_attestation(&person, wallet, challenge, b"s", issued);
     // Issued 400 days ago with a 365-day maximum age: expired today.
     store.record_attestation(&old, &policy(1, AtLimit::Refuse), issued).await.unwrap();
-    let a = store.attestation_by_wallet(wallet).await.unwrap().unwrap();
+    let a = store.attestation_by_wallet(wallet, None).await.unwrap().unwrap();
     assert_eq!(a.status, AttestationStatus::Pending, "stored status");
     assert_eq!(a.status_at(now()), AttestationStatus::Expired, "derived status");
 
     // Both the person (limit 1, refuse) and the wallet may attest again.
     let again = attest(store, &person, wallet, &policy(1, AtLimit::Refuse)).await.unwrap();
-    let current = store.attestation_by_wallet(wallet).await.unwrap().unwrap();
+    let current = store.attestation_by_wallet(wallet, None).await.unwrap().unwrap();
     assert_eq!(current.id, again.receipt.attestation_id);
     assert_eq!(
         store.attestation(&old.id).await.unwrap().unwrap().status,

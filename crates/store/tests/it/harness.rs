@@ -154,6 +154,7 @@ pub(crate) fn new_attestation(
         ),
         wallet,
         wallet_proof: WalletProof::Eoa,
+        scope: None,
         person: pepper.pseudonym(&person.root_key_id, &person.serial),
         cert: pepper.cert_hash(&person.root_key_id, &person.serial),
         cert_not_after: at + Duration::days(5 * 365),

@@ -237,15 +237,15 @@ async fn a_wallet_revokes_its_own_attestation(db: &TestDb) {
 
     let holder = RevocationReason::Holder;
     assert_eq!(
-        store.revoke_wallet(active_wallet, holder, now()).await.unwrap(),
+        store.revoke_wallet(active_wallet, None, holder, now()).await.unwrap(),
         Some(active.attestation_id)
     );
     assert_eq!(
-        store.revoke_wallet(pending_wallet, RevocationReason::Operator, now()).await.unwrap(),
+        store.revoke_wallet(pending_wallet, None, RevocationReason::Operator, now()).await.unwrap(),
         Some(pending.attestation_id)
     );
-    assert_eq!(store.revoke_wallet(active_wallet, holder, now()).await.unwrap(), None);
-    assert_eq!(store.revoke_wallet(random_wallet(), holder, now()).await.unwrap(), None);
+    assert_eq!(store.revoke_wallet(active_wallet, None, holder, now()).await.unwrap(), None);
+    assert_eq!(store.revoke_wallet(random_wallet(), None, holder, now()).await.unwrap(), None);
     assert_eq!(
         status(store, active.attestation_id).await,
         (AttestationStatus::Revoked, Some(holder))
@@ -278,7 +278,7 @@ async fn erasure_leaves_nothing_linking_chain_records_to_a_certificate(db: &Test
 
     // Found through the renewed certificate's hash (the card the person holds now).
     let pseudonym = pepper().pseudonym(&renewed.root_key_id, &renewed.serial);
-    let revoked = store.erase_person(&cert_of(&renewed), &pseudonym, now()).await.unwrap();
+    let revoked = store.erase_person(&[(cert_of(&renewed), pseudonym)], now()).await.unwrap();
     let ids: BTreeSet<_> = revoked.iter().map(|r| r.attestation_id).collect();
     assert_eq!(ids, BTreeSet::from([active.attestation_id, pending.attestation_id]));
     for id in [active.attestation_id, pending.attestation_id] {
@@ -327,12 +327,12 @@ async fn erasure_leaves_nothing_linking_chain_records_to_a_certificate(db: &Test
 
     // Nobody left to erase, by certificate or pseudonym.
     assert!(matches!(
-        store.erase_person(&cert_of(&person), &pseudonym, now()).await,
+        store.erase_person(&[(cert_of(&person), pseudonym)], now()).await,
         Err(StoreError::PersonNotFound)
     ));
     // Erasure by pseudonym alone (a certificate hash the store does not know).
     let by_pseudonym = pepper().pseudonym(&bystander.root_key_id, &bystander.serial);
-    let revoked = store.erase_person(&cert_of(&Person::random()), &by_pseudonym, now()).await;
+    let revoked = store.erase_person(&[(cert_of(&Person::random()), by_pseudonym)], now()).await;
     assert_eq!(revoked.unwrap().len(), 1);
     assert_eq!(count(db, "SELECT count(*) FROM persons").await, 0);
 }
@@ -381,7 +381,7 @@ async fn a_revoke_waits_for_the_attest_of_its_wallet(db: &TestDb) {
     // A writer claims the attest and has not confirmed it yet.
     let claimed = claimable(store).await;
     assert_eq!(claimed.len(), 1);
-    store.revoke_wallet(wallet, RevocationReason::Holder, now()).await.unwrap();
+    store.revoke_wallet(wallet, None, RevocationReason::Holder, now()).await.unwrap();
     // The revoke is queued but is not handed out (to this or another writer) meanwhile.
     let other = db.another_instance().await;
     assert!(claimable(&*other).await.is_empty());
@@ -398,7 +398,7 @@ async fn a_revoke_waits_for_the_attest_of_its_wallet(db: &TestDb) {
     let wallet = random_wallet();
     attest(store, &Person::random(), wallet, &refuse).await.unwrap();
     let claimed = claimable(store).await;
-    store.revoke_wallet(wallet, RevocationReason::Holder, now()).await.unwrap();
+    store.revoke_wallet(wallet, None, RevocationReason::Holder, now()).await.unwrap();
     assert!(claimable(store).await.is_empty());
     store.mark_failed(&[claimed[0].id], "reverted", now()).await.unwrap();
     assert_eq!(claimable(store).await.len(), 1);
@@ -410,7 +410,7 @@ async fn a_new_attest_waits_for_the_revoke_of_its_wallet(db: &TestDb) {
     let wallet = random_wallet();
     let first = attest(store, &Person::random(), wallet, &refuse).await.unwrap().receipt;
     let attest_item = claimable(store).await;
-    store.revoke_wallet(wallet, RevocationReason::Holder, now()).await.unwrap();
+    store.revoke_wallet(wallet, None, RevocationReason::Holder, now()).await.unwrap();
     // The wallet is free: someone attests it again (another attestation, same wallet).
     let second = attest(store, &Person::random(), wallet, &refuse).await.unwrap().receipt;
     assert_ne!(second.attestation_id, first.attestation_id);

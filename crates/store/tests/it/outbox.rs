@@ -39,13 +39,13 @@ async fn claim_send_confirm_makes_the_attestation_active(db: &TestDb) {
     let in_flight = store.outbox_in_flight().await.unwrap();
     assert_eq!(in_flight.iter().map(|i| i.id).collect::<Vec<_>>(), ids);
     assert!(in_flight.iter().all(|i| i.tx_hash == Some(tx) && i.state == OutboxState::Sent));
-    let a = store.attestation_by_wallet(recorded[0].receipt.wallet).await.unwrap().unwrap();
+    let a = store.attestation_by_wallet(recorded[0].receipt.wallet, None).await.unwrap().unwrap();
     assert_eq!((a.status, a.tx_hash), (AttestationStatus::Pending, Some(tx)));
 
     store.mark_confirmed(&ids, tx, 1234, now()).await.unwrap();
     assert!(store.outbox_in_flight().await.unwrap().is_empty());
     for r in &recorded[..2] {
-        let a = store.attestation_by_wallet(r.receipt.wallet).await.unwrap().unwrap();
+        let a = store.attestation_by_wallet(r.receipt.wallet, None).await.unwrap().unwrap();
         assert_eq!(
             (a.status, a.tx_hash, a.block_number),
             (AttestationStatus::Active, Some(tx), Some(1234))
@@ -82,7 +82,7 @@ async fn retry_and_lease_expiry_hand_items_out_again(db: &TestDb) {
     store.mark_sent(&ids, B256::repeat_byte(1), t0).await.unwrap();
     let retry_at = t0 + Duration::minutes(1);
     store.mark_retry(&ids, "nonce too low", retry_at, now()).await.unwrap();
-    let a = store.attestation_by_wallet(reclaimed[0].action.wallet()).await.unwrap().unwrap();
+    let a = store.attestation_by_wallet(reclaimed[0].action.wallet(), None).await.unwrap().unwrap();
     assert_eq!(a.tx_hash, None);
     assert!(
         store

@@ -76,7 +76,10 @@ async fn every_status_change_queues_a_delivery_per_subscriber(db: &TestDb) {
     let second = attest(store, &new, random_wallet(), &policy(1, AtLimit::Rotate)).await.unwrap();
     assert_eq!(second.rotated.len(), 1);
     // The holder revokes the second; a third expires; a fourth is erased.
-    store.revoke_wallet(second.receipt.wallet, RevocationReason::Holder, now()).await.unwrap();
+    store
+        .revoke_wallet(second.receipt.wallet, None, RevocationReason::Holder, now())
+        .await
+        .unwrap();
     let third = attest(store, &Person::random(), random_wallet(), &policy(1, AtLimit::Refuse))
         .await
         .unwrap()
@@ -87,7 +90,10 @@ async fn every_status_change_queues_a_delivery_per_subscriber(db: &TestDb) {
         attest(store, &erased, random_wallet(), &policy(1, AtLimit::Refuse)).await.unwrap().receipt;
     let p = pepper();
     store
-        .erase_person(&cert_of(&erased), &p.pseudonym(&erased.root_key_id, &erased.serial), now())
+        .erase_person(
+            &[(cert_of(&erased), p.pseudonym(&erased.root_key_id, &erased.serial))],
+            now(),
+        )
         .await
         .unwrap();
 
