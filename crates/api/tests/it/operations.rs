@@ -166,7 +166,7 @@ async fn an_unwritable_audit_log_fails_the_request_not_the_refusal() {
     h.post("/v1/attestations", &request)
         .await
         .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
-    let stored = h.store.attestation_by_wallet(address(&key)).await.unwrap();
+    let stored = h.store.attestation_by_wallet(address(&key), None).await.unwrap();
     assert!(stored.is_some(), "the attestation was recorded before the audit write failed");
     assert!(h.audit_rows().await.is_empty());
 }

@@ -129,7 +129,8 @@ async fn one_person_a_wallet_in_each_scope_postgres() {
 async fn scopes_are_checked_where_they_are_named() {
     let h = harness(Db::Sqlite).await;
     let wallet = address(&wallet_key(110)).to_string();
-    let challenge = |body: serde_json::Value| async { h.post("/v1/challenges", &body).await };
+    let h = &h;
+    let challenge = |body: serde_json::Value| async move { h.post("/v1/challenges", &body).await };
     challenge(serde_json::json!({ "wallet": wallet, "scope": "nope" }))
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown_scope");

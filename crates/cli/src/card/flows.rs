@@ -83,6 +83,7 @@ impl Api {
                 wallet: wallet.to_checksum(None),
                 audience,
                 purpose: Some(purpose.as_str().to_owned()),
+                scope: None,
             },
         )
     }

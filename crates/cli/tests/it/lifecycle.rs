@@ -54,6 +54,7 @@ pub(crate) async fn attest(
         request_digest: pepper.request_digest(&challenge.id, serial, b"sig", wallet.as_slice()),
         wallet,
         wallet_proof: WalletProof::Eoa,
+        scope: None,
         person: pepper.pseudonym(root, serial),
         cert: pepper.cert_hash(root, serial),
         cert_not_after: now + Duration::days(365),
@@ -118,7 +119,7 @@ async fn revocation_sync_once_prints_what_it_did_and_revokes() {
 
     let status = |wallet| {
         let store = store.clone();
-        async move { store.attestation_by_wallet(wallet).await.unwrap().unwrap().status }
+        async move { store.attestation_by_wallet(wallet, None).await.unwrap().unwrap().status }
     };
     assert_eq!(status(revoked).await, AttestationStatus::Revoked);
     assert_eq!(status(kept).await, AttestationStatus::Pending);

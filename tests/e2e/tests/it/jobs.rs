@@ -48,6 +48,7 @@ async fn the_background_jobs_run_in_the_harness() -> Result<()> {
         id: old.id.to_string(),
         message: old.message(),
         expires_at: honnin_core::time::rfc3339(old.expires_at),
+        scope_id: None,
     };
     let request = &person.request(&old);
     until("the expired challenge purged", || async move {

@@ -37,6 +37,7 @@ async fn each_refusal_has_its_code() -> Result<()> {
         id: old.id.to_string(),
         message: old.message(),
         expires_at: honnin_core::time::rfc3339(old.expires_at),
+        scope_id: None,
     };
     client.submit(&person.request(&old)).await?.assert_problem(410, "challenge_expired");
 
