@@ -91,6 +91,14 @@ impl ErasureStore for SqliteStore {
         .await
         .map_err(db)?;
         tx.commit().await.map_err(db)?;
+        // The write-ahead log still holds the pages as they were before the erasure: copy it
+        // into the database file (where `secure_delete` zeroed the deleted rows) and truncate
+        // it. Best effort: a reader still inside an old snapshot keeps the checkpoint from
+        // completing, and the frames are then overwritten as the log is reused.
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await
+        {
+            tracing::warn!(target: "honnin::store", %error, "checkpoint after an erasure failed");
+        }
         drop(turn);
         Ok(revoked)
     }

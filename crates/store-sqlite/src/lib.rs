@@ -126,6 +126,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
+            // Deleted content is overwritten with zeros, so an erased person's hashes do not
+            // linger in free pages of the file (see `erase_person`, which also empties the WAL).
+            .pragma("secure_delete", "on")
             .busy_timeout(options.busy_timeout);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let mut pool = SqlitePoolOptions::new()
