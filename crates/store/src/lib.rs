@@ -26,10 +26,17 @@
 //!
 //! Both backends hold the same model (see each crate's `migrations/`): `challenges`,
 //! `persons` (keyed pseudonym), `certificates` (keyed certificate hash → person, notAfter,
-//! revocation), `attestations` (wallet, person, certificate, level, claims, times, status, tx
-//! hash, block, unique challenge id, request digest, revocation reason; at most one live
-//! attestation per wallet by a partial unique index) and `outbox`. No certificate bytes,
-//! serials, subjects or public keys are stored. Erasure (issue 5) deletes the person — its
+//! revocation), `attestations` (wallet, scope, person, certificate, level, claims, times,
+//! status, tx hash, block, unique challenge id, request digest, revocation reason; at most one
+//! live attestation per wallet and scope by partial unique indexes), `outbox`, `scopes` (the
+//! registered scopes) and the webhook tables. No certificate bytes, serials, subjects or public
+//! keys are stored.
+//!
+//! A scoped (per-dApp) record's person and certificate are ordinary `persons` and
+//! `certificates` rows under the scope's own keyed hashes (`Pepper::pseudonym_in`,
+//! `Pepper::cert_hash_in`): those tables have no scope column, and no stored value joins a
+//! person's rows in two scopes. The scope id is kept where the chain has it too: on the
+//! attestation, its outbox items and its webhook deliveries (NULL: the global record). Erasure (issue 5) deletes the person — its
 //! certificates cascade, attestations keep wallet and chain facts with `person_id` and
 //! `certificate_id` set to NULL — and must clear `request_digest`.
 //!

@@ -40,8 +40,9 @@
 //! 3. record the certificate hash with its notAfter and [sealed serial](crate::SealedCert)
 //!    (filling them in for a certificate known only through a link), refusing one marked
 //!    revoked;
-//! 4. mark the wallet's and the person's lapsed attestations expired; refuse if the wallet
-//!    still has a live attestation in the same scope ([`StoreError::WalletAlreadyAttested`]);
+//! 4. mark the wallet's and the person's lapsed attestations in the scope expired; refuse if
+//!    the wallet still has a live attestation in the same scope
+//!    ([`StoreError::WalletAlreadyAttested`]);
 //! 5. apply the policy: under the limit → go on; at it → [`AtLimit::Refuse`] answers
 //!    [`StoreError::WalletLimitReached`], [`AtLimit::Rotate`] revokes the oldest live
 //!    attestations (reason `rotated`) and queues their `revoke` (or cancels their `attest`
@@ -50,7 +51,10 @@
 //!
 //! A scoped attestation ([`NewAttestation::scope`](crate::NewAttestation::scope)) goes through
 //! the same steps: its pseudonym and certificate hash are the scoped ones, so steps 2–5 find
-//! the person *of that scope*, and the policy holds per scope with no further rule.
+//! the person *of that scope*, and the policy holds per scope with no further rule (the
+//! stores also count only the person's attestations in the scope, which are all of theirs).
+//! Its scope must be registered ([`ScopeStore::register_scope`]): the stores refuse a record
+//! in an unknown scope (a foreign key), since the life cycle would never reach it.
 //!
 //! ## Revocation, expiry and erasure
 //!

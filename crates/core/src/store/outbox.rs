@@ -17,7 +17,9 @@ pub trait OutboxStore: LeaseStore {
     ///
     /// Per-wallet order: an item is not handed out while an earlier item for the same wallet
     /// is still open (pending, claimed or sent), so a `revoke` never overtakes the `attest`
-    /// it undoes, even in another writer's batch.
+    /// it undoes, even in another writer's batch. The order holds across the wallet's scopes
+    /// too: only the items of one (wallet, scope) record need it, but ordering the others as
+    /// well only delays an item behind another scope's open one.
     async fn claim_outbox(
         &self,
         limit: u32,

@@ -14,4 +14,5 @@ mod lease;
 mod lifecycle;
 mod outbox;
 mod privacy;
+mod scopes;
 mod webhooks;

@@ -58,7 +58,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Every row of every table as text (blobs as hex), and for SQLite also the raw database files.
-async fn dump(db: &TestDb) -> (String, Vec<u8>) {
+pub(crate) async fn dump(db: &TestDb) -> (String, Vec<u8>) {
     let mut text = String::new();
     let mut raw = Vec::new();
     match db.backend {
