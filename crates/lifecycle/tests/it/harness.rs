@@ -194,19 +194,16 @@ impl TestDb {
         self.store.attestation(&id).await.unwrap().unwrap().status
     }
 
-    /// The `revoke` items queued for `wallet` with their scopes (claiming them).
+    /// Every queued `revoke` item: wallet, scope, reason (claiming them).
     pub(crate) async fn queued_scoped_revokes(
         &self,
-        wallet: Address,
-    ) -> Vec<(Option<honnin_core::Scope>, honnin_core::RevocationReason)> {
+    ) -> Vec<(Address, Option<honnin_core::Scope>, honnin_core::RevocationReason)> {
         let items = self.store.claim_outbox(1_000, Duration::minutes(1), now()).await.unwrap();
         items
             .into_iter()
             .filter_map(|i| match i.action {
-                OutboxAction::Revoke { wallet: w, reason, scope, .. } if w == wallet => {
-                    Some((scope, reason))
-                }
-                _ => None,
+                OutboxAction::Revoke { wallet, reason, scope, .. } => Some((wallet, scope, reason)),
+                OutboxAction::Attest { .. } => None,
             })
             .collect()
     }
