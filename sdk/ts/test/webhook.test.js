@@ -65,11 +65,11 @@ test("a fresh signature made as a sender would verifies now", async () => {
 
 test("the README's worked example (a honnin attestation.revoked body) verifies", async () => {
   const body =
-    '{"type":"attestation.revoked","timestamp":"2026-12-02T14:00:00Z","data":{"attestation_id":"at_abababababababababababababababab","wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","status":"revoked","reason":"holder","issued_at":"2026-12-01T09:00:00Z","expires_at":"2027-12-01T09:00:00Z"}}';
+    '{"type":"attestation.revoked","timestamp":"2026-12-02T14:00:00Z","data":{"attestation_id":"at_abababababababababababababababab","wallet":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","scope":null,"status":"revoked","reason":"holder","issued_at":"2026-12-01T09:00:00Z","expires_at":"2027-12-01T09:00:00Z"}}';
   const example = {
     "webhook-id": "msg_0123456789abcdef0123456789abcdef",
     "webhook-timestamp": "1796220000",
-    "webhook-signature": "v1,6YHZyTIPBbpwhjD5P3e/IMIMYd9QRHTZT9X9knoOXMQ=",
+    "webhook-signature": "v1,Bswkbvkrx8phb2eBRoRaz2mj4dlpsNprb7r72iDICog=",
   };
   const payload = await verifyWebhook(secret, example, body, { now: 1796220000 });
   assert.equal(payload.data.reason, "holder");
