@@ -35,6 +35,22 @@ uint32 constant CLAIM_AGE_OVER_20 = 4;
 /// 1 = holder, 2 = operator, 3 = certificate revoked, 4 = certificate superseded, 5 = erasure,
 /// 6 = rotated out by the uniqueness policy. 0 means "not revoked" and is refused by {revoke}, as
 /// is any code above 6.
+///
+/// Scopes: besides the one global record per wallet, the registry keeps records per **scope**, one
+/// per dApp that the operator registered, so that a person may attest a different wallet in each
+/// dApp and no two dApps can link them (the service enforces its uniqueness policy per scope from
+/// a per-scope pseudonym). A scope is a 32-byte id derived from the scope's registered name
+/// (1 to 64 characters `[a-z0-9.-]`, the first `[a-z0-9]`, e.g. `kyc-drop`):
+/// `keccak256(abi.encodePacked("honnin/v1/scope", bytes1(0), name))`, i.e. the keccak-256 of the
+/// ASCII bytes `honnin/v1/scope`, one zero byte, and the name; in a constant,
+/// `keccak256("honnin/v1/scope\x00kyc-drop")`. The zero id is never a scope: every scoped
+/// function reverts with {KycRegistryInvalidScope} for it. A scoped record has the same fields,
+/// the same slot layout and the same rules (stale skip, expiry, revocation, roles, pause) as the
+/// global one, per (scope, wallet); the scoped functions ({attestScoped}, {revokeScoped},
+/// {isVerified(address,bytes32)}, {hasClaims(address,bytes32,uint32)},
+/// {attestationOf(address,bytes32)}) never read or write the global record, and the global ones
+/// never read or write a scoped record. A wallet may hold a global record and records in any
+/// number of scopes, each with its own state.
 interface IKycRegistry {
     /// @notice One attestation to write, as the attester sends it.
     /// @param wallet The attested wallet (EOA or contract wallet); never the zero address.
@@ -81,6 +97,20 @@ interface IKycRegistry {
     /// @param reason The revocation reason code.
     event Revoked(address indexed wallet, uint8 reason);
 
+    /// @notice A record was written for `wallet` in `scope`, replacing any earlier one there.
+    /// @param scope The scope id.
+    /// @param wallet The attested wallet.
+    /// @param level The assurance level.
+    /// @param expiresAt When the new record expires (unix seconds).
+    /// @dev Kept to two data words for gas; {attestationOf(address,bytes32)} has the full record.
+    event ScopedAttested(bytes32 indexed scope, address indexed wallet, uint8 level, uint40 expiresAt);
+
+    /// @notice The record of `wallet` in `scope` was revoked.
+    /// @param scope The scope id.
+    /// @param wallet The wallet whose record was revoked.
+    /// @param reason The revocation reason code.
+    event ScopedRevoked(bytes32 indexed scope, address indexed wallet, uint8 reason);
+
     /// @notice A record names the zero address.
     error KycRegistryInvalidWallet(address wallet);
 
@@ -93,7 +123,7 @@ interface IKycRegistry {
     /// @notice A revocation reason outside 1..6.
     error KycRegistryInvalidRevocationReason(uint8 reason);
 
-    /// @notice {attest} or {revoke} was called with nothing in it.
+    /// @notice {attest}, {revoke}, {attestScoped} or {revokeScoped} was called with nothing in it.
     error KycRegistryEmptyBatch();
 
     /// @notice A role this registry does not know (it has only admin, attester and revoker).
@@ -101,6 +131,10 @@ interface IKycRegistry {
 
     /// @notice The zero address was given where an account is needed (the constructor's admin).
     error KycRegistryInvalidAccount(address account);
+
+    /// @notice A scoped function was given the zero scope id, which is never a scope (the global
+    /// record has functions of its own).
+    error KycRegistryInvalidScope();
 
     /// @notice Writes a batch of records. Caller needs the attester role; not while paused.
     /// @dev Each record replaces the wallet's earlier record (renewal, re-verification after a
@@ -148,4 +182,54 @@ interface IKycRegistry {
     /// @param wallet The wallet to ask about.
     /// @return The stored attestation.
     function attestationOf(address wallet) external view returns (Attestation memory);
+
+    /// @notice Writes a batch of records in `scope`. Caller needs the attester role; not while
+    /// paused.
+    /// @dev {attest}'s rules, per (scope, wallet): a record replaces the wallet's record in
+    /// `scope` when its `issuedAt` is later and is skipped as stale otherwise (no event); the
+    /// whole batch reverts on a zero wallet, a level of 0, or an `expiresAt` not later than the
+    /// block's timestamp and `issuedAt` (checked after the stale skip). The wallet's global record
+    /// and its records in other scopes are untouched. Emits {ScopedAttested} for every record
+    /// written. Reverts with {KycRegistryInvalidScope} when `scope` is 0 and with
+    /// {KycRegistryEmptyBatch} on an empty batch.
+    /// @param scope The scope id (see the derivation above); not 0.
+    /// @param records The records to write.
+    function attestScoped(bytes32 scope, Record[] calldata records) external;
+
+    /// @notice Revokes the records of `wallets` in `scope` with `reason`. Caller needs the revoker
+    /// role; not while paused.
+    /// @dev {revoke}'s rules, per (scope, wallet): wallets without a record in `scope` are skipped
+    /// (no state change, no event), a wallet already revoked there gets the new reason. The
+    /// wallets' global records and their records in other scopes are untouched. Emits
+    /// {ScopedRevoked} for every wallet with a record in `scope`. Reverts with
+    /// {KycRegistryInvalidScope} when `scope` is 0.
+    /// @param scope The scope id; not 0.
+    /// @param wallets The wallets whose records in `scope` to revoke.
+    /// @param reason The revocation reason code, 1..6.
+    function revokeScoped(bytes32 scope, address[] calldata wallets, uint8 reason) external;
+
+    /// @notice Whether `wallet` has a record in `scope` that is not revoked and not expired at the
+    /// block's timestamp. The global record does not count.
+    /// @dev Reverts with {KycRegistryInvalidScope} when `scope` is 0: a caller that passes 0 for
+    /// "any" or "global" learns it at once instead of reading `false` forever. A Solidity caller
+    /// asking {isVerified(address,uint8)} with a literal 0 must write `uint8(0)` (a zero literal
+    /// fits both overloads).
+    /// @param wallet The wallet to ask about.
+    /// @param scope The scope id; not 0.
+    /// @return True when verified in `scope`.
+    function isVerified(address wallet, bytes32 scope) external view returns (bool);
+
+    /// @notice Like {isVerified(address,bytes32)}, and the record in `scope` holds every claim bit
+    /// of `claims`. `claims` = 0 is {isVerified(address,bytes32)}.
+    /// @param wallet The wallet to ask about.
+    /// @param scope The scope id; not 0 (reverts with {KycRegistryInvalidScope}).
+    /// @param claims The claim bits that must all be set.
+    /// @return True when verified in `scope` with all of `claims`.
+    function hasClaims(address wallet, bytes32 scope, uint32 claims) external view returns (bool);
+
+    /// @notice The record of `wallet` in `scope` as stored, whatever its state; all zero when none.
+    /// @param wallet The wallet to ask about.
+    /// @param scope The scope id; not 0 (reverts with {KycRegistryInvalidScope}).
+    /// @return The stored attestation in `scope`.
+    function attestationOf(address wallet, bytes32 scope) external view returns (Attestation memory);
 }

@@ -31,6 +31,21 @@ contract GatedHarness is KycGated {
     function over20Only() external onlyWithClaims(CLAIM_AGE_OVER_20) {
         ++calls;
     }
+
+    /// @dev The scope named `kyc-drop`.
+    bytes32 internal constant SCOPE = keccak256("honnin/v1/scope\x00kyc-drop");
+
+    function gatedIn() external onlyVerifiedIn(SCOPE) {
+        ++calls;
+    }
+
+    function adultsOnlyIn() external onlyWithClaimsIn(SCOPE, CLAIM_AGE_OVER_18) {
+        ++calls;
+    }
+
+    function gatedInZeroScope() external onlyVerifiedIn(bytes32(0)) {
+        ++calls;
+    }
 }
 
 contract KycGatedTest is KycRegistryBase {
@@ -114,6 +129,83 @@ contract KycGatedTest is KycRegistryBase {
         assertEq(gatedApp.calls(), 1);
     }
 
+    function test_OnlyVerifiedIn_LetsTheScopesVerifiedIn() public {
+        scope = SCOPE_A;
+        _attest(_rec(alice));
+        vm.prank(alice);
+        gatedApp.gatedIn();
+        assertEq(gatedApp.calls(), 1);
+    }
+
+    function test_RevertWhen_OnlyVerifiedInCallerVerifiedElsewhere() public {
+        _attest(_rec(alice)); // global
+        scope = SCOPE_B;
+        _attest(_rec(alice));
+        _expectRefusedIn(alice, gatedApp.gatedIn);
+        _expectRefusedIn(bob, gatedApp.gatedIn);
+    }
+
+    function test_RevertWhen_OnlyVerifiedInCallerRevokedOrExpired() public {
+        scope = SCOPE_A;
+        IKycRegistry.Record memory r = _rec(alice);
+        _attest(r);
+        _attest(_rec(bob));
+        _revoke(bob, REASON_HOLDER);
+        _expectRefusedIn(bob, gatedApp.gatedIn);
+        vm.warp(r.expiresAt);
+        _expectRefusedIn(alice, gatedApp.gatedIn);
+    }
+
+    /// @dev `wallet` calling `gate` is refused with {KycGatedUnverifiedAccountIn} for `SCOPE_A`.
+    function _expectRefusedIn(address wallet, function() external gate) internal {
+        vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedUnverifiedAccountIn.selector, wallet, SCOPE_A));
+        vm.prank(wallet);
+        gate();
+    }
+
+    /// @dev The registry's own error comes through for the zero scope.
+    function test_RevertWhen_OnlyVerifiedInZeroScope() public {
+        _attest(_rec(alice));
+        vm.expectRevert(abi.encodeWithSelector(IKycRegistry.KycRegistryInvalidScope.selector));
+        vm.prank(alice);
+        gatedApp.gatedInZeroScope();
+    }
+
+    function test_OnlyWithClaimsIn() public {
+        _attest(_rec(bob, 1, CLAIM_UNIQUE_PERSON | CLAIM_AGE_OVER_18, T0, T0 + YEAR)); // global
+        scope = SCOPE_A;
+        _attest(_rec(alice, 1, CLAIM_UNIQUE_PERSON | CLAIM_AGE_OVER_18, T0, T0 + YEAR));
+        _attest(_rec(bob, 1, CLAIM_UNIQUE_PERSON, T0, T0 + YEAR));
+        vm.prank(alice);
+        gatedApp.adultsOnlyIn();
+        vm.expectRevert(
+            abi.encodeWithSelector(KycGated.KycGatedMissingClaimsIn.selector, bob, SCOPE_A, CLAIM_AGE_OVER_18)
+        );
+        vm.prank(bob);
+        gatedApp.adultsOnlyIn();
+        _revoke(alice, REASON_HOLDER);
+        vm.expectRevert(
+            abi.encodeWithSelector(KycGated.KycGatedMissingClaimsIn.selector, alice, SCOPE_A, CLAIM_AGE_OVER_18)
+        );
+        vm.prank(alice);
+        gatedApp.adultsOnlyIn();
+        assertEq(gatedApp.calls(), 1);
+    }
+
+    function testFuzz_OnlyWithClaimsIn(bytes32 appScope, uint32 stored, uint32 asked) public {
+        vm.assume(appScope != 0 && appScope != SCOPE_A);
+        scope = SCOPE_A; // a record elsewhere with every bit never counts
+        _attest(_rec(alice, 1, type(uint32).max, T0, T0 + YEAR));
+        scope = appScope;
+        _attest(_rec(alice, 1, stored, T0, T0 + YEAR));
+        GatedClaimsInHarness app = new GatedClaimsInHarness(registry, appScope, asked);
+        if (stored & asked != asked) {
+            vm.expectRevert(abi.encodeWithSelector(KycGated.KycGatedMissingClaimsIn.selector, alice, appScope, asked));
+        }
+        vm.prank(alice);
+        app.gated();
+    }
+
     function testFuzz_OnlyWithClaims(uint32 stored, uint32 asked) public {
         _attest(_rec(alice, 1, stored, T0, T0 + YEAR));
         GatedClaimsHarness app = new GatedClaimsHarness(registry, asked);
@@ -154,4 +246,16 @@ contract GatedClaimsHarness is KycGated {
     }
 
     function gated() external onlyWithClaims(claims) {}
+}
+
+contract GatedClaimsInHarness is KycGated {
+    bytes32 internal immutable scope;
+    uint32 internal immutable claims;
+
+    constructor(IKycRegistry registry, bytes32 scope_, uint32 claims_) KycGated(registry) {
+        scope = scope_;
+        claims = claims_;
+    }
+
+    function gated() external onlyWithClaimsIn(scope, claims) {}
 }
