@@ -46,6 +46,8 @@ export interface HonninClientOptions {
 }
 
 export interface WaitOptions {
+  /** The scope whose record to wait for (name or `0x` id); absent: the global record. */
+  scope?: string;
   /** Give up after this many ms (default 120000) with a HonninTimeoutError. */
   timeoutMs?: number;
   /** Between status reads, in ms (default 1000). */
@@ -94,9 +96,13 @@ export class HonninClient {
     return this.#request("POST", "/v1/attestations", request, true);
   }
 
-  /** `GET /v1/attestations/{wallet}`: the wallet's most recent attestation (retried). */
-  status(wallet: string): Promise<AttestationView> {
-    return this.#request("GET", `/v1/attestations/${encodeURIComponent(wallet)}`, undefined, true);
+  /**
+   * `GET /v1/attestations/{wallet}`: the wallet's most recent attestation (retried); with
+   * `scope` (a registered scope's name or `0x` id) its record in that scope.
+   */
+  status(wallet: string, options: { scope?: string } = {}): Promise<AttestationView> {
+    const query = options.scope === undefined ? "" : `?scope=${encodeURIComponent(options.scope)}`;
+    return this.#request("GET", `/v1/attestations/${encodeURIComponent(wallet)}${query}`, undefined, true);
   }
 
   /** `POST /v1/revocations`: the holder revokes (a `revoke` challenge signed by the wallet). Not retried. */
@@ -116,12 +122,12 @@ export class HonninClient {
    * A wallet with no attestation yet (`attestation_not_found`) is waited for.
    */
   async waitUntilActive(wallet: string, options: WaitOptions = {}): Promise<AttestationView> {
-    const { timeoutMs = 120_000, intervalMs = 1000, onProgress, signal } = options;
+    const { timeoutMs = 120_000, intervalMs = 1000, onProgress, signal, scope } = options;
     const started = Date.now();
     let last: AttestationView | null = null;
     for (;;) {
       try {
-        last = await this.status(wallet);
+        last = await this.status(wallet, { scope });
       } catch (error) {
         if (!(error instanceof HonninError && error.code === "attestation_not_found")) throw error;
         last = null;
