@@ -106,7 +106,27 @@ impl Chain {
 
     /// `hasClaims(wallet, bits)` on the registry: verified with every claim bit of `bits`.
     pub async fn has_claims(&self, wallet: Address, bits: u32) -> Result<bool> {
-        Ok(KycRegistry::new(self.registry, &self.provider).hasClaims(wallet, bits).call().await?)
+        Ok(KycRegistry::new(self.registry, &self.provider).hasClaims_0(wallet, bits).call().await?)
+    }
+
+    /// `isVerified(wallet, scope)` on the registry: the wallet's record in `scope`.
+    pub async fn is_verified_in(
+        &self,
+        wallet: Address,
+        scope: &honnin_core::Scope,
+    ) -> Result<bool> {
+        let registry = KycRegistry::new(self.registry, &self.provider);
+        Ok(registry.isVerified_2(wallet, *scope.as_b256()).call().await?)
+    }
+
+    /// `attestationOf(wallet, scope)` on the registry.
+    pub async fn attestation_in(
+        &self,
+        wallet: Address,
+        scope: &honnin_core::Scope,
+    ) -> Result<honnin_chain::bindings::IKycRegistry::Attestation> {
+        let registry = KycRegistry::new(self.registry, &self.provider);
+        Ok(registry.attestationOf_0(wallet, *scope.as_b256()).call().await?)
     }
 
     /// `attestationOf(wallet)` on the registry.
@@ -114,7 +134,7 @@ impl Chain {
         &self,
         wallet: Address,
     ) -> Result<honnin_chain::bindings::IKycRegistry::Attestation> {
-        Ok(KycRegistry::new(self.registry, &self.provider).attestationOf(wallet).call().await?)
+        Ok(KycRegistry::new(self.registry, &self.provider).attestationOf_1(wallet).call().await?)
     }
 
     /// Moves the chain's clock forward by `seconds` and mines a block.

@@ -138,7 +138,7 @@ fn sigkill_in_a_revocation_batch_then_restart_lands_every_revocation_once() {
         let registry_contract = KycRegistry::new(registry, &provider);
         for wallet in &wallets {
             assert!(!registry_contract.isVerified_1(*wallet).call().await.unwrap());
-            let record = registry_contract.attestationOf(*wallet).call().await.unwrap();
+            let record = registry_contract.attestationOf_1(*wallet).call().await.unwrap();
             assert_eq!(record.revocationReason, 3, "revoked for its certificate");
         }
         let logs = provider

@@ -8,5 +8,6 @@ mod jobs;
 mod lifecycle;
 mod privacy;
 mod refusals;
+mod scopes;
 mod support;
 mod webhooks;
