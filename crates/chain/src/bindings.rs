@@ -4,14 +4,29 @@
 //!
 //! Each binding is a module named after the contract with:
 //! - the ABI types (`KycRegistry::Record`, `KycRegistry::Attestation`), events
-//!   (`KycRegistry::Attested`, `KycRegistry::Revoked`) and errors, plus the
-//!   `KycRegistry::KycRegistryErrors` enum to decode a revert into a typed error;
+//!   (`KycRegistry::Attested`, `KycRegistry::Revoked`, `KycRegistry::ScopedAttested`,
+//!   `KycRegistry::ScopedRevoked`) and errors, plus the `KycRegistry::KycRegistryErrors` enum to
+//!   decode a revert into a typed error;
 //! - an instance type with one method per function (`KycRegistry::new(address, provider)`);
 //! - `deploy` / `deploy_builder` and `BYTECODE` from the artifact.
 //!
 //! The ABI structs are declared by the interface, so they are `IKycRegistry::Record` and
-//! `IKycRegistry::Attestation`. Overloads get a suffix in ABI order:
-//! `isVerified_0(wallet, minLevel)` and `isVerified_1(wallet)`.
+//! `IKycRegistry::Attestation`. Overloads get a suffix in ABI order (solc sorts them by
+//! selector):
+//!
+//! | call | function |
+//! |---|---|
+//! | `isVerified_0(wallet, minLevel)` | `isVerified(address,uint8)` |
+//! | `isVerified_1(wallet)` | `isVerified(address)` |
+//! | `isVerified_2(wallet, scope)` | `isVerified(address,bytes32)` |
+//! | `hasClaims_0(wallet, claims)` | `hasClaims(address,uint32)` |
+//! | `hasClaims_1(wallet, scope, claims)` | `hasClaims(address,bytes32,uint32)` |
+//! | `attestationOf_0(wallet, scope)` | `attestationOf(address,bytes32)` |
+//! | `attestationOf_1(wallet)` | `attestationOf(address)` |
+//!
+//! The scoped writes are not overloads: `attestScoped(scope, records)`,
+//! `revokeScoped(scope, wallets, reason)`. A scope's `bytes32` is
+//! [`honnin_core::Scope::as_b256`].
 //!
 //! ```no_run
 //! # async fn f(provider: alloy::providers::DynProvider, admin: alloy::primitives::Address) -> Result<(), Box<dyn std::error::Error>> {

@@ -1,4 +1,5 @@
-//! The batching chain writer: outbox items → `attest` / `revoke` transactions → confirmed.
+//! The batching chain writer: outbox items → `attest` / `revoke` transactions (`attestScoped` /
+//! `revokeScoped` for records in a scope) → confirmed.
 //!
 //! ## How the service runs it
 //!
@@ -25,7 +26,7 @@
 //! | `writer/key.rs` | [`AttesterKey`], which never shows the key |
 //! | `writer/leader.rs` | the loop: taking and keeping the lease, claiming and lingering, handing batches on |
 //! | `writer/reconcile.rs` | settling what a previous writer left `sent` |
-//! | `writer/plan.rs` | pure batch planning: items → groups → one transaction per `BatchKind` (`Attest`, `Revoke(reason)`) |
+//! | `writer/plan.rs` | pure batch planning: items → groups → one transaction per `BatchKind` (`Attest(scope)`, `Revoke(scope, reason)`) |
 //! | `writer/send.rs` | one batch from gas estimate to broadcast: refusals decoded, hash recorded before sending |
 //! | `writer/sender.rs` | the node side: chain id, local nonce, fees, signing, receipts, blocks |
 //! | `writer/settle.rs` | what lands: confirmations, outbox marks (confirmed, retry, failed), metrics, audit |
@@ -40,16 +41,22 @@
 //! 2. **Reconcile.** On taking the lease (and after any error that made it back off) it lists
 //!    [`Store::outbox_in_flight`] and asks the node about each transaction hash: mined →
 //!    `mark_confirmed` with the receipt's block; reverted or unknown to the node →
-//!    `mark_retry` (resending is safe: `attest` skips records not newer than the stored one, and
-//!    `revoke` sets the same state again); still pending → waits for it.
+//!    `mark_retry` (resending is safe: `attest` and `attestScoped` skip records not newer than the
+//!    stored one in their scope, and `revoke` / `revokeScoped` set the same state again); still
+//!    pending → waits for it. One transaction hash is one batch, so its items share one kind,
+//!    scope and reason.
 //! 3. **Batch.** Claims up to [`WriterConfig::max_batch`] items; when fewer were waiting it
 //!    keeps claiming for at most [`WriterConfig::linger`] to fill the batch. Items are cut into
-//!    consecutive groups so that no wallet appears with two different actions in one group
-//!    (a revoke and a later re-attest of one wallet stay in queue order); each group becomes one
-//!    `attest(Record[])` and one `revoke(address[], reason)` per reason, sent in that order
-//!    from one account, so they are mined in nonce order.
+//!    consecutive groups so that no record (a wallet's global record, or its record in one
+//!    scope) appears with two different actions in one group (a revoke and a later re-attest
+//!    of one record stay in queue order); batches group by (kind, scope[, reason]): each group
+//!    becomes one `revoke(address[], reason)` per reason and one
+//!    `revokeScoped(scope, address[], reason)` per scope and reason, then one `attest(Record[])`
+//!    and one `attestScoped(scope, Record[])` per scope, sent in that order from one account,
+//!    so they are mined in nonce order.
 //! 4. **Send.** Estimates gas (a revert here is decoded: a record the registry refuses —
-//!    zero wallet, level 0, expired — is `mark_failed` alone and the rest of the batch goes on;
+//!    zero wallet, level 0, expired — is `mark_failed` alone and the rest of the batch goes on
+//!    (a refused reason or scope fails the batch: it can never be sent);
 //!    a batch-level refusal — paused, missing role — is retried with backoff), signs locally,
 //!    records `mark_sent` with the hash **before** broadcasting, then sends with
 //!    `eth_sendRawTransactionSync` (the receipt comes back in the same call; no 250 ms

@@ -11,7 +11,7 @@ use honnin_core::Lease;
 use tokio::sync::watch;
 
 use super::leader::{Flow, held};
-use super::plan::{Batch, BatchKind, record};
+use super::plan::{Batch, record};
 use super::sender::Lookup;
 use super::{ChainWriter, TARGET, now};
 use crate::bindings::KycRegistry;
@@ -25,14 +25,11 @@ impl ChainWriter {
         stop: &mut watch::Receiver<bool>,
     ) -> Flow {
         // Items whose times do not fit the contract can never be sent.
-        match batch.kind {
-            BatchKind::Attest => {
-                let (good, bad): (Vec<_>, Vec<_>) =
-                    batch.items.into_iter().partition(|i| record(i).is_some());
-                batch.items = good;
-                self.fail(bad, "timestamps out of the registry's range").await;
-            }
-            BatchKind::Revoke(_) => {}
+        if batch.kind.is_attest() {
+            let (good, bad): (Vec<_>, Vec<_>) =
+                batch.items.into_iter().partition(|i| record(i).is_some());
+            batch.items = good;
+            self.fail(bad, "timestamps out of the registry's range").await;
         }
         loop {
             if batch.items.is_empty() {
@@ -71,7 +68,7 @@ impl ChainWriter {
                 return self.store_failed(&e);
             }
             self.metrics.sent(batch.kind, batch.items.len());
-            tracing::debug!(target: TARGET, tx = %hash, kind = batch.kind.label(), records = batch.items.len(), "sending");
+            tracing::debug!(target: TARGET, tx = %hash, kind = batch.kind.label(), scope = ?batch.kind.scope(), records = batch.items.len(), "sending");
             let started = Instant::now();
             let lookup = self.sender.submit(&envelope.encoded_2718(), hash, stop).await;
             return match lookup {
@@ -115,6 +112,12 @@ impl ChainWriter {
             Some(E::KycRegistryInvalidRevocationReason(_)) => {
                 let items = std::mem::take(&mut batch.items);
                 self.fail(items, "registry refused the revocation reason").await;
+                return Some(Flow::Continue);
+            }
+            Some(E::KycRegistryInvalidScope(_)) => {
+                // Scope 0, which a `Scope` never is: the whole batch can never be sent.
+                let items = std::mem::take(&mut batch.items);
+                self.fail(items, "registry refused the scope").await;
                 return Some(Flow::Continue);
             }
             Some(

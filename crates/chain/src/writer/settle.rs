@@ -67,7 +67,7 @@ impl ChainWriter {
                 (now - item.created_at).as_seconds_f64().max(0.0),
             );
         }
-        tracing::info!(target: TARGET, tx = %hash, block, kind = batch.kind.label(), records = batch.items.len(), gas = receipt.gas_used, "confirmed");
+        tracing::info!(target: TARGET, tx = %hash, block, kind = batch.kind.label(), scope = ?batch.kind.scope(), records = batch.items.len(), gas = receipt.gas_used, "confirmed");
         self.audit_confirmed(batch, hash, now).await;
         Flow::Continue
     }

@@ -1,6 +1,6 @@
 //! A chain writer rig: anvil, a registry whose attester (account 1) may also revoke, a real
 //! store (SQLite in a temp dir, or a fresh database on the throwaway Postgres), and helpers to
-//! queue attestations the way the API does.
+//! queue attestations the way the API does, globally or in a registered scope.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -16,7 +16,8 @@ use honnin_chain::writer::{AttesterKey, ChainWriter, WriterConfig};
 use honnin_chain::{DeployOptions, deploy};
 use honnin_core::{
     AtLimit, Attestation, AttestationStatus, ChallengeSettings, Level, NewAttestation, Pepper,
-    Policy, Purpose, Recorded, ServiceDomain, Store, VerifiedRequest, WalletProof,
+    Policy, Purpose, Recorded, Scope, ScopeName, ServiceDomain, Store, VerifiedRequest,
+    WalletProof,
 };
 use honnin_store::{StoreOptions, connect, test_utils};
 use time::OffsetDateTime;
@@ -112,7 +113,27 @@ impl Rig {
         wallet: Address,
         at_limit: AtLimit,
     ) -> Result<Recorded> {
-        let new = self.new_attestation(person, wallet).await?;
+        self.attest_in(None, person, wallet, at_limit).await
+    }
+
+    /// Registers the scope `name` (as the operator does) and returns it.
+    pub(crate) async fn scope(&self, name: &str) -> Result<ScopeName> {
+        let name = ScopeName::new(name)?;
+        self.store.register_scope(&name, now()).await?;
+        Ok(name)
+    }
+
+    /// [`Self::attest`] in `scope` (`None`: the global record): the challenge names the scope and
+    /// the person's hashes are the scope's, as the API computes them (queues its
+    /// `attestScoped`).
+    pub(crate) async fn attest_in(
+        &self,
+        scope: Option<&ScopeName>,
+        person: u64,
+        wallet: Address,
+        at_limit: AtLimit,
+    ) -> Result<Recorded> {
+        let new = self.new_attestation_in(scope, person, wallet).await?;
         Ok(self.store.record_attestation(&new, &policy(at_limit), now()).await?)
     }
 
@@ -122,12 +143,23 @@ impl Rig {
         person: u64,
         wallet: Address,
     ) -> Result<NewAttestation> {
+        self.new_attestation_in(None, person, wallet).await
+    }
+
+    /// [`Self::new_attestation`] in `scope`.
+    pub(crate) async fn new_attestation_in(
+        &self,
+        scope: Option<&ScopeName>,
+        person: u64,
+        wallet: Address,
+    ) -> Result<NewAttestation> {
         let settings = ChallengeSettings::new(
             ServiceDomain::new("honnin.test")?,
             self.anvil.chain_id(),
             *self.registry.address(),
         );
-        let challenge = settings.issue(Purpose::Attest, wallet, None, now());
+        let challenge = settings.issue_in(Purpose::Attest, wallet, None, scope.cloned(), now());
+        let id = scope.map(ScopeName::id);
         self.store.insert_challenge(&challenge).await?;
         self.store.consume_challenge(&challenge.id, Purpose::Attest, now()).await?;
         let pepper = Pepper::from_bytes(vec![7; 32])?;
@@ -143,8 +175,9 @@ impl Rig {
             ),
             wallet,
             wallet_proof: WalletProof::Eoa,
-            person: pepper.pseudonym(&root, &serial),
-            cert: pepper.cert_hash(&root, &serial),
+            scope: id,
+            person: pepper.pseudonym_in(id.as_ref(), &root, &serial),
+            cert: pepper.cert_hash_in(id.as_ref(), &root, &serial),
             cert_not_after: now() + time::Duration::days(5 * 365),
             sealed: pepper.seal_cert(&root, &serial),
         };
@@ -152,7 +185,16 @@ impl Rig {
     }
 
     pub(crate) async fn attestation(&self, wallet: Address) -> Result<Attestation> {
-        self.store.attestation_by_wallet(wallet).await?.context("no attestation")
+        self.attestation_in(wallet, None).await
+    }
+
+    /// The wallet's attestation in `scope` (`None`: global) as the store has it.
+    pub(crate) async fn attestation_in(
+        &self,
+        wallet: Address,
+        scope: Option<&Scope>,
+    ) -> Result<Attestation> {
+        self.store.attestation_by_wallet(wallet, scope).await?.context("no attestation")
     }
 
     /// Waits until every wallet's attestation has `status` (or fails after a deadline).
@@ -161,11 +203,21 @@ impl Rig {
         wallets: &[Address],
         status: AttestationStatus,
     ) -> Result<()> {
+        self.wait_for_in(None, wallets, status).await
+    }
+
+    /// [`Self::wait_for`] for the wallets' records in `scope`.
+    pub(crate) async fn wait_for_in(
+        &self,
+        scope: Option<&Scope>,
+        wallets: &[Address],
+        status: AttestationStatus,
+    ) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let mut done = true;
             for wallet in wallets {
-                if self.attestation(*wallet).await?.status != status {
+                if self.attestation_in(*wallet, scope).await?.status != status {
                     done = false;
                     break;
                 }
@@ -182,6 +234,11 @@ impl Rig {
 
     pub(crate) async fn is_verified(&self, wallet: Address) -> Result<bool> {
         Ok(self.registry.isVerified_1(wallet).call().await?)
+    }
+
+    /// `isVerified(wallet, scope)` on the registry.
+    pub(crate) async fn is_verified_in(&self, wallet: Address, scope: &Scope) -> Result<bool> {
+        Ok(self.registry.isVerified_2(wallet, *scope.as_b256()).call().await?)
     }
 
     pub(crate) async fn nonce(&self) -> Result<u64> {

@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, U256, aliases::U40};
+use alloy::primitives::{Address, B256, U256, aliases::U40};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use anyhow::{Context, Result};
@@ -40,7 +40,22 @@ impl Chain {
         &self,
         records: Vec<IKycRegistry::Record>,
     ) -> Result<TransactionReceipt> {
-        let tx = self.registry.attest(records).from(self.attester).into_transaction_request();
+        self.attest_in(None, records).await
+    }
+
+    /// Sends `records` in `scope` (`attestScoped`; `None`: `attest`) as the attester.
+    pub(crate) async fn attest_in(
+        &self,
+        scope: Option<B256>,
+        records: Vec<IKycRegistry::Record>,
+    ) -> Result<TransactionReceipt> {
+        let from = self.attester;
+        let tx = match scope {
+            None => self.registry.attest(records).from(from).into_transaction_request(),
+            Some(scope) => {
+                self.registry.attestScoped(scope, records).from(from).into_transaction_request()
+            }
+        };
         send(&self.provider, tx).await
     }
 
@@ -50,8 +65,25 @@ impl Chain {
         wallets: Vec<Address>,
         reason: u8,
     ) -> Result<TransactionReceipt> {
-        let tx =
-            self.registry.revoke(wallets, reason).from(self.revoker).into_transaction_request();
+        self.revoke_in(None, wallets, reason).await
+    }
+
+    /// Revokes `wallets` in `scope` (`revokeScoped`; `None`: `revoke`) as the revoker.
+    pub(crate) async fn revoke_in(
+        &self,
+        scope: Option<B256>,
+        wallets: Vec<Address>,
+        reason: u8,
+    ) -> Result<TransactionReceipt> {
+        let from = self.revoker;
+        let tx = match scope {
+            None => self.registry.revoke(wallets, reason).from(from).into_transaction_request(),
+            Some(scope) => self
+                .registry
+                .revokeScoped(scope, wallets, reason)
+                .from(from)
+                .into_transaction_request(),
+        };
         send(&self.provider, tx).await
     }
 }

@@ -3,12 +3,14 @@
 use std::collections::BTreeSet;
 
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use anyhow::{Result, ensure};
+use alloy::rpc::types::TransactionReceipt;
+use anyhow::{Context, Result, ensure};
+use honnin_chain::bindings::KycRegistry;
 use honnin_chain::metrics::WriterMetrics;
 use honnin_core::attestation::RevocationReason;
-use honnin_core::{AtLimit, AttestationStatus, OutboxAction};
+use honnin_core::{AtLimit, AttestationStatus, OutboxAction, Scope, ScopeName};
 
 use crate::rig::{Rig, now, with_level_zero};
 use crate::util::{record, wallet};
@@ -34,13 +36,32 @@ macro_rules! both_backends {
 both_backends!(
     pending_items_end_confirmed_on_chain_in_batches_of_at_most_max_batch,
     restart_reconciles_sent_items_without_double_effect,
+    restart_reconciles_sent_scoped_items_without_double_effect,
     a_record_the_registry_refuses_fails_alone,
     rotation_revokes_on_chain_in_queue_order,
+    a_scoped_batch_is_written_and_read_back_in_its_scope,
+    one_round_writes_the_global_record_and_two_scopes,
+    a_scoped_revocation_reaches_its_scope_only,
+    a_scoped_rotation_revokes_in_its_scope,
 );
 
 async fn queue(rig: &Rig, wallets: &[Address]) -> Result<()> {
+    queue_in(rig, None, wallets, 1).await
+}
+
+async fn queue_from(rig: &Rig, wallets: &[Address], person0: u64) -> Result<()> {
+    queue_in(rig, None, wallets, person0).await
+}
+
+/// Queues attestations of `wallets` in `scope` (`None`: global), person `person0 + i` each.
+async fn queue_in(
+    rig: &Rig,
+    scope: Option<&ScopeName>,
+    wallets: &[Address],
+    person0: u64,
+) -> Result<()> {
     for (i, w) in wallets.iter().enumerate() {
-        rig.attest(i as u64 + 1, *w, AtLimit::Refuse).await?;
+        rig.attest_in(scope, person0 + i as u64, *w, AtLimit::Refuse).await?;
     }
     Ok(())
 }
@@ -93,15 +114,28 @@ async fn records_in(rig: &Rig, wallets: &[Address], tx: alloy::primitives::B256)
 /// claimed batch was recorded as sent but never left the process. The next writer confirms
 /// the first by its receipt without sending it again, and resends the second.
 async fn restart_reconciles_sent_items_without_double_effect(rig: Rig) -> Result<()> {
+    restart_reconciles(rig, None).await
+}
+
+/// [`restart_reconciles_sent_items_without_double_effect`] with the items in a scope (sent as
+/// `attestScoped`).
+async fn restart_reconciles_sent_scoped_items_without_double_effect(rig: Rig) -> Result<()> {
+    let name = rig.scope("kyc-drop").await?;
+    restart_reconciles(rig, Some(name)).await
+}
+
+async fn restart_reconciles(rig: Rig, name: Option<ScopeName>) -> Result<()> {
+    let scope = name.as_ref().map(ScopeName::id);
     let mined: Vec<Address> = (0..5).map(wallet).collect();
     let lost: Vec<Address> = (5..8).map(wallet).collect();
-    queue(&rig, &mined).await?;
+    queue_in(&rig, name.as_ref(), &mined, 1).await?;
     let store = &rig.store;
     let signer = EthereumWallet::from(rig.key.signer().clone());
 
     // The first writer's batch: claimed, recorded as sent, mined, never confirmed.
     let claimed = store.claim_outbox(5, time::Duration::minutes(5), now()).await?;
     ensure!(claimed.len() == 5);
+    ensure!(claimed.iter().all(|i| i.action.scope() == scope));
     let records = claimed
         .iter()
         .map(|i| match &i.action {
@@ -116,15 +150,15 @@ async fn restart_reconciles_sent_items_without_double_effect(rig: Rig) -> Result
             OutboxAction::Revoke { .. } => unreachable!("only attests queued"),
         })
         .collect::<Vec<_>>();
-    let tx = rig.registry.attest(records).from(rig.key.address()).into_transaction_request();
     let fees = rig.provider.estimate_eip1559_fees().await?;
-    let tx = tx
+    let envelope = attest_tx(&rig, scope.as_ref(), records)
         .with_chain_id(rig.anvil.chain_id())
         .with_nonce(0)
         .with_gas_limit(2_000_000)
         .with_max_fee_per_gas(fees.max_fee_per_gas)
-        .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
-    let envelope = tx.build(&signer).await?;
+        .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+        .build(&signer)
+        .await?;
     let mined_hash = *envelope.tx_hash();
     let ids: Vec<_> = claimed.iter().map(|i| i.id).collect();
     store.mark_sent(&ids, mined_hash, now()).await?;
@@ -135,14 +169,10 @@ async fn restart_reconciles_sent_items_without_double_effect(rig: Rig) -> Result
     ensure!(receipt.status());
 
     // The second batch: recorded as sent with a hash the node never saw.
-    queue_from(&rig, &lost, 100).await?;
+    queue_in(&rig, name.as_ref(), &lost, 100).await?;
     let claimed = store.claim_outbox(10, time::Duration::minutes(5), now()).await?;
     ensure!(claimed.len() == 3);
-    let ghost = rig
-        .registry
-        .attest(vec![record(lost[0], 1)])
-        .from(rig.key.address())
-        .into_transaction_request()
+    let ghost = attest_tx(&rig, scope.as_ref(), vec![record(lost[0], 1)])
         .with_chain_id(rig.anvil.chain_id())
         .with_nonce(1)
         .with_gas_limit(200_000)
@@ -154,34 +184,53 @@ async fn restart_reconciles_sent_items_without_double_effect(rig: Rig) -> Result
     store.mark_sent(&ids, *ghost.tx_hash(), now()).await?;
     ensure!(store.outbox_in_flight().await?.len() == 8);
     for w in mined.iter().chain(&lost) {
-        assert_eq!(rig.attestation(*w).await?.status, AttestationStatus::Pending);
+        assert_eq!(
+            rig.attestation_in(*w, scope.as_ref()).await?.status,
+            AttestationStatus::Pending
+        );
     }
     assert_eq!(rig.nonce().await?, 1);
 
     // The new writer.
     let handle = rig.writer(rig.config())?.spawn();
     let all: Vec<Address> = mined.iter().chain(&lost).copied().collect();
-    rig.wait_for(&all, AttestationStatus::Active).await?;
+    rig.wait_for_in(scope.as_ref(), &all, AttestationStatus::Active).await?;
     handle.stop().await?;
 
     for w in &mined {
-        let a = rig.attestation(*w).await?;
+        let a = rig.attestation_in(*w, scope.as_ref()).await?;
         assert_eq!(a.tx_hash, Some(mined_hash), "confirmed by the original transaction");
         assert_eq!(a.block_number, receipt.block_number);
     }
     for w in &all {
-        assert!(rig.is_verified(*w).await?);
+        match &scope {
+            None => assert!(rig.is_verified(*w).await?),
+            Some(scope) => {
+                assert!(rig.is_verified_in(*w, scope).await?);
+                assert!(!rig.is_verified(*w).await?);
+            }
+        }
     }
     assert_eq!(rig.nonce().await?, 2, "only the lost batch was sent again");
     assert!(store.outbox_in_flight().await?.is_empty());
     Ok(())
 }
 
-async fn queue_from(rig: &Rig, wallets: &[Address], person0: u64) -> Result<()> {
-    for (i, w) in wallets.iter().enumerate() {
-        rig.attest(person0 + i as u64, *w, AtLimit::Refuse).await?;
+/// The registry call the writer makes for `records` in `scope`, from the attester.
+fn attest_tx(
+    rig: &Rig,
+    scope: Option<&Scope>,
+    records: Vec<honnin_chain::bindings::IKycRegistry::Record>,
+) -> alloy::rpc::types::TransactionRequest {
+    let from = rig.key.address();
+    match scope {
+        None => rig.registry.attest(records).from(from).into_transaction_request(),
+        Some(scope) => rig
+            .registry
+            .attestScoped(*scope.as_b256(), records)
+            .from(from)
+            .into_transaction_request(),
     }
-    Ok(())
 }
 
 async fn a_record_the_registry_refuses_fails_alone(rig: Rig) -> Result<()> {
@@ -225,7 +274,7 @@ async fn rotation_revokes_on_chain_in_queue_order(rig: Rig) -> Result<()> {
     rig.wait_for(&[second], AttestationStatus::Active).await?;
     handle.stop().await?;
 
-    let on_chain = rig.registry.attestationOf(first).call().await?;
+    let on_chain = rig.registry.attestationOf_1(first).call().await?;
     assert!(on_chain.revoked);
     assert_eq!(on_chain.revocationReason, RevocationReason::Rotated.code());
     assert!(!rig.is_verified(first).await?);
@@ -314,5 +363,168 @@ async fn a_dropped_handle_stops_the_writer() -> Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     ensure!(!metrics.is_leader());
+    Ok(())
+}
+
+/// The receipt of the transaction that confirmed `wallet`'s record in `scope`.
+async fn receipt_of(
+    rig: &Rig,
+    wallet: Address,
+    scope: Option<&Scope>,
+) -> Result<TransactionReceipt> {
+    let tx = rig.attestation_in(wallet, scope).await?.tx_hash.context("no tx hash")?;
+    rig.provider.get_transaction_receipt(tx).await?.context("no receipt")
+}
+
+/// The (scope, wallet) of every `ScopedAttested` event in `receipt`; fails on any other log.
+fn scoped_attested(receipt: &TransactionReceipt) -> Result<Vec<(B256, Address)>> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .map(|l| {
+            let e = l.log_decode::<KycRegistry::ScopedAttested>()?.inner.data;
+            Ok((e.scope, e.wallet))
+        })
+        .collect()
+}
+
+/// Attestations queued in a scope go out as one `attestScoped` in that scope: each record is
+/// verified there, in no other scope and not globally, and the receipt's events carry the scope.
+async fn a_scoped_batch_is_written_and_read_back_in_its_scope(rig: Rig) -> Result<()> {
+    let (name, other) = (rig.scope("kyc-drop").await?, rig.scope("app.example.com").await?);
+    let (scope, other) = (name.id(), other.id());
+    let wallets: Vec<Address> = (0..12).map(wallet).collect();
+    queue_in(&rig, Some(&name), &wallets, 1).await?;
+    let metrics = WriterMetrics::default();
+    let handle = rig.writer(rig.config())?.with_metrics(metrics.clone()).spawn();
+    rig.wait_for_in(Some(&scope), &wallets, AttestationStatus::Active).await?;
+    handle.stop().await?;
+
+    for w in &wallets {
+        ensure!(rig.is_verified_in(*w, &scope).await?, "{w} not verified in its scope");
+        ensure!(!rig.is_verified_in(*w, &other).await?, "{w} verified in another scope");
+        ensure!(!rig.is_verified(*w).await?, "{w} verified globally");
+    }
+    let receipt = receipt_of(&rig, wallets[0], Some(&scope)).await?;
+    let expected: Vec<(B256, Address)> = wallets.iter().map(|w| (*scope.as_b256(), *w)).collect();
+    assert_eq!(scoped_attested(&receipt)?, expected, "one attestScoped with every record");
+    assert_eq!(rig.nonce().await?, 1);
+    assert_eq!(metrics.items("attest", "confirmed"), 12);
+    Ok(())
+}
+
+/// One claim holding global attestations and attestations in two scopes (the same wallets in
+/// the global record and the first scope) becomes one transaction per scope in one round, each
+/// writing only its own table.
+async fn one_round_writes_the_global_record_and_two_scopes(rig: Rig) -> Result<()> {
+    let (a, b) = (rig.scope("kyc-drop").await?, rig.scope("app.example.com").await?);
+    let shared: Vec<Address> = (0..4).map(wallet).collect();
+    let only_b: Vec<Address> = (10..13).map(wallet).collect();
+    queue_in(&rig, None, &shared, 1).await?;
+    queue_in(&rig, Some(&a), &shared, 1).await?;
+    queue_in(&rig, Some(&b), &only_b, 1).await?;
+
+    let handle = rig.writer(rig.config())?.spawn();
+    rig.wait_for(&shared, AttestationStatus::Active).await?;
+    rig.wait_for_in(Some(&a.id()), &shared, AttestationStatus::Active).await?;
+    rig.wait_for_in(Some(&b.id()), &only_b, AttestationStatus::Active).await?;
+    handle.stop().await?;
+
+    assert_eq!(rig.nonce().await?, 3, "three transactions: global, scope a, scope b");
+    let (a, b) = (a.id(), b.id());
+    for w in &shared {
+        ensure!(rig.is_verified(*w).await? && rig.is_verified_in(*w, &a).await?);
+        ensure!(!rig.is_verified_in(*w, &b).await?);
+    }
+    for w in &only_b {
+        ensure!(rig.is_verified_in(*w, &b).await?);
+        ensure!(!rig.is_verified(*w).await? && !rig.is_verified_in(*w, &a).await?);
+    }
+    let global = receipt_of(&rig, shared[0], None).await?;
+    let in_a = receipt_of(&rig, shared[0], Some(&a)).await?;
+    let in_b = receipt_of(&rig, only_b[0], Some(&b)).await?;
+    let hashes: BTreeSet<_> = [&global, &in_a, &in_b].iter().map(|r| r.transaction_hash).collect();
+    ensure!(hashes.len() == 3, "each table has its own transaction");
+    let attested: Vec<Address> = global
+        .inner
+        .logs()
+        .iter()
+        .map(|l| Ok(l.log_decode::<KycRegistry::Attested>()?.inner.data.wallet))
+        .collect::<Result<_>>()?;
+    assert_eq!(attested, shared, "the global transaction emits Attested for its records");
+    let scoped = |scope: &Scope, ws: &[Address]| -> Vec<(B256, Address)> {
+        ws.iter().map(|w| (*scope.as_b256(), *w)).collect()
+    };
+    assert_eq!(scoped_attested(&in_a)?, scoped(&a, &shared));
+    assert_eq!(scoped_attested(&in_b)?, scoped(&b, &only_b));
+    for w in &shared {
+        ensure!(rig.attestation_in(*w, Some(&a)).await?.tx_hash == Some(in_a.transaction_hash));
+    }
+    Ok(())
+}
+
+/// A holder's revocation in one scope goes out as `revokeScoped` there: that record is revoked
+/// on chain with the holder's code, the wallet's records elsewhere stay verified.
+async fn a_scoped_revocation_reaches_its_scope_only(rig: Rig) -> Result<()> {
+    let (a, b) = (rig.scope("kyc-drop").await?, rig.scope("app.example.com").await?);
+    let w = wallet(1);
+    queue_in(&rig, None, &[w], 1).await?;
+    queue_in(&rig, Some(&a), &[w], 1).await?;
+    queue_in(&rig, Some(&b), &[w], 1).await?;
+    let (a, b) = (a.id(), b.id());
+    let handle = rig.writer(rig.config())?.spawn();
+    rig.wait_for_in(Some(&a), &[w], AttestationStatus::Active).await?;
+    rig.wait_for_in(Some(&b), &[w], AttestationStatus::Active).await?;
+    rig.wait_for(&[w], AttestationStatus::Active).await?;
+
+    let revoked = rig.store.revoke_wallet(w, Some(&a), RevocationReason::Holder, now()).await?;
+    ensure!(revoked.is_some(), "no live attestation in the scope");
+    handle.waker().wake();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while rig.registry.attestationOf_0(w, *a.as_b256()).call().await?.revocationReason == 0 {
+        ensure!(std::time::Instant::now() < deadline, "the revocation never reached the chain");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    handle.stop().await?;
+
+    let on_chain = rig.registry.attestationOf_0(w, *a.as_b256()).call().await?;
+    assert!(on_chain.revoked);
+    assert_eq!(on_chain.revocationReason, RevocationReason::Holder.code());
+    ensure!(!rig.is_verified_in(w, &a).await?);
+    ensure!(rig.is_verified_in(w, &b).await?, "the other scope's record stays");
+    ensure!(rig.is_verified(w).await?, "the global record stays");
+    ensure!(!rig.registry.attestationOf_1(w).call().await?.revoked);
+    assert_eq!(rig.attestation_in(w, Some(&a)).await?.status, AttestationStatus::Revoked);
+    assert_eq!(rig.attestation_in(w, Some(&b)).await?.status, AttestationStatus::Active);
+    assert_eq!(rig.nonce().await?, 4, "three attests, one revokeScoped");
+    Ok(())
+}
+
+/// The rotate policy in a scope: the person's first wallet there is revoked (rotated) by
+/// `revokeScoped` before the second is attested, both in that scope; the person's global record
+/// of the first wallet is untouched.
+async fn a_scoped_rotation_revokes_in_its_scope(rig: Rig) -> Result<()> {
+    let name = rig.scope("kyc-drop").await?;
+    let scope = name.id();
+    let (first, second) = (wallet(1), wallet(2));
+    rig.attest_in(None, 7, first, AtLimit::Rotate).await?;
+    rig.attest_in(Some(&name), 7, first, AtLimit::Rotate).await?;
+    let handle = rig.writer(rig.config())?.spawn();
+    rig.wait_for_in(Some(&scope), &[first], AttestationStatus::Active).await?;
+    rig.wait_for(&[first], AttestationStatus::Active).await?;
+
+    let recorded = rig.attest_in(Some(&name), 7, second, AtLimit::Rotate).await?;
+    ensure!(recorded.rotated.len() == 1 && recorded.rotated[0].wallet == first);
+    rig.wait_for_in(Some(&scope), &[second], AttestationStatus::Active).await?;
+    handle.stop().await?;
+
+    let on_chain = rig.registry.attestationOf_0(first, *scope.as_b256()).call().await?;
+    assert_eq!(on_chain.revocationReason, RevocationReason::Rotated.code());
+    ensure!(rig.is_verified_in(second, &scope).await?);
+    ensure!(!rig.is_verified_in(first, &scope).await?);
+    ensure!(rig.is_verified(first).await?, "the global record is another record");
+    assert_eq!(rig.attestation_in(first, Some(&scope)).await?.status, AttestationStatus::Revoked);
+    assert_eq!(rig.attestation(first).await?.status, AttestationStatus::Active);
     Ok(())
 }
