@@ -4,7 +4,7 @@
 //! ## How the service runs it
 //!
 //! ```no_run
-//! # async fn f(store: std::sync::Arc<dyn honnin_core::Store>) -> honnin_chain::Result<()> {
+//! # async fn f(store: std::sync::Arc<dyn honnin_core::Store>) -> Result<(), Box<dyn std::error::Error>> {
 //! use honnin_chain::writer::{AttesterKey, ChainWriter, WriterConfig};
 //!
 //! let key: AttesterKey = std::env::var("HONNIN_ATTESTER_KEY").unwrap_or_default().parse()?;
@@ -33,13 +33,13 @@
 //!
 //! ## What it does
 //!
-//! 1. **Lease.** Takes `LeaseName::CHAIN_WRITER` with [`Store::try_lease`] (a Postgres session
+//! 1. **Lease.** Takes `LeaseName::CHAIN_WRITER` with [`LeaseStore::try_lease`] (a Postgres session
 //!    advisory lock, or SQLite's timed lease row): one writer sends at a time across every
 //!    instance sharing the database. Without it, it tries again every
 //!    [`WriterConfig::lease_retry`]. Before each transaction it asks [`Lease::is_held`]; when
 //!    the lease is gone it puts its unsent items back and goes back to waiting.
 //! 2. **Reconcile.** On taking the lease (and after any error that made it back off) it lists
-//!    [`Store::outbox_in_flight`] and asks the node about each transaction hash: mined →
+//!    [`OutboxStore::outbox_in_flight`] and asks the node about each transaction hash: mined →
 //!    `mark_confirmed` with the receipt's block; reverted or unknown to the node →
 //!    `mark_retry` (resending is safe: `attest` and `attestScoped` skip records not newer than the
 //!    stored one in their scope, and `revoke` / `revokeScoped` set the same state again); still
@@ -73,7 +73,8 @@
 //! and the writer itself waits that long before claiming again, so retried items keep their
 //! place at the head of the queue.
 //!
-//! [`mark_retry`]: Store::mark_retry
+//! [`mark_retry`]: OutboxStore::mark_retry
+//! [`LeaseStore::try_lease`]: honnin_core::LeaseStore::try_lease
 //! [`Lease::is_held`]: honnin_core::Lease::is_held
 
 mod config;
