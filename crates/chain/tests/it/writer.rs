@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use alloy::consensus::Transaction as _;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
@@ -414,53 +415,68 @@ async fn a_scoped_batch_is_written_and_read_back_in_its_scope(rig: Rig) -> Resul
     Ok(())
 }
 
-/// One claim holding global attestations and attestations in two scopes (the same wallets in
-/// the global record and the first scope) becomes one transaction per scope in one round, each
-/// writing only its own table.
+/// One claim holding global attestations and attestations in two scopes, interleaved in the
+/// queue, becomes one transaction per table in one writer round: each scope's items, wherever
+/// they stood in the queue, share one transaction, in the order the tables first appear, and
+/// each transaction writes only its own table. (The wallets differ: the store hands out a
+/// wallet's items one at a time across its scopes, so one wallet's records in two tables would
+/// take two rounds.)
 async fn one_round_writes_the_global_record_and_two_scopes(rig: Rig) -> Result<()> {
     let (a, b) = (rig.scope("kyc-drop").await?, rig.scope("app.example.com").await?);
-    let shared: Vec<Address> = (0..4).map(wallet).collect();
-    let only_b: Vec<Address> = (10..13).map(wallet).collect();
-    queue_in(&rig, None, &shared, 1).await?;
-    queue_in(&rig, Some(&a), &shared, 1).await?;
-    queue_in(&rig, Some(&b), &only_b, 1).await?;
+    let w: Vec<Address> = (0..7).map(wallet).collect();
+    let queued: [(Option<&ScopeName>, Address); 7] = [
+        (Some(&a), w[0]),
+        (None, w[2]),
+        (Some(&b), w[4]),
+        (Some(&a), w[1]),
+        (None, w[3]),
+        (Some(&a), w[5]),
+        (None, w[6]),
+    ];
+    for (i, (scope, wallet)) in queued.iter().enumerate() {
+        rig.attest_in(*scope, i as u64 + 1, *wallet, AtLimit::Refuse).await?;
+    }
+    let (in_a, global, in_b) = ([w[0], w[1], w[5]], [w[2], w[3], w[6]], [w[4]]);
+    let (a, b) = (a.id(), b.id());
 
     let handle = rig.writer(rig.config())?.spawn();
-    rig.wait_for(&shared, AttestationStatus::Active).await?;
-    rig.wait_for_in(Some(&a.id()), &shared, AttestationStatus::Active).await?;
-    rig.wait_for_in(Some(&b.id()), &only_b, AttestationStatus::Active).await?;
+    rig.wait_for_in(Some(&a), &in_a, AttestationStatus::Active).await?;
+    rig.wait_for(&global, AttestationStatus::Active).await?;
+    rig.wait_for_in(Some(&b), &in_b, AttestationStatus::Active).await?;
     handle.stop().await?;
 
-    assert_eq!(rig.nonce().await?, 3, "three transactions: global, scope a, scope b");
-    let (a, b) = (a.id(), b.id());
-    for w in &shared {
-        ensure!(rig.is_verified(*w).await? && rig.is_verified_in(*w, &a).await?);
-        ensure!(!rig.is_verified_in(*w, &b).await?);
-    }
-    for w in &only_b {
-        ensure!(rig.is_verified_in(*w, &b).await?);
-        ensure!(!rig.is_verified(*w).await? && !rig.is_verified_in(*w, &a).await?);
-    }
-    let global = receipt_of(&rig, shared[0], None).await?;
-    let in_a = receipt_of(&rig, shared[0], Some(&a)).await?;
-    let in_b = receipt_of(&rig, only_b[0], Some(&b)).await?;
-    let hashes: BTreeSet<_> = [&global, &in_a, &in_b].iter().map(|r| r.transaction_hash).collect();
-    ensure!(hashes.len() == 3, "each table has its own transaction");
-    let attested: Vec<Address> = global
+    assert_eq!(rig.nonce().await?, 3, "one transaction per table");
+    let tx_a = receipt_of(&rig, in_a[0], Some(&a)).await?;
+    let tx_global = receipt_of(&rig, global[0], None).await?;
+    let tx_b = receipt_of(&rig, in_b[0], Some(&b)).await?;
+    let scoped = |scope: &Scope, ws: &[Address]| -> Vec<(B256, Address)> {
+        ws.iter().map(|w| (*scope.as_b256(), *w)).collect()
+    };
+    assert_eq!(scoped_attested(&tx_a)?, scoped(&a, &in_a), "scope a's items in one transaction");
+    assert_eq!(scoped_attested(&tx_b)?, scoped(&b, &in_b));
+    let attested: Vec<Address> = tx_global
         .inner
         .logs()
         .iter()
         .map(|l| Ok(l.log_decode::<KycRegistry::Attested>()?.inner.data.wallet))
         .collect::<Result<_>>()?;
-    assert_eq!(attested, shared, "the global transaction emits Attested for its records");
-    let scoped = |scope: &Scope, ws: &[Address]| -> Vec<(B256, Address)> {
-        ws.iter().map(|w| (*scope.as_b256(), *w)).collect()
-    };
-    assert_eq!(scoped_attested(&in_a)?, scoped(&a, &shared));
-    assert_eq!(scoped_attested(&in_b)?, scoped(&b, &only_b));
-    for w in &shared {
-        ensure!(rig.attestation_in(*w, Some(&a)).await?.tx_hash == Some(in_a.transaction_hash));
+    assert_eq!(attested, global, "the global transaction emits Attested for its records");
+    let mut nonces = Vec::new();
+    for receipt in [&tx_a, &tx_global, &tx_b] {
+        let tx = rig.provider.get_transaction_by_hash(receipt.transaction_hash).await?;
+        nonces.push(tx.context("no transaction")?.nonce());
     }
+    assert_eq!(nonces, [0, 1, 2], "sent in the order the tables first appear in the claim");
+
+    for w in &in_a {
+        ensure!(rig.is_verified_in(*w, &a).await?);
+        ensure!(!rig.is_verified(*w).await? && !rig.is_verified_in(*w, &b).await?);
+    }
+    for w in &global {
+        ensure!(rig.is_verified(*w).await?);
+        ensure!(!rig.is_verified_in(*w, &a).await? && !rig.is_verified_in(*w, &b).await?);
+    }
+    ensure!(rig.is_verified_in(in_b[0], &b).await? && !rig.is_verified(in_b[0]).await?);
     Ok(())
 }
 
