@@ -61,7 +61,7 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
     let (signing_tries, signing_locked) = match signing {
         Ok(PinState::TriesLeft(n)) => (Some(n), Some(false)),
         Ok(PinState::Verified) => (None, Some(false)),
-        Err(CardError::PinLocked) => (Some(0), Some(true)),
+        Err(CardError::PasswordLocked) => (Some(0), Some(true)),
         Err(_) => (None, None),
     };
     let (tries, locked) = match state {
