@@ -1,13 +1,15 @@
 //! `honnin card bridge` as a process, through real pcscd + vpcd against the virtual JPKI card:
 //! a trusted page's request is shown on the bridge's terminal, `y` and the PIN are answered on
 //! its standard input, the signature verifies; a foreign origin is refused; SIGTERM stops it.
+//! With age evidence: the signing certificate's notice, the PIN then the signing password, both
+//! signatures verify; a wrong signing password answers its tries left.
 //!
 //! Needs pcscd with vsmartcard-vpcd (scripts/test: HONNIN_PCSC=1); SKIPPED without it.
 
 use std::{
     io::{BufRead as _, BufReader, Read as _, Write as _},
     net::TcpStream,
-    process::{Child, Command, Stdio},
+    process::{Child, ChildStdin, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -15,7 +17,7 @@ use std::{
 use base64::Engine as _;
 use honnin_card::test_utils::{VirtualCard, pcsc_stack};
 use honnin_jpki::{
-    Policy, Verifier,
+    Policy, SigningVerifier, Verifier,
     test_utils::{CardSpec, SimRoot},
 };
 use serde_json::Value;
@@ -23,6 +25,7 @@ use serde_json::Value;
 use crate::lifecycle::honnin;
 
 const PIN: &str = "4821";
+const PASSWORD: &str = "HONNIN2026";
 const PAGE: &str = "http://127.0.0.1:18080";
 
 /// One HTTP/1.1 request on a fresh connection: the status, the raw head and the body.
@@ -151,4 +154,108 @@ fn bridge_signs_for_a_trusted_page_with_the_pin_typed_on_its_terminal() {
     assert!(terminal.contains("apdu"), "TRACE logs were captured: {terminal}");
     let everything = format!("{banner}{rest}{terminal}");
     assert!(!crate::card::leaks(&everything, PIN), "the PIN leaked: {everything}");
+}
+
+/// Starts `honnin card bridge` on `reader` trusting [`PAGE`], its stderr (the terminal's
+/// narration, TRACE logs) into `stderr`: the bridge, its stdin and its port.
+fn start_bridge(reader: &str, stderr: &tempfile::NamedTempFile) -> (Running, ChildStdin, u16) {
+    let mut child = honnin()
+        .args(["card", "bridge", "--listen", "127.0.0.1:0", "--trust-origin", PAGE])
+        .args(["--reader", reader])
+        .env("HONNIN_LOG", "trace")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let port = banner
+        .strip_prefix("bridge: listening on http://127.0.0.1:")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("{banner}"));
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (Running(child), stdin, port)
+}
+
+#[test]
+fn bridge_gives_age_evidence_with_the_signing_password_typed_on_its_terminal() {
+    let Some(stack) = pcsc_stack("card bridge age evidence") else { return };
+    let root = SimRoot::new(0);
+    let sign_root = SimRoot::signing(6);
+    let birth = time::macros::date!(2001 - 04 - 01);
+    let shared = VirtualCard::new(root.issue(&CardSpec::default()), PIN)
+        .with_signing(sign_root.issue(&CardSpec::signing(birth)), PASSWORD)
+        .shared();
+    let inserted = stack.insert(&shared);
+    let stderr = tempfile::NamedTempFile::new().unwrap();
+    let (bridge, mut stdin, port) = start_bridge(stack.reader(), &stderr);
+    let (_, _, body) = request(port, "GET", "/v1/bridge", &[("origin", PAGE)], "");
+    assert!(body.contains("\"age\":true"), "{body}");
+
+    let message = "honnin.localhost wants you to prove you hold your My Number card.\nNonce: 8\n";
+    let body = serde_json::json!({ "message": message, "age": true }).to_string();
+    let post = |body: &str| {
+        request(
+            port,
+            "POST",
+            "/v1/sign",
+            &[("origin", PAGE), ("content-type", "application/json")],
+            body,
+        )
+    };
+    stdin.write_all(format!("y\n{PIN}\n{PASSWORD}\n").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let (status, _, answer) = post(&body);
+    assert_eq!(status, 200, "{answer}");
+    let signed: Value = serde_json::from_str(&answer).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let field = |name: &str| b64.decode(signed[name].as_str().unwrap()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    Verifier::new(Arc::new(root.anchors()), Policy::default())
+        .verify_card(&field("certificate"), message.as_bytes(), &field("signature"), now)
+        .unwrap();
+    let verified = SigningVerifier::new(sign_root.anchors())
+        .verify_signing(
+            &field("signing_certificate"),
+            message.as_bytes(),
+            &field("signing_signature"),
+            now,
+        )
+        .unwrap();
+    assert!(verified.birth_date().has_reached(20, now).unwrap());
+    assert_eq!(shared.lock().verifies(), 2);
+
+    // A wrong signing password: its own code and tries left; nothing retried.
+    stdin.write_all(format!("y\n{PIN}\nWRONG1\n").as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let (status, _, answer) = post(&body);
+    assert_eq!(status, 422, "{answer}");
+    let problem: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(problem["code"], "wrong_signing_password", "{problem}");
+    assert_eq!(problem["signing_password_tries_left"], 4, "{problem}");
+    assert_eq!(shared.lock().signing_tries_left(), Some(4));
+    assert_eq!(shared.lock().verifies(), 4);
+    drop(inserted);
+    drop(bridge);
+
+    let terminal = std::fs::read_to_string(stderr.path()).unwrap();
+    assert!(terminal.contains(&format!("{PAGE} asks for a card signature with age evidence")));
+    assert!(terminal.contains("It holds your name, address, date of birth and sex"), "{terminal}");
+    assert!(terminal.contains("氏名・住所・生年月日・性別"), "{terminal}");
+    assert!(terminal.contains("signing password: 5 tries left"), "{terminal}");
+    assert!(terminal.contains("wrong signing password: 4 tries left"), "{terminal}");
+    assert!(terminal.contains("apdu"), "TRACE logs were captured: {terminal}");
+    // No secret and no birth date in the terminal or the logs; the scans see planted ones.
+    for secret in [PIN, PASSWORD, "WRONG1"] {
+        assert!(!crate::card::leaks(&terminal, secret), "{secret} leaked: {terminal}");
+        assert!(crate::card::leaks(&format!("{terminal}{secret}"), secret));
+    }
+    let birth_text = honnin_jpki::test_utils::birth_date_text(birth);
+    for date in [&birth_text[1..], "2001-04-01"] {
+        assert!(!terminal.contains(date), "the birth date leaked: {terminal}");
+    }
 }
