@@ -68,7 +68,8 @@ pub(crate) enum CardCommand {
     Status(StatusArgs),
     /// Read the user-authentication certificate and print its profile summary.
     Certificate(CertificateArgs),
-    /// Sign a file's exact bytes with the card (asks for the PIN).
+    /// Sign a file's exact bytes with the card (asks for the PIN; `--key signing`: the signing
+    /// password).
     Sign(SignArgs),
     /// Ask the API for a challenge and print its id and message (for scripts).
     Challenge(ChallengeArgs),
