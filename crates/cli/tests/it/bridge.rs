@@ -259,3 +259,108 @@ fn bridge_gives_age_evidence_with_the_signing_password_typed_on_its_terminal() {
         assert!(!terminal.contains(date), "the birth date leaked: {terminal}");
     }
 }
+
+/// The local flags (`echo`, `-echo`, …) of the terminal `pid`'s standard input is, per `stty`.
+fn tty_flags(pid: u32) -> Vec<String> {
+    let tty = std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap();
+    let out = Command::new("stty").arg("-F").arg(&tty).arg("-a").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn on_a_terminal_the_pin_and_the_signing_password_are_not_echoed() {
+    let Some(stack) = pcsc_stack("card bridge on a terminal") else { return };
+    let root = SimRoot::new(0);
+    let sign_root = SimRoot::signing(6);
+    let shared = VirtualCard::new(root.issue(&CardSpec::default()), PIN)
+        .with_signing(
+            sign_root.issue(&CardSpec::signing(time::macros::date!(1990 - 01 - 02))),
+            PASSWORD,
+        )
+        .shared();
+    let _inserted = stack.insert(&shared);
+    // `script` runs the bridge on a pseudo-terminal: what is typed reaches it there, and what
+    // the terminal shows (the bridge's output and the echo of what was typed) comes back here.
+    let bridge = format!(
+        "{} card bridge --listen 127.0.0.1:0 --trust-origin {PAGE} --reader '{}'",
+        env!("CARGO_BIN_EXE_honnin"),
+        stack.reader()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &bridge, "/dev/null"])
+        .env("HONNIN_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut keys = child.stdin.take().unwrap();
+    let screen = Arc::new(std::sync::Mutex::new(String::new()));
+    let mut out = child.stdout.take().unwrap();
+    let sink = Arc::clone(&screen);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = out.read(&mut buf) {
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let script = Running(child);
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !screen.lock().unwrap().contains(needle) {
+            assert!(Instant::now() < deadline, "{needle:?} not shown: {}", screen.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for("trusting");
+    let port: u16 = {
+        let text = screen.lock().unwrap().clone();
+        let rest = text.split("listening on http://127.0.0.1:").nth(1).unwrap();
+        rest.split(',').next().unwrap().parse().unwrap()
+    };
+    // The bridge is script's child; its standard input is the pseudo-terminal.
+    let children =
+        std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", script.0.id())).unwrap();
+    let pid: u32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(tty_flags(pid).iter().any(|f| f == "echo"), "the terminal echoes by default");
+
+    let message = "honnin.localhost wants you to prove you hold your My Number card.\nNonce: 9\n";
+    let body = serde_json::json!({ "message": message, "age": true }).to_string();
+    let asked = std::thread::spawn(move || {
+        request(
+            port,
+            "POST",
+            "/v1/sign",
+            &[("origin", PAGE), ("content-type", "application/json")],
+            &body,
+        )
+    });
+    let mut type_line = |line: &str| {
+        keys.write_all(format!("{line}\r").as_bytes()).unwrap();
+        keys.flush().unwrap();
+    };
+    wait_for("Type y to continue");
+    type_line("y");
+    // Each secret is typed once the terminal's echo is off (asked of the terminal itself).
+    for (prompt, secret) in
+        [("利用者証明用暗証番号 (4桁)", PIN), ("署名用パスワード (英大文字と数字", PASSWORD)]
+    {
+        wait_for(prompt);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !tty_flags(pid).iter().any(|f| f == "-echo") {
+            assert!(Instant::now() < deadline, "echo is still on at {prompt:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        type_line(secret);
+    }
+    let (status, _, answer) = asked.join().unwrap();
+    assert_eq!(status, 200, "{answer}");
+    wait_for("signed for");
+    assert!(tty_flags(pid).iter().any(|f| f == "echo"), "echo is back on after the password");
+    let shown = screen.lock().unwrap().clone();
+    // The `y` was echoed (so the scan sees what is typed); the PIN and the password were not.
+    assert!(shown.lines().any(|line| line.trim() == "y"), "{shown}");
+    assert!(!crate::card::leaks(&shown, PIN), "the PIN was echoed: {shown}");
+    assert!(!crate::card::leaks(&shown, PASSWORD), "the password was echoed: {shown}");
+    drop(script);
+}
