@@ -9,10 +9,13 @@
 // the answer from stdin; its last stdout line is {"result": …} or {"failed": …}. Progress and
 // the page's console go to stderr.
 //
-// What it checks on the page: the flow on `/` to "verified" (EIP-6963 wallet, the exact message
-// both keys sign, the card's JSON pasted, pending → active with tx hash and block), refusals in
-// Japanese with their advice (and in English after the switch), `/status`, self-revocation, and
-// that every request the page makes goes to the honnin origin.
+// What it checks on the page: the flow on `/` to "verified" with the optional age step
+// (EIP-6963 wallet, the exact message both keys sign, the card signing through the bridge with
+// the PIN and the signing password, or the card tool's JSON pasted, pending → active with tx
+// hash and block, the age claims), refusals in Japanese with their advice (and in English after
+// the switch), `/status` with the claims, self-revocation, erasure, an age claim refused (a
+// signing signature over another message) while the verification stands, and that every
+// request the page makes goes to the honnin origin.
 import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -123,8 +126,10 @@ async function refusal(code) {
   return problem();
 }
 
-// Connect → challenge → wallet signature → the card's JSON pasted. Returns what was shown.
-async function upToTheCard(prefix) {
+// Connect → challenge → wallet signature → (with `age`: the age step ticked) → the card's JSON
+// pasted (with `age`: also the signing key's, from the page's second command; `stale`: that one
+// signs another message, as a person pasting an older output would). Returns what was shown.
+async function upToTheCard(prefix, { age = false, stale = false } = {}) {
   step = `${prefix}: open /`;
   await page.goto(`${config.base}/`);
   await shown("verify");
@@ -155,39 +160,78 @@ async function upToTheCard(prefix) {
   if (wallet.signed.at(-1) !== message) throw new Error("the wallet signed another message than the one shown");
   const command = await text("manual-command");
   if (prefix === "verify") await shot("04-wallet-signed");
-  if (prefix === "verify" && config.bridge_signs) return { message, command, card: null };
+  let ageStep = null, signingCommand = null;
+  if (age) {
+    step = `${prefix}: the age step`;
+    if (await visible("manual-signing")) throw new Error("the second paste field is shown before the age step is chosen");
+    // By keyboard: focus the checkbox, Space ticks it.
+    await page.focus("#age");
+    await page.keyboard.press("Space");
+    await shown("manual-signing");
+    if (!(await page.isChecked("#age"))) throw new Error("the age step is not ticked");
+    signingCommand = await text("manual-signing-command");
+    ageStep = {
+      legend: await page.locator("#age-step legend").textContent(),
+      label: await page.locator('label[for="age"]').textContent(),
+      help: await text("age-help"),
+      described_by: await page.getAttribute("#age", "aria-describedby"),
+      signing_command: signingCommand,
+      signing_label: await page.locator('label[for="signing-json"]').textContent(),
+    };
+    if (prefix === "verify") {
+      await shot("04-age-step");
+      await page.setViewportSize({ width: 390, height: 844 });
+      await shot("04-age-step-phone");
+      await page.setViewportSize({ width: 1000, height: 760 });
+    }
+  }
+  if (prefix === "verify" && config.bridge_signs) return { message, command, card: null, ageStep };
   step = `${prefix}: the card signs (manual fallback)`;
-  const card = await ask({ kind: "card_sign", command, message });
-  return { message, command, card: card.json };
+  const card = await ask({ kind: "card_sign", command, message, signing_command: signingCommand, stale });
+  return { message, command, card: card.json, signing: card.signing_json ?? null, ageStep };
 }
 
 // The card step through `honnin card bridge`: the page finds the bridge, the person presses
 // the button, and the bridge's terminal (answered by the Rust side: y, then the PIN) signs.
-async function throughTheBridge(message) {
+async function throughTheBridge(message, age) {
   step = "verify: the page finds the bridge";
   await shown("bridge-sign");
   const found = await text("bridge-status");
   step = "verify: the card signs through the bridge";
   await page.click("#bridge-sign");
-  await page.waitForFunction(() => document.getElementById("bridge-status").dataset.t === "bridge_waiting", null, { timeout: 10_000 });
+  const waitingKey = age ? "bridge_waiting_age" : "bridge_waiting";
+  await page.waitForFunction((key) => document.getElementById("bridge-status").dataset.t === key, waitingKey, { timeout: 10_000 });
   const waiting = await text("bridge-status");
   await shot("05-bridge-waiting");
-  const terminal = await ask({ kind: "bridge_sign", message });
+  const terminal = await ask({ kind: "bridge_sign", message, age });
   return { found, waiting, terminal: terminal.shown };
 }
 
+// The claims the page shows for the age step.
+async function claimsShown() {
+  if (!(await visible("claims-box"))) return null;
+  return {
+    items: await page.$$eval("#claims-list li", (lis) => lis.map((li) => ({ claim: li.dataset.claim, granted: li.dataset.granted, text: li.textContent }))),
+    refused: await page.$$eval("#claims-refused-list li", (lis) => lis.map((li) => ({ code: li.dataset.code, text: li.textContent }))),
+    refused_shown: await visible("claims-refused"),
+    title: await text("claims-title"),
+  };
+}
+
 async function verify() {
-  const { message, command, card } = await upToTheCard("verify");
+  const { message, command, card, signing, ageStep } = await upToTheCard("verify", { age: true });
   let bridge = null;
   if (card === null) {
-    bridge = await throughTheBridge(message);
+    bridge = await throughTheBridge(message, true);
   } else {
     await page.fill("#card-json", card);
+    await page.fill("#signing-json", signing);
     await shot("05-card-signed");
     step = "verify: submit";
     await page.click("#submit");
   }
   await shown("chain-box");
+  await shown("claims-box");
   await shot("06-submitted");
   step = "verify: follow pending → active";
   await shown("verified", 60_000);
@@ -195,6 +239,8 @@ async function verify() {
     message,
     command,
     bridge,
+    age_step: ageStep,
+    claims: await claimsShown(),
     followed: [...followed],
     status: await page.locator("#chain-status").getAttribute("data-status"),
     status_text: await text("chain-status"),
@@ -205,25 +251,44 @@ async function verify() {
     no_number_note: await page.locator(".note").textContent(),
   };
   await shot("07-verified");
+  await page.locator("#claims-box").screenshot({ path: join(config.shots, "07-age-claims.png") });
+  shots.push(join(config.shots, "07-age-claims.png"));
   await page.setViewportSize({ width: 390, height: 844 });
   await shot("07-verified-phone");
   await page.setViewportSize({ width: 1000, height: 760 });
+  step = "verify: the claims in English";
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  verified.claims_en = await claimsShown();
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "ja");
   step = "verify: the registry (asked by the Rust side)";
-  verified.registry = (await ask({ kind: "registry", wallet: wallet.address, expect: true })).is_verified;
+  const registry = await ask({ kind: "registry", wallet: wallet.address, expect: true, claims: [2, 4] });
+  verified.registry = registry.is_verified;
+  verified.has_claims = registry.has_claims;
   return verified;
 }
 
 // A second attestation for the same wallet: refused, in Japanese with its advice, then in
 // English after the switch. Before it, a paste that is not the card tool's output.
+// The card signs through the page's two manual commands (the age step): the second field refuses
+// the first command's output.
 async function refusals() {
-  const { card } = await upToTheCard("refusal");
+  const { card, signing } = await upToTheCard("refusal", { age: true });
   step = "refusal: a paste that is not honnin card sign --json";
   await page.fill("#card-json", '{"not": "the card tool output"}');
   await page.click("#submit");
   const badJson = await refusal(null);
   await shot("08-bad-paste");
-  step = "refusal: a second attestation for the same wallet";
+  step = "refusal: the first command's output in the second field";
   await page.fill("#card-json", card);
+  await page.fill("#signing-json", card);
+  await page.click("#submit");
+  await page.waitForFunction(() => document.getElementById("problem-text").textContent.includes("--key signing"), null, { timeout: 5_000 });
+  const badSigning = await problem();
+  await shot("08-bad-paste-signing");
+  step = "refusal: a second attestation for the same wallet";
+  await page.fill("#signing-json", signing);
   await page.click("#submit");
   const ja = await refusal("wallet_already_attested");
   await shot("09-refusal-ja");
@@ -234,7 +299,7 @@ async function refusals() {
   await shot("10-refusal-en");
   await page.click("#lang");
   await page.waitForFunction(() => document.documentElement.lang === "ja");
-  return { bad_json: badJson, ja, en };
+  return { bad_json: badJson, bad_signing: badSigning, ja, en };
 }
 
 // /status for the wallet, then self-revocation signed by the wallet.
@@ -252,6 +317,8 @@ async function statusAndRevocation() {
     expires: await text("sv-expires"),
     reason: await text("sv-reason"),
     reason_code: await page.locator("#sv-reason").getAttribute("data-reason"),
+    claims: await text("sv-claims"),
+    claims_bits: await page.locator("#sv-claims").getAttribute("data-claims"),
   });
   const before = await read();
   await shot("11-status");
@@ -289,12 +356,36 @@ async function erasure() {
   return erased;
 }
 
+// After the erasure, the wallet verified again with the age step, the signing key's output from
+// another message pasted: the claims are refused with a sentence, the verification stands.
+async function claimRefusal() {
+  const { card, signing } = await upToTheCard("claims", { age: true, stale: true });
+  await page.fill("#card-json", card);
+  await page.fill("#signing-json", signing);
+  step = "claims: submit";
+  await page.click("#submit");
+  await shown("claims-refused");
+  const ja = await claimsShown();
+  await shot("15-claims-refused");
+  step = "claims: the refusal in English";
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  const en = await claimsShown();
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "ja");
+  step = "claims: the verification stands (pending → active)";
+  await shown("verified", 60_000);
+  const registry = await ask({ kind: "registry", wallet: wallet.address, expect: true, claims: [2] });
+  return { ja, en, status: await page.locator("#chain-status").getAttribute("data-status"), registry: registry.is_verified, has_claims: registry.has_claims };
+}
+
 let outcome;
 try {
   const verified = await verify();
   const refused = await refusals();
   const status = await statusAndRevocation();
   const erased = await erasure();
+  const claimsRefused = await claimRefusal();
   step = "a page on another origin asks the bridge";
   const foreign = await foreignOrigin(context, config.bridge, shotOf);
   outcome = {
@@ -304,6 +395,7 @@ try {
       refusals: refused,
       status,
       erased,
+      claims_refused: claimsRefused,
       foreign,
       signed: wallet.signed.length,
       wallet_calls: wallet.calls,

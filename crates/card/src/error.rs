@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use honnin_jpki::Refusal;
 
-use crate::apdu::CommandName;
+use crate::{Key, apdu::CommandName};
 
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -54,6 +54,26 @@ pub enum Error {
     /// The PIN is locked (no try left). Only the municipality can unlock it.
     #[error("the PIN is locked: only your city office can unlock it (bring the card)")]
     PinLocked,
+    /// The card refused the signing password (署名用パスワード); `tries_left` tries remain
+    /// before it locks. The user-authentication PIN is not affected.
+    #[error(
+        "wrong signing password: {tries_left} {} left before it locks",
+        tries(*.tries_left)
+    )]
+    WrongPassword {
+        /// Tries left (the signing password's own counter, 5 when full).
+        tries_left: u8,
+    },
+    /// The signing password is locked (no try left). Only the municipality can reset it; the
+    /// user-authentication PIN still works.
+    #[error("the signing password is locked: only your city office can reset it (bring the card)")]
+    PasswordLocked,
+    /// The card has no signing key or certificate (署名用電子証明書): not issued (it is not
+    /// issued to children under 15, and a holder may decline it) or expired and removed.
+    #[error(
+        "this card has no signing certificate (署名用電子証明書): age claims need one; your city office issues it"
+    )]
+    NoSigningCertificate,
     /// One try is left and the person did not confirm spending it. Nothing was sent.
     #[error("only one PIN try is left and it was not confirmed: nothing was sent to the card")]
     LastTryNotConfirmed,
@@ -111,6 +131,22 @@ const fn tries(n: u8) -> &'static str {
 }
 
 impl Error {
+    /// The error as it concerns `key`: the card answers a wrong or locked secret, and a missing
+    /// file, with the same status words for both keys; for the signing key they become
+    /// [`Self::WrongPassword`], [`Self::PasswordLocked`] and [`Self::NoSigningCertificate`].
+    pub(crate) fn for_key(self, key: Key) -> Self {
+        match (key, self) {
+            (Key::Signing, Self::WrongPin { tries_left }) => Self::WrongPassword { tries_left },
+            (Key::Signing, Self::PinLocked) => Self::PasswordLocked,
+            (Key::Signing, Self::FileNotFound { file })
+                if [key.certificate_file(), key.pin_file(), key.key_file()].contains(&file) =>
+            {
+                Self::NoSigningCertificate
+            }
+            (_, other) => other,
+        }
+    }
+
     /// A stable snake_case code for scripts (`--json` output, exit code mapping).
     pub const fn code(&self) -> &'static str {
         match self {
@@ -123,6 +159,9 @@ impl Error {
             Self::CardBusy => "card_busy",
             Self::WrongPin { .. } => "wrong_pin",
             Self::PinLocked => "pin_locked",
+            Self::WrongPassword { .. } => "wrong_signing_password",
+            Self::PasswordLocked => "signing_password_locked",
+            Self::NoSigningCertificate => "no_signing_certificate",
             Self::LastTryNotConfirmed => "last_try_not_confirmed",
             Self::PinFormat => "pin_format",
             Self::PasswordFormat => "password_format",
@@ -169,6 +208,17 @@ impl Error {
             ),
             Self::PinLocked => {
                 "暗証番号がロックされています。解除はお住まいの市区町村の窓口でのみできます (カードをお持ちください)。"
+                    .into()
+            }
+            Self::WrongPassword { tries_left } => format!(
+                "署名用パスワードが違います。あと {tries_left} 回間違えるとロックされます。"
+            ),
+            Self::PasswordLocked => {
+                "署名用パスワードがロックされています。初期化はお住まいの市区町村の窓口でのみできます (カードをお持ちください)。利用者証明用の暗証番号はそのまま使えます。"
+                    .into()
+            }
+            Self::NoSigningCertificate => {
+                "このカードには署名用電子証明書がありません。年齢の確認には署名用電子証明書が必要です (市区町村の窓口で発行を受けられます。15歳未満の方には原則発行されません)。"
                     .into()
             }
             Self::LastTryNotConfirmed => {

@@ -184,8 +184,13 @@ impl<T: Transport> JpkiCard<T> {
     /// Reads `key`'s certificate (DER) and checks with honnin-jpki that it is one honnin can
     /// read (its profile is judged by the verifier, not here).
     ///
-    /// READ BINARY the DER header first, then the rest by offset in short APDUs.
+    /// READ BINARY the DER header first, then the rest by offset in short APDUs. A card without
+    /// a signing key answers [`Error::NoSigningCertificate`] for [`Key::Signing`].
     pub fn certificate(&mut self, key: Key) -> Result<Vec<u8>> {
+        self.read_certificate(key).map_err(|e| e.for_key(key))
+    }
+
+    fn read_certificate(&mut self, key: Key) -> Result<Vec<u8>> {
         let transport: &mut dyn Transport = &mut self.transport;
         select_file(transport, key.certificate_file())?;
         let head = exchange(transport, Command::read_binary(0, 8)?, None)?;
@@ -211,11 +216,13 @@ impl<T: Transport> JpkiCard<T> {
         Ok(der)
     }
 
-    /// The PIN tries left for `key`, spending none ([`Error::PinLocked`] when none).
+    /// The PIN tries left for `key`, spending none ([`Error::PinLocked`] when none; for the
+    /// signing key [`Error::PasswordLocked`], or [`Error::NoSigningCertificate`] without one).
     pub fn pin_state(&mut self, key: Key) -> Result<PinState> {
         let transport: &mut dyn Transport = &mut self.transport;
-        select_file(transport, key.pin_file())?;
-        tries_left(transport)
+        select_file(transport, key.pin_file())
+            .and_then(|()| tries_left(transport))
+            .map_err(|e| e.for_key(key))
     }
 
     /// Signs `message` with `key`: RSASSA-PKCS1-v1_5 over SHA-256 (the host builds the
@@ -227,7 +234,19 @@ impl<T: Transport> JpkiCard<T> {
     /// before any VERIFY; at one try left nothing is sent unless `last_try` is
     /// [`LastTry::Confirmed`]; the PIN is sent once (never retried) and its command buffer
     /// wiped; then the signature. The caller resets the card afterwards (PC/SC: on disconnect).
+    /// For the signing key a wrong or locked password is [`Error::WrongPassword`] /
+    /// [`Error::PasswordLocked`] (the card's status words are the same for both keys).
     pub fn sign(
+        &mut self,
+        key: Key,
+        pin: &Pin,
+        message: &[u8],
+        last_try: LastTry,
+    ) -> Result<Vec<u8>> {
+        self.sign_with(key, pin, message, last_try).map_err(|e| e.for_key(key))
+    }
+
+    fn sign_with(
         &mut self,
         key: Key,
         pin: &Pin,

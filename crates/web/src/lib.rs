@@ -1,5 +1,8 @@
 //! The person's page, served by `honnin serve` and `honnin dev` (through honnin-service) at `/`
-//! (the verification flow) and `/status` (a wallet's attestation, self-revocation, erasure).
+//! (the verification flow, with an optional age step: the card's signing certificate signs the
+//! same message through the bridge or the page's second `honnin card sign --key signing`
+//! command, and the page shows the age claims granted or why they were refused) and `/status`
+//! (a wallet's attestation with its claims, self-revocation, erasure).
 //!
 //! Plain HTML, one CSS and one JS file, an SVG icon, no build step, embedded with
 //! `include_str!`: nothing is fetched from elsewhere (no CDN, no fonts), and every answer
@@ -7,7 +10,7 @@
 //! The page talks to the API of its own origin and, when configured, to the local card bridge
 //! (`honnin card bridge`) and nothing else. The text is in `app.js`, one table per language
 //! (Japanese first, English as a switch), with a sentence and an action for every refusal code
-//! the API returns.
+//! the API returns and for every code an age claim is refused with.
 
 use axum::{
     Router,

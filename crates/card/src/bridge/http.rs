@@ -123,6 +123,7 @@ async fn bridge(Extract(state): Extract<Arc<State>>) -> Response {
         "version": env!("CARGO_PKG_VERSION"),
         "reader": reader,
         "card": card,
+        "age": true,
     }))
     .into_response()
 }
@@ -131,11 +132,14 @@ async fn bridge(Extract(state): Extract<Arc<State>>) -> Response {
 #[serde(deny_unknown_fields)]
 struct SignBody {
     message: String,
+    /// Age evidence too: the signing certificate and the signing key's signature.
+    #[serde(default)]
+    age: bool,
 }
 
 /// The message as the person will read it: no control characters but line feeds (an escape
 /// sequence could hide part of it on the terminal), not empty.
-fn parse(headers: &HeaderMap, bytes: &Bytes) -> Result<String, Refusal> {
+fn parse(headers: &HeaderMap, bytes: &Bytes) -> Result<SignBody, Refusal> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -144,15 +148,16 @@ fn parse(headers: &HeaderMap, bytes: &Bytes) -> Result<String, Refusal> {
     if !json {
         return Err(Refusal::Malformed("expected content type application/json"));
     }
-    let body: SignBody = serde_json::from_slice(bytes)
-        .map_err(|_| Refusal::Malformed("expected {\"message\": \"…\"}"))?;
+    let body: SignBody = serde_json::from_slice(bytes).map_err(|_| {
+        Refusal::Malformed("expected {\"message\": \"…\"} (and \"age\": true or false)")
+    })?;
     if body.message.is_empty() {
         return Err(Refusal::Malformed("the message is empty"));
     }
     if body.message.chars().any(|c| c.is_control() && c != '\n') {
         return Err(Refusal::Malformed("the message holds control characters"));
     }
-    Ok(body.message)
+    Ok(body)
 }
 
 /// `POST /v1/sign`: one request at a time, the terminal flow on a blocking thread.
@@ -164,7 +169,7 @@ async fn sign_request(
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| Refusal::Malformed("the body is larger than 4 KiB"))?;
-    let message = parse(&headers, &bytes)?;
+    let SignBody { message, age } = parse(&headers, &bytes)?;
     let origin = origin(&headers).ok().flatten();
     let Ok(mut terminal) = Arc::clone(&state.terminal).try_lock_owned() else {
         tracing::info!(target: TARGET, "refused: busy");
@@ -172,20 +177,24 @@ async fn sign_request(
     };
     let cards = Arc::clone(&state.cards);
     let outcome = tokio::task::spawn_blocking(move || {
-        sign::sign(&*cards, &mut **terminal, origin.as_deref(), &message)
+        sign::sign(&*cards, &mut **terminal, origin.as_deref(), &message, age)
     })
     .await
     .map_err(|_| Refusal::Declined)?;
     match outcome {
         Ok(signed) => {
-            tracing::info!(target: TARGET, "signed");
+            tracing::info!(target: TARGET, age = signed.signing.is_some(), "signed");
             let b64 = base64::engine::general_purpose::STANDARD;
-            Ok(Json(json!({
+            let mut answer = json!({
                 "ok": true,
                 "certificate": b64.encode(&signed.certificate),
                 "signature": b64.encode(&signed.signature),
-            }))
-            .into_response())
+            });
+            if let Some(signing) = &signed.signing {
+                answer["signing_certificate"] = json!(b64.encode(&*signing.certificate));
+                answer["signing_signature"] = json!(b64.encode(&signing.signature));
+            }
+            Ok(Json(answer).into_response())
         }
         Err(refusal) => {
             tracing::info!(target: TARGET, code = refusal.code(), "refused");

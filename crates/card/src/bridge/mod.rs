@@ -13,11 +13,22 @@
 //! - `OPTIONS` from a trusted origin is a CORS preflight: 204 with
 //!   `Access-Control-Allow-Origin: <origin>`, `-Methods: GET, POST`, `-Headers: content-type`,
 //!   `Access-Control-Allow-Private-Network: true` when asked, `Vary: Origin`.
-//! - `GET /v1/bridge` → `{"bridge":"honnin","version":…,"reader":…|null,"card":bool}`.
+//! - `GET /v1/bridge` → `{"bridge":"honnin","version":…,"reader":…|null,"card":bool,"age":true}`
+//!   (`age`: this bridge answers `"age": true` requests).
 //! - `POST /v1/sign` `{"message":"…"}` (JSON, at most [`MAX_BODY`] bytes) → the terminal flow
 //!   ([`sign`]), then 200 `{"ok":true,"certificate":…,"signature":…}` (base64, like
 //!   `honnin card sign --json`), or problem+json `{type,title,status,code,detail,detail_ja}`
-//!   ([`problem`]). One request at a time: a second one meanwhile gets 409 `busy` at once.
+//!   ([`problem`]; a wrong PIN adds `pin_tries_left`, a wrong signing password
+//!   `signing_password_tries_left`). One request at a time: a second one meanwhile gets 409
+//!   `busy` at once.
+//! - `POST /v1/sign` `{"message":"…","age":true}` asks for age evidence too (as `honnin card
+//!   attest --age`): the terminal also says that the card's signing certificate, which holds the
+//!   name, address, birth date and sex, will be sent and that honnin keeps only the age bits;
+//!   after `y` it asks the PIN and then the signing password, each with its tries shown first
+//!   and its last try confirmed; the answer adds `"signing_certificate"` and
+//!   `"signing_signature"` (base64, the same message signed by the signing key). A wrong or
+//!   locked signing password is `wrong_signing_password` / `signing_password_locked`, a card
+//!   without one `no_signing_certificate`.
 //!
 //! The card side is a [`Cards`] (PC/SC in the CLI, the virtual card in tests) and the person's
 //! side a [`Terminal`] (lines on standard input in the CLI, a script in tests).
@@ -33,7 +44,7 @@ use zeroize::Zeroizing;
 use crate::{JpkiCard, Result, Transport};
 
 pub use problem::Problem;
-pub use sign::{Signed, sign};
+pub use sign::{Signed, SigningEvidence, sign};
 
 /// The largest `POST /v1/sign` body accepted (a challenge message is a few hundred bytes).
 pub const MAX_BODY: usize = 4 * 1024;
@@ -77,8 +88,15 @@ pub trait Terminal: Send + 'static {
     fn show(&mut self, text: &str);
 
     /// Reads one line the person typed, without its line ending, in memory that is wiped when
-    /// dropped (it may be the PIN). An error when the input ended.
+    /// dropped. An error when the input ended.
     fn read_line(&mut self) -> io::Result<Zeroizing<String>>;
+
+    /// Reads a secret (the PIN, the signing password) as one line, like [`Self::read_line`]
+    /// but not echoed where the terminal can hide it (the CLI: with echo off when standard
+    /// input is a terminal). The default is [`Self::read_line`].
+    fn read_secret(&mut self) -> io::Result<Zeroizing<String>> {
+        self.read_line()
+    }
 }
 
 /// Which address to listen on and which origins to trust.

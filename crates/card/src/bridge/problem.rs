@@ -1,6 +1,7 @@
 //! The bridge's refusals as RFC 9457 problem+json: `{type,title,status,code,detail,detail_ja}`,
-//! the code being the card's ([`crate::Error::code`], with `pin_tries_left` for a wrong PIN) or
-//! one of the bridge's own ([`CODES`]).
+//! the code being the card's ([`crate::Error::code`], with `pin_tries_left` for a wrong PIN and
+//! `signing_password_tries_left` for a wrong signing password) or one of the bridge's own
+//! ([`CODES`]).
 
 use axum::{
     Json,
@@ -134,8 +135,14 @@ impl Refusal {
             "detail": detail,
             "detail_ja": detail_ja,
         });
-        if let Self::Card(Error::WrongPin { tries_left }) = self {
-            body["pin_tries_left"] = json!(tries_left);
+        match self {
+            Self::Card(Error::WrongPin { tries_left }) => {
+                body["pin_tries_left"] = json!(tries_left)
+            }
+            Self::Card(Error::WrongPassword { tries_left }) => {
+                body["signing_password_tries_left"] = json!(tries_left);
+            }
+            _ => {}
         }
         Problem { status, body }
     }

@@ -121,6 +121,9 @@ fn every_error_speaks_english_and_japanese_with_a_distinct_code() {
         Error::CardBusy,
         Error::WrongPin { tries_left: 2 },
         Error::PinLocked,
+        Error::WrongPassword { tries_left: 4 },
+        Error::PasswordLocked,
+        Error::NoSigningCertificate,
         Error::LastTryNotConfirmed,
         Error::PinFormat,
         Error::PasswordFormat,
@@ -142,4 +145,8 @@ fn every_error_speaks_english_and_japanese_with_a_distinct_code() {
         "wrong PIN: 2 tries left before the card locks"
     );
     assert!(Error::WrongPin { tries_left: 1 }.message_ja().contains("1 回"));
+    assert_eq!(
+        Error::WrongPassword { tries_left: 1 }.to_string(),
+        "wrong signing password: 1 try left before it locks"
+    );
 }

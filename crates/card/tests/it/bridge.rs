@@ -14,12 +14,12 @@ use std::{
 use base64::Engine as _;
 use honnin_card::{
     bridge::{Bridge, Config},
-    test_utils::{MEMORY_READER, MemoryCards, ScriptedTerminal, TerminalHandle},
+    test_utils::{MEMORY_READER, MemoryCards, ScriptedTerminal, TerminalHandle, VirtualCard},
 };
-use honnin_jpki::{Policy, Verifier};
+use honnin_jpki::{Policy, SigningVerifier, Verifier, test_utils::CardSpec};
 use serde_json::Value;
 
-use crate::{PIN, card};
+use crate::{PASSWORD, PIN, card, card_with_signing};
 
 const PAGE: &str = "http://127.0.0.1:8080";
 const MESSAGE: &str =
@@ -120,13 +120,21 @@ fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: 
 }
 
 fn sign(port: u16, message: &str) -> Answer {
-    let body = serde_json::json!({ "message": message }).to_string();
+    post(port, &serde_json::json!({ "message": message }).to_string())
+}
+
+/// `POST /v1/sign` asking for age evidence too.
+fn sign_with_age(port: u16, message: &str) -> Answer {
+    post(port, &serde_json::json!({ "message": message, "age": true }).to_string())
+}
+
+fn post(port: u16, body: &str) -> Answer {
     request(
         port,
         "POST",
         "/v1/sign",
         &[("origin", PAGE), ("content-type", "application/json")],
-        &body,
+        body,
     )
 }
 
@@ -205,6 +213,7 @@ fn discovery_says_where_the_card_is() {
     assert_eq!(found["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(found["reader"], MEMORY_READER);
     assert_eq!(found["card"], true);
+    assert_eq!(found["age"], true, "this bridge answers age requests");
     cards.remove();
     let found = request(bridge.port, "GET", "/v1/bridge", &[], "").json();
     assert_eq!(found["card"], false);
@@ -224,6 +233,8 @@ fn signs_the_exact_message_after_y_and_the_pin_on_the_terminal() {
     assert_eq!(answer.header("access-control-allow-origin").as_deref(), Some(PAGE));
     let signed = answer.json();
     assert_eq!(signed["ok"], true);
+    assert!(signed.get("signing_certificate").is_none(), "no age evidence unless asked");
+    assert!(signed.get("signing_signature").is_none());
     let b64 = base64::engine::general_purpose::STANDARD;
     let certificate = b64.decode(signed["certificate"].as_str().unwrap()).unwrap();
     let signature = b64.decode(signed["signature"].as_str().unwrap()).unwrap();
@@ -315,12 +326,14 @@ fn malformed_requests_are_refused_before_the_terminal() {
     let (_, shared) = card();
     let bridge = start(MemoryCards::with(&shared));
     let json = ("content-type", "application/json");
-    let cases: [(&[(&str, &str)], String); 5] = [
+    let cases: [(&[(&str, &str)], String); 7] = [
         (&[("content-type", "text/plain")], serde_json::json!({ "message": "hi" }).to_string()),
         (&[json], "not json".into()),
         (&[json], serde_json::json!({ "message": "" }).to_string()),
         (&[json], serde_json::json!({ "message": "a\u{1b}[2Khidden" }).to_string()),
         (&[json], serde_json::json!({ "message": "x".repeat(5000) }).to_string()),
+        (&[json], serde_json::json!({ "message": "hi", "age": "yes" }).to_string()),
+        (&[json], serde_json::json!({ "message": "hi", "pin": PIN }).to_string()),
     ];
     for (headers, body) in cases {
         let answer = request(bridge.port, "POST", "/v1/sign", headers, &body);
@@ -373,4 +386,197 @@ fn a_stop_while_a_request_waits_at_the_terminal_ends_within_the_grace() {
     assert!(took < Duration::from_secs(5), "stopped after {took:?}");
     waiting.join().unwrap();
     assert_eq!(shared.lock().verifies(), 0);
+}
+
+/// The position of `needle` in `haystack`, or a failure naming both.
+#[track_caller]
+fn at(haystack: &str, needle: &str) -> usize {
+    haystack.find(needle).unwrap_or_else(|| panic!("{needle:?} not shown: {haystack}"))
+}
+
+#[test]
+fn age_evidence_after_the_notice_then_the_pin_then_the_signing_password() {
+    let (root, sign_root, shared) = card_with_signing();
+    let bridge = start(MemoryCards::with(&shared));
+    bridge.terminal.answer("y");
+    bridge.terminal.answer(PIN);
+    bridge.terminal.answer(PASSWORD);
+    let answer = sign_with_age(bridge.port, MESSAGE);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let signed = answer.json();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let field = |name: &str| b64.decode(signed[name].as_str().unwrap()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    Verifier::new(Arc::new(root.anchors()), Policy::default())
+        .verify_card(&field("certificate"), MESSAGE.as_bytes(), &field("signature"), now)
+        .unwrap();
+    // The same message, signed by the signing key; its certificate carries the birth date.
+    let verified = SigningVerifier::new(sign_root.anchors())
+        .verify_signing(
+            &field("signing_certificate"),
+            MESSAGE.as_bytes(),
+            &field("signing_signature"),
+            now,
+        )
+        .unwrap();
+    assert!(verified.birth_date().has_reached(20, now).unwrap());
+    assert_ne!(field("certificate"), field("signing_certificate"));
+
+    let shown = bridge.terminal.shown();
+    assert!(shown.contains(&format!("{PAGE} asks for a card signature with age evidence")));
+    // Plainly, in both languages, before the person says y.
+    let notice = at(&shown, "It holds your name, address, date of birth and sex");
+    assert!(shown.contains("氏名・住所・生年月日・性別"), "{shown}");
+    assert!(shown.contains("computes only two yes/no answers"), "{shown}");
+    assert!(shown.contains("「18歳以上」「20歳以上」の2つだけ"), "{shown}");
+    assert!(notice < at(&shown, "Type y"), "{shown}");
+    // Tries first, then each secret; the PIN before the password.
+    let pin_tries = at(&shown, "PIN: 3 tries left");
+    let pin_prompt = at(&shown, "利用者証明用暗証番号 (4桁)");
+    let password_tries = at(&shown, "signing password: 5 tries left / 署名用パスワード: 残り 5 回");
+    let password_prompt = at(&shown, "Signing password (6-16 characters");
+    assert!(pin_tries < pin_prompt && pin_prompt < password_tries, "{shown}");
+    assert!(password_tries < password_prompt, "{shown}");
+    assert!(!shown.contains(PIN) && !shown.contains(PASSWORD), "no secret echoed: {shown}");
+    assert_eq!(shared.lock().verifies(), 2, "one VERIFY for each secret");
+    assert_eq!(shared.lock().signing_tries_left(), Some(5));
+}
+
+#[test]
+fn a_wrong_signing_password_answers_its_tries_left_and_a_malformed_one_sends_nothing() {
+    let (_, _, shared) = card_with_signing();
+    let bridge = start(MemoryCards::with(&shared));
+    bridge.terminal.answer("y");
+    bridge.terminal.answer(PIN);
+    bridge.terminal.answer("WRONG1");
+    let answer = sign_with_age(bridge.port, MESSAGE);
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    let problem = answer.json();
+    assert_eq!(problem["code"], "wrong_signing_password");
+    assert_eq!(problem["type"], "https://honnin.dev/problems/wrong_signing_password");
+    assert_eq!(problem["signing_password_tries_left"], 4);
+    assert!(problem.get("pin_tries_left").is_none(), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("signing password: 4 tries left"));
+    assert!(
+        problem["detail_ja"].as_str().unwrap().contains("署名用パスワードが違います。あと 4 回")
+    );
+    assert!(!answer.body.contains("WRONG1"), "the password is not echoed: {}", answer.body);
+    assert!(!bridge.terminal.shown().contains("WRONG1"));
+    // The PIN verified once, the password sent once: nothing retried.
+    assert_eq!(shared.lock().verifies(), 2);
+    assert_eq!(shared.lock().signing_tries_left(), Some(4));
+    assert_eq!(shared.lock().tries_left(), 3, "the PIN's counter is its own");
+
+    // Not 6-16 of A-Z 0-9: refused before anything is sent, even the PIN.
+    for malformed in ["short", "honnin2026", "HONNIN 2026"] {
+        bridge.terminal.answer("y");
+        bridge.terminal.answer(PIN);
+        bridge.terminal.answer(malformed);
+        let problem = sign_with_age(bridge.port, MESSAGE).json();
+        assert_eq!(problem["code"], "password_format", "{malformed}: {problem}");
+    }
+    assert_eq!(shared.lock().verifies(), 2, "no VERIFY for a malformed password");
+    assert_eq!(shared.lock().signing_tries_left(), Some(4));
+    // A right password afterwards: the counter is full again.
+    bridge.terminal.answer("y");
+    bridge.terminal.answer(PIN);
+    bridge.terminal.answer(PASSWORD);
+    assert_eq!(sign_with_age(bridge.port, MESSAGE).status, 200);
+    assert_eq!(shared.lock().signing_tries_left(), Some(5));
+}
+
+/// A card with both keys whose signing password has `tries` tries left.
+fn signing_tries(tries: u8) -> honnin_card::test_utils::SharedCard {
+    let root = honnin_jpki::test_utils::SimRoot::new(0);
+    let sign_root = honnin_jpki::test_utils::SimRoot::signing(5);
+    let signing = sign_root.issue(&CardSpec::signing(time::macros::date!(1990 - 01 - 02)));
+    VirtualCard::new(root.issue(&CardSpec::default()), PIN)
+        .with_signing(signing, PASSWORD)
+        .with_signing_tries_left(tries)
+        .shared()
+}
+
+#[test]
+fn a_locked_signing_password_is_refused_before_the_pin_is_asked() {
+    let shared = signing_tries(0);
+    let bridge = start(MemoryCards::with(&shared));
+    bridge.terminal.answer("y");
+    let answer = sign_with_age(bridge.port, MESSAGE);
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    let problem = answer.json();
+    assert_eq!(problem["code"], "signing_password_locked");
+    assert!(problem["detail"].as_str().unwrap().contains("city office"), "{problem}");
+    assert!(problem["detail_ja"].as_str().unwrap().contains("市区町村の窓口"), "{problem}");
+    let shown = bridge.terminal.shown();
+    assert!(!shown.contains("利用者証明用暗証番号 (4桁)"), "the PIN was not asked: {shown}");
+    assert!(shown.contains("signing password is locked"), "{shown}");
+    assert_eq!(shared.lock().verifies(), 0);
+    // Without age evidence the same card still signs: the PIN is another counter.
+    bridge.terminal.answer("y");
+    bridge.terminal.answer(PIN);
+    assert_eq!(sign(bridge.port, MESSAGE).status, 200);
+}
+
+#[test]
+fn the_last_signing_password_try_is_spent_only_after_yes() {
+    let shared = signing_tries(1);
+    let bridge = start(MemoryCards::with(&shared));
+    bridge.terminal.answer("y");
+    bridge.terminal.answer(PIN);
+    bridge.terminal.answer("no");
+    let problem = sign_with_age(bridge.port, MESSAGE).json();
+    assert_eq!(problem["code"], "last_try_not_confirmed", "{problem}");
+    assert_eq!(shared.lock().verifies(), 0, "neither secret was sent");
+    let shown = bridge.terminal.shown();
+    assert!(shown.contains("Only ONE SIGNING PASSWORD try is left"), "{shown}");
+    assert!(shown.contains("署名用パスワードの残りは 1 回です"), "{shown}");
+    assert!(at(&shown, "signing password: 1 tries left") < at(&shown, "Only ONE SIGNING"));
+    bridge.terminal.answer("y");
+    bridge.terminal.answer(PIN);
+    bridge.terminal.answer("yes");
+    bridge.terminal.answer(PASSWORD);
+    let answer = sign_with_age(bridge.port, MESSAGE);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(shared.lock().signing_tries_left(), Some(5));
+}
+
+#[test]
+fn a_card_without_a_signing_certificate_says_so_before_anything_is_asked() {
+    let (_, shared) = card();
+    let bridge = start(MemoryCards::with(&shared));
+    let answer = sign_with_age(bridge.port, MESSAGE);
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    let problem = answer.json();
+    assert_eq!(problem["code"], "no_signing_certificate");
+    assert!(problem["detail_ja"].as_str().unwrap().contains("署名用電子証明書がありません"));
+    assert!(!bridge.terminal.shown().contains("Type y"), "nothing asked");
+    assert_eq!(shared.lock().verifies(), 0);
+}
+
+#[test]
+fn what_the_card_signed_prints_no_certificate_in_debug() {
+    let (_, _, shared) = card_with_signing();
+    let (mut terminal, handle) = ScriptedTerminal::new();
+    for line in ["y", PIN, PASSWORD] {
+        handle.answer(line);
+    }
+    let signed = honnin_card::bridge::sign(
+        &MemoryCards::with(&shared),
+        &mut terminal,
+        Some(PAGE),
+        MESSAGE,
+        true,
+    )
+    .unwrap();
+    let signing = signed.signing.as_ref().unwrap();
+    let debug = format!("{signed:?}");
+    assert!(debug.contains(&format!("certificate_len: {}", signing.certificate.len())), "{debug}");
+    // Neither certificate's bytes, in any form Debug would print them.
+    for der in [&signed.certificate[..], &signing.certificate[..]] {
+        let bytes = format!("{:?}", &der[..8]);
+        assert!(!debug.contains(&bytes[1..bytes.len() - 1]), "{debug}");
+    }
+    let planted = format!("{debug} {:?}", &signing.certificate[..8]);
+    let bytes = format!("{:?}", &signing.certificate[..8]);
+    assert!(planted.contains(&bytes[1..bytes.len() - 1]), "the scan finds a planted copy");
 }

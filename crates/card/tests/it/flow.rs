@@ -205,7 +205,10 @@ fn a_wrong_signing_password_costs_one_of_five_tries_and_leaves_the_pin_alone() {
     let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
     let wrong = Pin::signing_password("WRONG1").unwrap();
     let error = card.sign(Key::Signing, &wrong, MESSAGE, LastTry::Refuse).unwrap_err();
-    assert!(matches!(error, Error::WrongPin { tries_left: 4 }), "{error}");
+    assert!(matches!(error, Error::WrongPassword { tries_left: 4 }), "{error}");
+    assert_eq!(error.code(), "wrong_signing_password");
+    assert!(error.to_string().contains("signing password: 4 tries left"), "{error}");
+    assert!(error.message_ja().contains("署名用パスワードが違います。あと 4 回"), "{error}");
     assert_eq!(shared.lock().signing_tries_left(), Some(4));
     assert_eq!(shared.lock().tries_left(), 3, "the auth PIN's counter is its own");
     assert_eq!(shared.lock().verifies(), 1);
@@ -250,15 +253,30 @@ fn at_one_signing_try_left_nothing_is_sent_without_confirmation_and_locked_is_re
         .with_signing_tries_left(0)
         .shared();
     let mut card = JpkiCard::open(MemoryTransport::card(&locked)).unwrap();
-    assert!(matches!(card.pin_state(Key::Signing), Err(Error::PinLocked)));
+    assert!(matches!(card.pin_state(Key::Signing), Err(Error::PasswordLocked)));
     let error = card.sign(Key::Signing, &password, MESSAGE, LastTry::Confirmed).unwrap_err();
-    assert!(matches!(error, Error::PinLocked), "{error}");
+    assert!(matches!(error, Error::PasswordLocked), "{error}");
+    assert_eq!(error.code(), "signing_password_locked");
+    // The PIN is another counter: still usable, and still reported as the PIN.
+    assert_eq!(card.pin_state(Key::Authentication).unwrap(), PinState::TriesLeft(3));
     assert_eq!(locked.lock().verifies(), 0);
 }
 
 #[test]
-fn a_card_without_a_signing_key_says_file_not_found() {
+fn a_card_without_a_signing_key_says_so() {
     let (_, shared) = card();
     let mut card = JpkiCard::open(MemoryTransport::card(&shared)).unwrap();
-    assert!(matches!(card.certificate(Key::Signing), Err(Error::FileNotFound { file: 0x0001 })));
+    let error = card.certificate(Key::Signing).unwrap_err();
+    assert!(matches!(error, Error::NoSigningCertificate), "{error}");
+    assert_eq!(error.code(), "no_signing_certificate");
+    assert!(matches!(card.pin_state(Key::Signing), Err(Error::NoSigningCertificate)));
+    // The authentication side still says which file is missing.
+    let mut transport = MemoryTransport::new(|command| {
+        let sw: &[u8] =
+            if command[1] == 0xA4 && command[2] == 0x02 { &[0x6A, 0x82] } else { &[0x90, 0x00] };
+        Answer::Reply(sw.to_vec())
+    });
+    let mut card = JpkiCard::open(&mut transport).unwrap();
+    let error = card.certificate(Key::Authentication).unwrap_err();
+    assert!(matches!(error, Error::FileNotFound { file: 0x000A }), "{error}");
 }

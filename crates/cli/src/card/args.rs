@@ -100,6 +100,32 @@ pub(crate) struct CertificateArgs {
     pub(super) show_subject: bool,
 }
 
+/// Which key of the card signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyArg {
+    /// The user-authentication key (利用者証明用): its certificate, the 4-digit PIN.
+    Auth,
+    /// The signing key (署名用), for age claims: its certificate (which holds the name,
+    /// address, birth date and sex), the signing password of 6–16 characters.
+    Signing,
+}
+
+impl KeyArg {
+    pub(super) const fn key(self) -> Key {
+        match self {
+            Self::Auth => Key::Authentication,
+            Self::Signing => Key::Signing,
+        }
+    }
+
+    pub(super) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Signing => "signing",
+        }
+    }
+}
+
 /// `honnin card sign`.
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
@@ -107,6 +133,10 @@ pub(crate) struct SignArgs {
     pub(super) reader: ReaderArgs,
     #[command(flatten)]
     pub(super) pin: PinArgs,
+    /// The key that signs: `auth` (the PIN) or `signing` (the signing password; for age
+    /// claims, the page's second command). The JSON output names it (`"key"`).
+    #[arg(long, value_enum, default_value = "auth")]
+    pub(super) key: KeyArg,
     /// The file whose exact bytes the card signs.
     #[arg(long, value_name = "FILE")]
     pub(super) message: PathBuf,

@@ -1,11 +1,12 @@
 //! `honnin card bridge`: the loopback helper the person's page asks for card signatures
 //! (protocol: `honnin_card::bridge`). The card through PC/SC, the person at this terminal: the
-//! asking site and the exact message are shown here, `y` and the PIN are read here as lines of
-//! standard input (the PIN never passes through the page).
+//! asking site and the exact message are shown here, `y` and the PIN (and, for age evidence,
+//! the signing password) are read here as lines of standard input, the secrets with echo off
+//! when standard input is a terminal (they never pass through the page).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::net::SocketAddr;
+use std::{io::IsTerminal as _, net::SocketAddr};
 
 use honnin_card::bridge::{
     Bridge, CardTransport, Cards, Config, DEFAULT_LISTEN, DEFAULT_ORIGINS, Presence, Terminal,
@@ -60,7 +61,7 @@ impl Cards for PcscCards {
 }
 
 /// This terminal: narration on stderr, answers as lines of standard input (the same zeroizing
-/// reader as `honnin card sign --pin-stdin`).
+/// reader as `honnin card sign --pin-stdin`); a secret typed on a terminal is not echoed.
 struct StdinTerminal {
     input: Input,
 }
@@ -77,6 +78,16 @@ impl Terminal for StdinTerminal {
             Failure::Usage(error) => std::io::Error::other(format!("{error:#}")),
             _ => std::io::Error::other("standard input failed"),
         })
+    }
+
+    fn read_secret(&mut self) -> std::io::Result<Zeroizing<String>> {
+        // Typed at a terminal: echo off (rpassword reads the controlling terminal, which is
+        // standard input here). Piped, or typed ahead: the next line, as any other answer.
+        if std::io::stdin().is_terminal() && self.input.pending.is_empty() {
+            rpassword::read_password().map(Zeroizing::new)
+        } else {
+            self.read_line()
+        }
     }
 }
 
@@ -115,9 +126,9 @@ pub(super) fn bridge(args: BridgeArgs) -> Outcome<()> {
             let _ = out.flush();
         }
         eprintln!(
-            "Leave this terminal open: a page's signature request shows here, and the PIN is typed here. \
+            "Leave this terminal open: a page's signature request shows here, and the PIN (for age evidence also the signing password) is typed here. \
              Ctrl-C stops the bridge.\n\
-             このターミナルを開いたままにしてください。署名の依頼はここに表示され、暗証番号はここで入力します。Ctrl-C で終了します。"
+             このターミナルを開いたままにしてください。署名の依頼はここに表示され、暗証番号 (年齢の確認では署名用パスワードも) はここで入力します。Ctrl-C で終了します。"
         );
         bridge.serve(signals).await.map_err(|e| Failure::Service(e.into()))
     });

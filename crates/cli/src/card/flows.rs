@@ -236,6 +236,7 @@ pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
     // Age claims: the signing certificate and the signing key's signature of the same message.
     let signing = if args.age {
         let certificate = card.certificate(Key::Signing)?;
+        ui.say(SIGNING_CERTIFICATE_NOTICE);
         let signature = card_signature(&mut card, Key::Signing, &args.pin, message.as_bytes(), ui)?;
         Some((certificate, signature))
     } else {

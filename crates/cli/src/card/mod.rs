@@ -17,9 +17,9 @@
 //! | 2 | usage: bad arguments or files, PIN not 4 digits, last try not confirmed |
 //! | 3 | no reader, reader not found, or pcscd not running |
 //! | 4 | no card on the reader in time |
-//! | 5 | not a My Number card (no JPKI AP, or a certificate honnin cannot use) |
-//! | 6 | wrong PIN (the tries left are printed) |
-//! | 7 | PIN locked (only the city office unlocks it) |
+//! | 5 | not a My Number card (no JPKI AP, or a certificate honnin cannot use), or no signing certificate |
+//! | 6 | wrong PIN or signing password (the tries left are printed) |
+//! | 7 | PIN or signing password locked (only the city office unlocks it) |
 //! | 8 | card removed, busy, or another card or reader failure |
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -68,7 +68,8 @@ pub(crate) enum CardCommand {
     Status(StatusArgs),
     /// Read the user-authentication certificate and print its profile summary.
     Certificate(CertificateArgs),
-    /// Sign a file's exact bytes with the card (asks for the PIN).
+    /// Sign a file's exact bytes with the card (asks for the PIN; `--key signing`: the signing
+    /// password).
     Sign(SignArgs),
     /// Ask the API for a challenge and print its id and message (for scripts).
     Challenge(ChallengeArgs),
@@ -115,9 +116,9 @@ const fn card_exit(error: &CardError) -> u8 {
         CardError::PinFormat | CardError::PasswordFormat | CardError::LastTryNotConfirmed => 2,
         CardError::NoService | CardError::NoReader | CardError::ReaderNotFound { .. } => 3,
         CardError::NoCard { .. } => 4,
-        CardError::NotJpki | CardError::Certificate(_) => 5,
-        CardError::WrongPin { .. } => 6,
-        CardError::PinLocked => 7,
+        CardError::NotJpki | CardError::Certificate(_) | CardError::NoSigningCertificate => 5,
+        CardError::WrongPin { .. } | CardError::WrongPassword { .. } => 6,
+        CardError::PinLocked | CardError::PasswordLocked => 7,
         CardError::CardRemoved
         | CardError::CardBusy
         | CardError::NotVerified

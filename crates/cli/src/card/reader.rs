@@ -61,7 +61,7 @@ pub(super) fn status(args: &StatusArgs, ui: &Ui) -> Outcome {
     let (signing_tries, signing_locked) = match signing {
         Ok(PinState::TriesLeft(n)) => (Some(n), Some(false)),
         Ok(PinState::Verified) => (None, Some(false)),
-        Err(CardError::PinLocked) => (Some(0), Some(true)),
+        Err(CardError::PasswordLocked) => (Some(0), Some(true)),
         Err(_) => (None, None),
     };
     let (tries, locked) = match state {
@@ -130,6 +130,15 @@ pub(super) fn certificate(args: &CertificateArgs, ui: &Ui) -> Outcome {
     }
     Ok(value)
 }
+
+/// Said before the signing password is asked: what the signing certificate holds and what
+/// honnin does with it.
+pub(super) const SIGNING_CERTIFICATE_NOTICE: &str = "\
+The signing certificate (署名用電子証明書) holds your name, address, date of birth and sex. \
+Sent to honnin for age claims, only two yes/no answers (over 18, over 20) are computed from it \
+and the rest is dropped at once.\n\
+署名用電子証明書には氏名・住所・生年月日・性別が記載されています。honnin に送ると、\
+「18歳以上」「20歳以上」の2つだけが計算され、残りはすぐに破棄されます。";
 
 /// Asks the tries left of `key`'s secret (shown), confirms the last one, reads the secret (the
 /// PIN, or the signing password) and signs `message` with `key`. Never retried.
@@ -209,9 +218,13 @@ pub(super) fn read_file(path: &Path, what: &str) -> Outcome<Vec<u8>> {
 
 pub(super) fn sign(args: &SignArgs, ui: &mut Ui) -> Outcome {
     let message = read_file(&args.message, "message")?;
+    let key = args.key.key();
     let mut card = open(&args.reader, ui)?;
-    let certificate = card.certificate(Key::Authentication)?;
-    let signature = card_signature(&mut card, Key::Authentication, &args.pin, &message, ui)?;
+    let certificate = card.certificate(key)?;
+    if key == Key::Signing {
+        ui.say(SIGNING_CERTIFICATE_NOTICE);
+    }
+    let signature = card_signature(&mut card, key, &args.pin, &message, ui)?;
     close(card)?;
     std::fs::write(&args.out, &signature)
         .with_context(|| format!("cannot write {}", args.out.display()))
@@ -227,6 +240,7 @@ pub(super) fn sign(args: &SignArgs, ui: &mut Ui) -> Outcome {
         "ok": true,
         "certificate": b64.encode(&certificate),
         "signature": b64.encode(&signature),
+        "key": args.key.as_str(),
         "out": args.out.display().to_string(),
     }))
 }

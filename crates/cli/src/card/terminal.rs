@@ -104,7 +104,8 @@ impl Ui {
     }
 }
 
-/// A card error as JSON: stable code, English and Japanese sentences, tries left.
+/// A card error as JSON: stable code, English and Japanese sentences, tries left (`pin_tries_left`
+/// or `signing_password_tries_left`).
 pub(super) fn error_json(error: &CardError) -> Value {
     let mut value = json!({
         "ok": false,
@@ -112,8 +113,12 @@ pub(super) fn error_json(error: &CardError) -> Value {
         "message": error.to_string(),
         "message_ja": error.message_ja(),
     });
-    if let CardError::WrongPin { tries_left } = error {
-        value["pin_tries_left"] = json!(tries_left);
+    match error {
+        CardError::WrongPin { tries_left } => value["pin_tries_left"] = json!(tries_left),
+        CardError::WrongPassword { tries_left } => {
+            value["signing_password_tries_left"] = json!(tries_left);
+        }
+        _ => {}
     }
     value
 }

@@ -14,6 +14,7 @@ use std::{
 };
 
 use alloy::signers::local::PrivateKeySigner;
+use base64::Engine as _;
 use honnin_card::test_utils::{SharedCard, VirtualCard, pcsc_stack};
 use honnin_jpki::test_utils::{CardSpec, SimRoot};
 use serde_json::Value;
@@ -582,5 +583,107 @@ fn card_attest_with_age_claims_reaches_has_claims_on_anvil() {
     assert_eq!(has("2"), "true", "age over 18 on chain");
     assert_eq!(has("4"), "false", "not yet 20");
     assert_eq!(has("3"), "true");
+    drop(inserted);
+}
+
+#[test]
+fn sign_with_the_signing_key_and_its_password_errors() {
+    let Some(stack) = pcsc_stack("card sign --key signing") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = SimRoot::new(0);
+    let sign_root = SimRoot::signing(6);
+    let password = "HONNIN2026";
+    let birth = time::macros::date!(1999 - 12 - 31);
+    let with_signing = |tries: u8| {
+        virtual_card(&root)
+            .with_signing(sign_root.issue(&CardSpec::signing(birth)), password)
+            .with_signing_tries_left(tries)
+            .shared()
+    };
+    let message = write(dir.path(), "message.txt", b"exactly these bytes\n");
+    let sig = dir.path().join("sig.bin").display().to_string();
+    let sign = |stdin: &str, extra: &[&str]| {
+        let mut args = vec![
+            "sign",
+            "--key",
+            "signing",
+            "--message",
+            &message,
+            "--out",
+            &sig,
+            "--pin-stdin",
+            "--wait",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        card(&args, stdin, "trace")
+    };
+
+    let shared = with_signing(5);
+    let inserted = stack.insert(&shared);
+    let (code, signed, stderr) = sign(&format!("{password}\n"), &[]);
+    assert_eq!(code, 0, "{signed} {stderr}");
+    assert_eq!(signed["key"], "signing", "{signed}");
+    assert!(stderr.contains("signing password: 5 tries left"), "tries shown first: {stderr}");
+    assert!(stderr.contains("holds your name, address, date of birth and sex"), "{stderr}");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let certificate = b64.decode(signed["certificate"].as_str().unwrap()).unwrap();
+    let signature = std::fs::read(&sig).unwrap();
+    assert_eq!(b64.encode(&signature), signed["signature"].as_str().unwrap());
+    let now = time::OffsetDateTime::now_utc();
+    let verified = honnin_jpki::SigningVerifier::new(sign_root.anchors())
+        .verify_signing(&certificate, b"exactly these bytes\n", &signature, now)
+        .unwrap();
+    assert!(verified.birth_date().has_reached(20, now).unwrap());
+    assert!(!leaks(&format!("{stderr}{signed}"), password), "the password leaked");
+    assert!(stderr.contains("apdu"), "TRACE logs were captured");
+    // The default key is still the user-authentication key.
+    let (code, auth, _) = card(
+        &["sign", "--message", &message, "--out", &sig, "--pin-stdin"],
+        &format!("{PIN}\n"),
+        "warn",
+    );
+    assert_eq!((code, auth["key"].as_str()), (0, Some("auth")), "{auth}");
+    assert_ne!(auth["certificate"], signed["certificate"]);
+
+    // A PIN is not a signing password: refused locally.
+    let (code, value, _) = sign(&format!("{PIN}\n"), &[]);
+    assert_eq!((code, value["error"].as_str()), (2, Some("password_format")), "{value}");
+    // A wrong one: its own code, the tries left, one spent, no retry.
+    let (code, value, _) = sign("WRONG1\n", &[]);
+    assert_eq!((code, value["error"].as_str()), (6, Some("wrong_signing_password")), "{value}");
+    assert_eq!(value["signing_password_tries_left"], 4, "{value}");
+    assert!(value["message_ja"].as_str().unwrap().contains("署名用パスワードが違います"));
+    assert_eq!(shared.lock().signing_tries_left(), Some(4));
+    assert_eq!(shared.lock().tries_left(), 3, "the PIN is another counter");
+    drop(inserted);
+
+    // One try left: nothing sent without confirmation.
+    let shared = with_signing(1);
+    let inserted = stack.insert(&shared);
+    let (code, value, _) = sign(&format!("{password}\n"), &[]);
+    assert_eq!((code, value["error"].as_str()), (2, Some("last_try_not_confirmed")), "{value}");
+    assert_eq!(shared.lock().verifies(), 0);
+    drop(inserted);
+
+    // Locked: refused before any VERIFY, and status says so.
+    let shared = with_signing(0);
+    let inserted = stack.insert(&shared);
+    let (code, value, _) = sign(&format!("{password}\n"), &["--confirm-last-try"]);
+    assert_eq!((code, value["error"].as_str()), (7, Some("signing_password_locked")), "{value}");
+    assert!(value["message"].as_str().unwrap().contains("city office"), "{value}");
+    assert_eq!(shared.lock().verifies(), 0);
+    let (code, status, _) = card(&["status"], "", "warn");
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(status["signing_password_locked"], true, "{status}");
+    assert_eq!(status["pin_locked"], false, "{status}");
+    drop(inserted);
+
+    // No signing key on the card.
+    let shared = virtual_card(&root).shared();
+    let inserted = stack.insert(&shared);
+    let (code, value, _) = sign(&format!("{password}\n"), &[]);
+    assert_eq!((code, value["error"].as_str()), (5, Some("no_signing_certificate")), "{value}");
+    assert_eq!(shared.lock().verifies(), 0);
     drop(inserted);
 }

@@ -6,7 +6,7 @@
 const TEXT = {
   ja: {
     title: "honnin 本人確認", nav_verify: "本人確認", nav_status: "状態の確認",
-    no_number: "このページがマイナンバー(個人番号)を尋ねることはありません。使うのはカードの利用者証明用電子証明書だけです。",
+    no_number: "このページがマイナンバー(個人番号)を尋ねることはありません。使うのはカードの利用者証明用電子証明書と、年齢の確認を選んだときの署名用電子証明書だけです。",
     verify_title: "ウォレットの本人確認", step_wallet: "ウォレットを接続", step_challenge: "チャレンジを取得",
     step_wallet_sign: "ウォレットで署名", step_card_sign: "カードで署名", step_submit: "送信",
     step_chain: "ブロックチェーンへの記録",
@@ -31,10 +31,22 @@ const TEXT = {
     bridge_found: "カードリーダーのブリッジが見つかりました。ボタンを押すと、ブリッジのターミナルに依頼元とメッセージが表示されます。",
     bridge_absent: "ブリッジが見つかりません。カードリーダーをつないだこのパソコンで honnin card bridge を起動するか、下の手順で署名してください。",
     bridge_waiting: "PIN はブリッジのターミナルで入力してください",
+    bridge_waiting_age: "PIN と署名用パスワードはブリッジのターミナルで入力してください",
+    bridge_no_age: "このブリッジは年齢の確認に対応していません。honnin を新しくしてブリッジを起動し直すか、下の手順で署名してください。",
+    age_legend: "年齢の確認 (任意)",
+    age_label: "年齢の確認も行う (18歳以上・20歳以上)",
+    age_help: "選ぶと、カードから署名用電子証明書も読み取って送ります。この証明書には氏名・住所・生年月日・性別が記載されていますが、honnin はそこから「18歳以上」「20歳以上」の2つだけを計算し、残りはすぐに破棄します(保存も、ログへの記録も、ブロックチェーンへの書き込みもしません)。署名用パスワード(英大文字と数字の6〜16文字)は、このページではなくブリッジのターミナル(または下のコマンドの画面)で入力します。",
+    manual_signing_help: "年齢の確認も行う場合は、続けて次のコマンドを実行し(署名用パスワードをそのコマンドの画面で入力します)、表示された JSON を下の2つ目の欄に貼り付けてください。",
+    paste_signing_label: "2つ目: honnin card sign --key signing --json の出力 (年齢の確認)",
+    bad_signing_json: "2つ目の欄に貼り付けた内容が honnin card sign --key signing --json の出力ではありません。2つ目のコマンドの出力全体を貼り付けてください。",
+    claims_title: "年齢の確認", claims_label: "確認された属性",
+    claim_unique_person: "本人 (一人につき一件)", claim_age_over_18: "18歳以上", claim_age_over_20: "20歳以上",
+    claim_yes: "確認できました", claim_no: "該当しません (確認した時点の年齢)", claims_none: "年齢の確認なし",
+    claims_refused_intro: "年齢の確認は認められませんでした。本人確認はそのまま有効です。",
   },
   en: {
     title: "honnin verification", nav_verify: "Verify", nav_status: "Status",
-    no_number: "This page never asks for your individual number (My Number). Only the card's user-authentication certificate is used.",
+    no_number: "This page never asks for your individual number (My Number). Only the card's user-authentication certificate is used, and its signing certificate if you choose to prove your age.",
     verify_title: "Verify a wallet", step_wallet: "Connect a wallet", step_challenge: "Get a challenge",
     step_wallet_sign: "Sign with the wallet", step_card_sign: "Sign with the card", step_submit: "Submit",
     step_chain: "Recorded on chain",
@@ -59,6 +71,18 @@ const TEXT = {
     bridge_found: "The card reader's bridge was found. Press the button: the bridge's terminal shows who asks and the message.",
     bridge_absent: "No bridge found. Start honnin card bridge on this computer with the card reader, or sign with the steps below.",
     bridge_waiting: "Type the PIN in the bridge's terminal",
+    bridge_waiting_age: "Type the PIN and the signing password in the bridge's terminal",
+    bridge_no_age: "This bridge cannot prove age. Update honnin and restart the bridge, or sign with the steps below.",
+    age_legend: "Age (optional)",
+    age_label: "Also prove my age (over 18 / over 20)",
+    age_help: "If you tick this, the card's signing certificate is read and sent too. It holds your name, address, date of birth and sex; honnin computes only two answers from it, over 18 and over 20, and drops the rest at once (not stored, not logged, not written on chain). The signing password (6 to 16 uppercase letters and digits) is asked by the bridge in its terminal (or by the command below), never on this page.",
+    manual_signing_help: "To prove your age too, then run this command (it asks for the signing password in its window) and paste the JSON it prints in the second field below.",
+    paste_signing_label: "Second: output of honnin card sign --key signing --json (age)",
+    bad_signing_json: "What you pasted in the second field is not the output of honnin card sign --key signing --json. Paste the second command's whole output.",
+    claims_title: "Age", claims_label: "Claims",
+    claim_unique_person: "unique person", claim_age_over_18: "over 18", claim_age_over_20: "over 20",
+    claim_yes: "proved", claim_no: "not reached (age at verification)", claims_none: "no age claims",
+    claims_refused_intro: "Your age could not be proved. Your verification itself stands.",
   },
 };
 
@@ -73,6 +97,7 @@ const REFUSALS = {
     unsupported_media_type: ["リクエストの形式が正しくありません。", "ページを再読み込みしてください。"],
     body_too_large: ["送信したデータが大きすぎます。", "honnin card sign の出力だけを貼り付けてください。"],
     individual_number_forbidden: ["マイナンバー(個人番号)らしき値が含まれていました。honnin は個人番号を受け取りません。", "個人番号を入力・貼り付けしないでください。"],
+    unknown_scope: ["その dApp (スコープ) はこのサービスに登録されていません。", "dApp のページからもう一度始めるか、サービスの運営者に問い合わせてください。"],
     challenge_not_found: ["チャレンジが見つかりません。", "新しいチャレンジを取得してください。"],
     challenge_expired: ["チャレンジの有効期限が切れました。", "新しいチャレンジを取得して、もう一度署名してください。"],
     challenge_used: ["このチャレンジは使用済みです。", "新しいチャレンジを取得してください。"],
@@ -123,6 +148,9 @@ const REFUSALS = {
     card_busy: ["カードを別のプログラムが使っています。", "ほかのプログラムを閉じてからお試しください。"],
     wrong_pin: ["暗証番号が違います。", "正しい4桁の暗証番号を入力してください。間違いが続くとロックされます。"],
     pin_locked: ["暗証番号がロックされています。", "お住まいの市区町村の窓口でロックを解除してもらってください。"],
+    wrong_signing_password: ["署名用パスワードが違います。", "英大文字と数字6〜16文字の署名用パスワードを確かめて、もう一度お試しください。5回続けて間違えるとロックされます。"],
+    signing_password_locked: ["署名用パスワードがロックされています (利用者証明用の暗証番号はそのまま使えます)。", "お住まいの市区町村の窓口で初期化してもらってください。年齢の確認をせずに本人確認だけ行うこともできます。"],
+    no_signing_certificate: ["このカードには署名用電子証明書がありません (15歳未満の方には原則発行されません)。", "「年齢の確認も行う」を外して本人確認だけ行うか、市区町村の窓口で署名用電子証明書の発行を受けてください。"],
     last_try_not_confirmed: ["残り1回の暗証番号入力を確認しなかったため、送りませんでした。", "暗証番号を確かめてから、yes と入力して続けてください。"],
     pin_format: ["暗証番号は数字4桁です。", "4桁の数字を入力してください。"],
     password_format: ["署名用パスワードは英大文字と数字の6〜16文字です。", "英大文字と数字で入力してください (カードには何も送っていません)。"],
@@ -142,6 +170,7 @@ const REFUSALS = {
     unsupported_media_type: ["The request was malformed.", "Reload the page."],
     body_too_large: ["What you sent is too large.", "Paste only the output of honnin card sign."],
     individual_number_forbidden: ["Something like an individual number (My Number) was sent. honnin never accepts it.", "Do not type or paste your individual number."],
+    unknown_scope: ["That dApp (scope) is not registered with this service.", "Start again from the dApp's page, or ask the service's operator."],
     challenge_not_found: ["The challenge was not found.", "Get a new challenge."],
     challenge_expired: ["The challenge has expired.", "Get a new challenge and sign again."],
     challenge_used: ["This challenge was already used.", "Get a new challenge."],
@@ -192,6 +221,9 @@ const REFUSALS = {
     card_busy: ["Another program is using the card.", "Close the other program and try again."],
     wrong_pin: ["The PIN is wrong.", "Type the right 4-digit PIN; more wrong tries lock it."],
     pin_locked: ["The PIN is locked.", "Your municipality's office resets it."],
+    wrong_signing_password: ["The signing password is wrong.", "Check your signing password (6 to 16 uppercase letters and digits) and try again; five wrong tries in a row lock it."],
+    signing_password_locked: ["The signing password is locked (your 4-digit PIN still works).", "Your municipality's office resets it. You can also verify without the age step."],
+    no_signing_certificate: ["This card has no signing certificate (it is not issued to children under 15).", "Untick \"Also prove my age\" to verify without it, or have one issued at your municipality's office."],
     last_try_not_confirmed: ["The last PIN try was not confirmed, so nothing was sent.", "Make sure of the PIN, then type yes to go on."],
     pin_format: ["The PIN is 4 digits.", "Type 4 digits."],
     password_format: ["The signing password is 6 to 16 uppercase letters and digits.", "Type it with A-Z and 0-9 (nothing was sent to the card)."],
@@ -204,6 +236,54 @@ const REFUSALS = {
   },
 };
 
+// Why an age claim was refused (`claims_refused[].code`: a code of the signing certificate's
+// check, or claims_not_offered): [sentence, what to do], per language. The attestation stands.
+const CLAIM_REFUSALS = {
+  ja: {
+    claims_not_offered: ["このサービスは年齢の確認を提供していません。", "年齢の確認が必要な場合は、サービスの運営者に問い合わせてください。"],
+    malformed_certificate: ["署名用電子証明書を読み取れませんでした。", "honnin card sign --key signing --json の出力をそのまま使って、もう一度お試しください。"],
+    untrusted_issuer: ["この証明書は、このサービスが信頼する J-LIS の署名用電子証明書として確認できません。", "マイナンバーカードの署名用電子証明書で署名してください。"],
+    expired: ["署名用電子証明書の有効期限が切れています。", "市区町村の窓口で署名用電子証明書を更新してから、もう一度年齢の確認を行ってください。"],
+    not_yet_valid: ["署名用電子証明書はまだ有効になっていません。", "パソコンの時計を確かめ、有効になってから、もう一度お試しください。"],
+    wrong_key_usage: ["2つ目の証明書が署名用電子証明書ではありません。", "年齢の確認には署名用電子証明書 (署名用パスワード) で署名してください (honnin card sign --key signing)。"],
+    wrong_extended_key_usage: ["2つ目の証明書が署名用電子証明書ではありません。", "年齢の確認には署名用電子証明書 (署名用パスワード) で署名してください (honnin card sign --key signing)。"],
+    wrong_policy: ["2つ目の証明書が署名用電子証明書ではありません。", "年齢の確認には署名用電子証明書 (署名用パスワード) で署名してください (honnin card sign --key signing)。"],
+    unsupported_critical_extension: ["署名用電子証明書に対応していない拡張があります。", "市区町村の窓口で署名用電子証明書を確かめてください。"],
+    unsupported_key: ["署名用電子証明書の鍵には対応していません。", "市区町村の窓口で署名用電子証明書を確かめてください。"],
+    unsupported_signature_algorithm: ["署名用電子証明書の署名方式には対応していません。", "市区町村の窓口で署名用電子証明書を確かめてください。"],
+    weak_hash: ["署名用電子証明書が弱いハッシュ方式を使っています。", "市区町村の窓口で署名用電子証明書を更新してください。"],
+    malformed_signature: ["署名用の鍵による署名の形式が正しくありません。", "honnin card sign --key signing --json の出力全体を貼り付けて、もう一度お試しください。"],
+    bad_signature: ["署名用の鍵による署名を、このメッセージへの署名として確認できませんでした。", "表示されたメッセージのまま、署名用の鍵でもう一度署名してください (前の出力を貼り付けていないか確かめてください)。"],
+    revoked: ["署名用電子証明書は失効しています (引っ越しや氏名の変更でも失効します)。", "市区町村の窓口で署名用電子証明書の再発行を受けてから、もう一度年齢の確認を行ってください。"],
+    revocation_unknown: ["署名用電子証明書の失効状況を今は確認できません。", "しばらくしてから、もう一度年齢の確認を行ってください。"],
+    stale_revocation_data: ["署名用電子証明書の失効情報が古く、確認できません。", "しばらくしてから、もう一度年齢の確認を行ってください。"],
+    malformed_birth_date: ["署名用電子証明書の生年月日を読み取れませんでした。", "市区町村の窓口で署名用電子証明書を確かめてください。"],
+  },
+  en: {
+    claims_not_offered: ["This service does not offer age claims.", "If you need your age proved, ask the service's operator."],
+    malformed_certificate: ["The signing certificate could not be read.", "Use the output of honnin card sign --key signing --json unchanged and try again."],
+    untrusted_issuer: ["This certificate is not a J-LIS signing certificate this service trusts.", "Sign with your My Number card's signing certificate."],
+    expired: ["Your signing certificate has expired.", "Renew it at your city office, then prove your age again."],
+    not_yet_valid: ["Your signing certificate is not valid yet.", "Check your computer's clock, and try again once it is valid."],
+    wrong_key_usage: ["The second certificate is not a signing certificate.", "Sign with the signing certificate (signing password) to prove your age: honnin card sign --key signing."],
+    wrong_extended_key_usage: ["The second certificate is not a signing certificate.", "Sign with the signing certificate (signing password) to prove your age: honnin card sign --key signing."],
+    wrong_policy: ["The second certificate is not a signing certificate.", "Sign with the signing certificate (signing password) to prove your age: honnin card sign --key signing."],
+    unsupported_critical_extension: ["Your signing certificate has an unsupported extension.", "Have it checked at your city office."],
+    unsupported_key: ["Your signing certificate's key is not supported.", "Have it checked at your city office."],
+    unsupported_signature_algorithm: ["Your signing certificate's signature algorithm is not supported.", "Have it checked at your city office."],
+    weak_hash: ["Your signing certificate uses a weak hash.", "Renew it at your city office."],
+    malformed_signature: ["The signing key's signature is malformed.", "Paste the whole output of honnin card sign --key signing --json and try again."],
+    bad_signature: ["The signing key's signature is not one over this message.", "Sign the message exactly as shown with the signing key again (check that you did not paste an older output)."],
+    revoked: ["Your signing certificate has been revoked (moving house or a change of name revokes it too).", "Have a new one issued at your city office, then prove your age again."],
+    revocation_unknown: ["The signing certificate's revocation status cannot be checked right now.", "Try proving your age again later."],
+    stale_revocation_data: ["The signing certificate's revocation data is out of date.", "Try proving your age again later."],
+    malformed_birth_date: ["The birth date in your signing certificate could not be read.", "Have your signing certificate checked at your city office."],
+  },
+};
+
+// The claim bits (the API's `claims`) and their names.
+const CLAIM_BITS = [[1, "unique_person"], [2, "age_over_18"], [4, "age_over_20"]];
+
 let lang = localStorage.getItem("honnin.lang") === "en" ? "en" : "ja";
 const t = (key) => TEXT[lang][key] ?? key;
 const $ = (id) => document.getElementById(id);
@@ -214,6 +294,8 @@ function render() {
   $("lang").textContent = lang === "ja" ? "English" : "日本語";
   $("lang").lang = lang === "ja" ? "en" : "ja";
   if (lastProblem) showProblem(lastProblem);
+  if (lastClaims) showClaims(lastClaims);
+  if (lastStatusClaims !== null) $("sv-claims").textContent = claimNames(lastStatusClaims);
 }
 
 // ---- problems: a code from the API (problem+json `code`) or the card tool (`error`) ----
@@ -227,6 +309,39 @@ function showProblem(code) {
   $("problem").hidden = false;
 }
 function clearProblem() { lastProblem = null; $("problem").hidden = true; }
+
+// ---- claims: the age step's outcome (`claims` bits, `claims_refused`) ----
+let lastClaims = null, lastStatusClaims = null;
+const claimNames = (bits) => {
+  const names = CLAIM_BITS.filter(([bit]) => bits & bit).map(([, name]) => t(`claim_${name}`));
+  if (!(bits & 6)) names.push(t("claims_none"));
+  return names.join("・");
+};
+function item(text, data) {
+  const li = document.createElement("li");
+  li.textContent = text;
+  Object.assign(li.dataset, data);
+  return li;
+}
+// `outcome`: { claims: bits, refused: [{claim, code}] } of an attestation whose age was asked.
+function showClaims(outcome) {
+  lastClaims = outcome;
+  const refused = new Set(outcome.refused.map((r) => r.claim));
+  const list = CLAIM_BITS.filter(([, name]) => name.startsWith("age_") && !refused.has(name)).map(([bit, name]) => {
+    const granted = (outcome.claims & bit) !== 0;
+    return item(`${t(`claim_${name}`)}: ${t(granted ? "claim_yes" : "claim_no")}`, { claim: name, granted: String(granted) });
+  });
+  $("claims-list").replaceChildren(...list);
+  // One sentence per refusal code, naming the claims it refused.
+  const codes = [...new Set(outcome.refused.map((r) => r.code))];
+  $("claims-refused-list").replaceChildren(...codes.map((code) => {
+    const claims = outcome.refused.filter((r) => r.code === code).map((r) => t(`claim_${r.claim}`)).join("・");
+    const [sentence, action] = CLAIM_REFUSALS[lang][code] ?? [t("unknown"), t("unknown_action")];
+    return item(`${claims}: ${sentence} ${action}`, { code });
+  }));
+  $("claims-refused").hidden = codes.length === 0;
+  $("claims-box").hidden = false;
+}
 function say(text) { $("live").textContent = text; }
 
 async function api(method, path, body) {
@@ -280,16 +395,28 @@ function signCommand(message) {
   const quoted = "'" + message.replaceAll("'", "'\\''") + "'";
   return `printf '%s' ${quoted} > honnin-message.txt\nhonnin card sign --message honnin-message.txt --out honnin-signature.bin --json`;
 }
-function cardOutput(text) {
+// The second command for age claims: the signing key signs the same message file.
+const SIGNING_COMMAND = "honnin card sign --key signing --message honnin-message.txt --out honnin-signing-signature.bin --json";
+// The card tool's JSON output, of `key` ("auth" or "signing"; older tools name no key).
+function cardOutput(text, key = "auth") {
   try {
     const value = JSON.parse(text);
     if (value.ok === false && value.error) throw Object.assign(new Error(value.error), { code: value.error });
     if (typeof value.certificate !== "string" || typeof value.signature !== "string") throw new Error("bad_json");
+    if ((value.key ?? "auth") !== key) throw new Error("bad_json");
     return value;
   } catch (error) {
     if (error.code) throw error;
     throw Object.assign(new Error("bad_json"), { code: null });
   }
+}
+// A paste that is not the card tool's output: says so in the problem box.
+function badPaste(key) {
+  lastProblem = null;
+  $("problem-text").textContent = t(key);
+  $("problem-action").textContent = "";
+  delete $("problem").dataset.code;
+  $("problem").hidden = false;
 }
 
 // ---- the card bridge (`honnin card bridge`): the PIN is typed in its terminal, never here ----
@@ -298,39 +425,58 @@ function bridgeLine(statusId, key) {
   $(statusId).dataset.t = key;
   $(statusId).textContent = t(key);
 }
+// What GET /v1/bridge said, per status line: { found, age } (age: it answers age requests).
+const bridges = {};
+// Shows the bridge's line and button for `statusId`; `age`: the age step is chosen.
+function showBridge(statusId, buttonId, age = false) {
+  const { found, age: canAge } = bridges[statusId] ?? { found: false, age: false };
+  const usable = found && (!age || canAge);
+  bridgeLine(statusId, !found ? "bridge_absent" : usable ? "bridge_found" : "bridge_no_age");
+  $(buttonId).hidden = !usable;
+}
 // Asks GET /v1/bridge; shows the button when the bridge answers, else one line on how to start it.
-async function offerBridge(statusId, buttonId) {
-  let found = false;
+async function offerBridge(statusId, buttonId, age = false) {
+  let found = false, canAge = false;
   const url = bridgeUrl();
   if (url) {
     try {
       const response = await fetch(`${url}/v1/bridge`);
-      found = response.ok && (await response.json()).bridge === "honnin";
+      const json = response.ok ? await response.json() : {};
+      found = json.bridge === "honnin";
+      canAge = json.age === true;
     } catch { found = false; }
   }
-  bridgeLine(statusId, found ? "bridge_found" : "bridge_absent");
-  $(buttonId).hidden = !found;
+  bridges[statusId] = { found, age: canAge };
+  showBridge(statusId, buttonId, age);
   return found;
 }
-// POSTs the exact message to /v1/sign; the card's {certificate, signature}, or null after a shown problem.
-async function signThroughBridge(message, statusId, buttonId) {
+// POSTs the exact message to /v1/sign (with `age`: the signing evidence too); the card's
+// {certificate, signature[, signing_certificate, signing_signature]}, or null after a shown problem.
+async function signThroughBridge(message, statusId, buttonId, age = false) {
   clearProblem();
   $(buttonId).disabled = true;
-  bridgeLine(statusId, "bridge_waiting");
-  say(t("bridge_waiting"));
+  const waiting = age ? "bridge_waiting_age" : "bridge_waiting";
+  bridgeLine(statusId, waiting);
+  say(t(waiting));
   try {
     const response = await fetch(`${bridgeUrl()}/v1/sign`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message }),
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify(age ? { message, age: true } : { message }),
     });
     const json = await response.json().catch(() => ({}));
     if (!response.ok) { showProblem(json.code ?? "internal"); return null; }
-    return cardOutput(JSON.stringify(json));
+    const card = cardOutput(JSON.stringify(json));
+    if (age && (typeof json.signing_certificate !== "string" || typeof json.signing_signature !== "string")) {
+      showProblem("internal");
+      return null;
+    }
+    return card;
   } catch (e) {
     if (e.code) showProblem(e.code); else bridgeLine(statusId, "bridge_absent");
     return null;
   } finally {
     $(buttonId).disabled = false;
-    if ($(statusId).dataset.t === "bridge_waiting") bridgeLine(statusId, "bridge_found");
+    if ($(statusId).dataset.t === waiting) showBridge(statusId, buttonId, age);
     say("");
   }
 }
@@ -357,32 +503,47 @@ function setupVerify() {
     try {
       walletSignature = await personalSign(challenge.message);
       $("manual-command").textContent = signCommand(challenge.message);
+      $("manual-signing-command").textContent = SIGNING_COMMAND;
       $("card-box").hidden = false;
       progress("card_sign");
-      offerBridge("bridge-status", "bridge-sign");
+      offerBridge("bridge-status", "bridge-sign", $("age").checked);
     } catch (e) { fail(e); }
   });
-  async function submitCard(card) {
+  // The age step: the second command and paste field, and whether the bridge can do it.
+  $("age").addEventListener("change", () => {
+    $("manual-signing").hidden = !$("age").checked;
+    if (bridges["bridge-status"]) showBridge("bridge-status", "bridge-sign", $("age").checked);
+  });
+  // `signing`: { certificate, signature } of the signing key, for age claims (or null).
+  async function submitCard(card, signing) {
     try {
       progress("submit");
-      await api("POST", "/v1/attestations", {
+      const body = {
         challenge_id: challenge.id, certificate: card.certificate,
         card_signature: card.signature, wallet_signature: walletSignature,
-      });
+      };
+      if (signing) Object.assign(body, { signing_certificate: signing.certificate, signing_signature: signing.signature });
+      const accepted = await api("POST", "/v1/attestations", body);
       progress("chain");
       $("chain-box").hidden = false;
+      if (signing) showClaims({ claims: accepted.claims, refused: accepted.claims_refused ?? [] });
       follow(wallet.address);
     } catch (e) { fail(e); }
   }
   $("submit").addEventListener("click", async () => {
     clearProblem();
-    let card;
-    try { card = cardOutput($("card-json").value); } catch (e) { if (e.code) showProblem(e.code); else { $("problem-text").textContent = t("bad_json"); $("problem-action").textContent = ""; $("problem").hidden = false; } return; }
-    await submitCard(card);
+    let card, signing = null;
+    try { card = cardOutput($("card-json").value); } catch (e) { if (e.code) showProblem(e.code); else badPaste("bad_json"); return; }
+    if ($("age").checked) {
+      try { signing = cardOutput($("signing-json").value, "signing"); } catch (e) { if (e.code) showProblem(e.code); else badPaste("bad_signing_json"); return; }
+    }
+    await submitCard(card, signing);
   });
   $("bridge-sign").addEventListener("click", async () => {
-    const card = await signThroughBridge(challenge.message, "bridge-status", "bridge-sign");
-    if (card) await submitCard(card);
+    const age = $("age").checked;
+    const card = await signThroughBridge(challenge.message, "bridge-status", "bridge-sign", age);
+    if (!card) return;
+    await submitCard(card, age ? { certificate: card.signing_certificate, signature: card.signing_signature } : null);
   });
 }
 
@@ -392,6 +553,7 @@ async function follow(address) {
     try { view = await api("GET", `/v1/attestations/${address}`); } catch (e) { fail(e); return; }
     $("chain-status").textContent = t(view.status);
     $("chain-status").dataset.status = view.status;
+    if (lastClaims && view.claims !== lastClaims.claims) showClaims({ ...lastClaims, claims: view.claims });
     if (view.tx_hash) {
       $("tx-line").hidden = false;
       const explorer = document.querySelector('meta[name="honnin-explorer"]')?.content;
@@ -424,6 +586,9 @@ function setupStatus() {
       const reason = view.revocation_reason;
       $("sv-reason").textContent = reason ? (TEXT[lang][`reason_${reason}`] ?? reason) : "—";
       $("sv-reason").dataset.reason = reason ?? "";
+      lastStatusClaims = view.claims;
+      $("sv-claims").textContent = claimNames(view.claims);
+      $("sv-claims").dataset.claims = String(view.claims);
       $("status-view").hidden = false;
     } catch (e) { $("status-view").hidden = true; fail(e); }
   });

@@ -204,3 +204,101 @@ fn every_text_the_page_shows_is_in_both_languages() {
     }
     assert!(!ja.contains(" no_such_key: \""), "a planted key is not found");
 }
+
+/// The `"key": [` (or `key: "`) entries of one language's part of a table.
+fn table_keys(table: &str) -> Vec<String> {
+    table
+        .lines()
+        .flat_map(|line| line.split(", "))
+        .filter_map(|part| {
+            let (key, rest) = part.trim_start().split_once(": ")?;
+            let ok = !key.is_empty()
+                && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                && (rest.starts_with('"') || rest.starts_with('['));
+            ok.then(|| key.to_owned())
+        })
+        .collect()
+}
+
+/// A table of `app.js` (`const NAME = {`), split into its `ja` and `en` parts.
+fn table(name: &str) -> (&'static str, &'static str) {
+    let js = honnin_web::APP_JS;
+    let body = js.split(&format!("const {name} = {{")).nth(1).unwrap();
+    let body = body.split("\n};\n").next().unwrap();
+    body.split_once("\n  en: {").unwrap()
+}
+
+#[test]
+fn every_claim_refusal_code_has_a_sentence_and_an_action_in_both_languages() {
+    // A claim is refused with a code of the signing certificate's check (honnin-jpki's
+    // refusals), or with the API's own code when it offers no age claims.
+    let mut codes = codes_in("crates/jpki/src");
+    let claims_rs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src/claims.rs"),
+    )
+    .unwrap();
+    let not_offered = claims_rs
+        .split("const NOT_OFFERED: &str = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    codes.push(not_offered.to_owned());
+    assert!(codes.iter().any(|c| c == "revoked") && codes.iter().any(|c| c == "bad_signature"));
+    assert!(codes.contains(&"claims_not_offered".to_owned()), "{codes:?}");
+    let (ja, en) = table("CLAIM_REFUSALS");
+    for code in &codes {
+        for (lang, table) in [("ja", ja), ("en", en)] {
+            let entry = format!("\n    {code}: [\"");
+            let line =
+                table.split(&entry).nth(1).unwrap_or_else(|| panic!("{code} has no {lang} text"));
+            let line = line.lines().next().unwrap();
+            assert_eq!(
+                line.matches("\", \"").count(),
+                1,
+                "{code} ({lang}): a sentence and an action"
+            );
+        }
+    }
+    // The claim sentences speak of the signing certificate, not the user-authentication one.
+    for (code, word) in [("revoked", "署名用電子証明書"), ("expired", "署名用電子証明書")]
+    {
+        let line = ja.split(&format!("\n    {code}: [\"")).nth(1).unwrap().lines().next().unwrap();
+        assert!(line.contains(word), "{code}: {line}");
+    }
+    assert!(!ja.contains("\n    no_such_code: [\""), "a planted code is not found");
+}
+
+#[test]
+fn every_text_key_the_script_uses_is_in_both_languages() {
+    let (ja, en) = table("TEXT");
+    let (ja_keys, en_keys) = (table_keys(ja), table_keys(en));
+    assert!(ja_keys.len() > 60 && ja_keys.contains(&"age_help".to_owned()), "{ja_keys:?}");
+    let mut sorted = (ja_keys.clone(), en_keys.clone());
+    sorted.0.sort_unstable();
+    sorted.1.sort_unstable();
+    assert_eq!(sorted.0, sorted.1, "the same keys in Japanese and English");
+    // Keys named in the script: t("key"), badPaste("key"), and claim_<name> for each claim bit.
+    let js = honnin_web::APP_JS;
+    let mut used: Vec<String> = Vec::new();
+    for call in ["t(\"", "badPaste(\""] {
+        for (at, _) in js.match_indices(call) {
+            // A call of that function, not one whose name ends the same (createElement(").
+            let before = js[..at].chars().next_back().unwrap_or(' ');
+            if before.is_ascii_alphanumeric() || before == '_' {
+                continue;
+            }
+            let rest = &js[at + call.len()..];
+            used.extend(rest.split('"').next().map(str::to_owned));
+        }
+    }
+    let bits = js.split("const CLAIM_BITS = [").nth(1).unwrap().split("];").next().unwrap();
+    let claims: Vec<&str> =
+        bits.split(", \"").skip(1).filter_map(|r| r.split('"').next()).collect();
+    assert_eq!(claims, ["unique_person", "age_over_18", "age_over_20"]);
+    used.extend(claims.iter().map(|c| format!("claim_{c}")));
+    assert!(used.len() > 10 && used.contains(&"bad_signing_json".to_owned()), "{used:?}");
+    for key in &used {
+        assert!(ja_keys.contains(key), "{key} is used but has no text");
+    }
+    assert!(!ja_keys.contains(&"no_such_key".to_owned()), "a planted key is not found");
+}

@@ -74,18 +74,35 @@ impl Bridge {
     }
 
     /// Answers a signature request as the person would at the bridge's terminal: checks that
-    /// it names `origin` and shows `message` line by line, types `y`, then the PIN. Returns
-    /// what the terminal showed for the request.
-    pub(super) fn sign(&mut self, origin: &str, message: &str, pin: &str) -> String {
+    /// it names `origin` and shows `message` line by line, types `y`, then the PIN, and with
+    /// `password` (age evidence) checks the signing certificate's notice first and types the
+    /// signing password when asked after the PIN. Returns what the terminal showed for the
+    /// request.
+    pub(super) fn sign(
+        &mut self,
+        origin: &str,
+        message: &str,
+        pin: &str,
+        password: Option<&str>,
+    ) -> String {
         let timeout = Duration::from_secs(20);
         let mut shown = self.wait_for("asks for a card signature", timeout);
         shown += &self.wait_for("Type y to continue", timeout);
         assert!(shown.contains(&format!("bridge: {origin} asks")), "{shown}");
         let lines: Vec<String> = message.split('\n').map(|line| format!("    | {line}")).collect();
         assert!(shown.contains(&lines.join("\n")), "the exact message: {shown}");
+        if password.is_some() {
+            assert!(shown.contains("asks for a card signature with age evidence"), "{shown}");
+            assert!(shown.contains("name, address, date of birth and sex"), "{shown}");
+            assert!(shown.contains("氏名・住所・生年月日・性別"), "{shown}");
+        }
         self.type_line("y");
         shown += &self.wait_for("利用者証明用暗証番号", timeout);
         self.type_line(pin);
+        if let Some(password) = password {
+            shown += &self.wait_for("署名用パスワード (英大文字と数字", timeout);
+            self.type_line(password);
+        }
         shown += &self.wait_for("signed for", timeout);
         shown
     }

@@ -1,17 +1,21 @@
 //! The person's page in real headless Chromium (Debian's `/usr/bin/chromium`, driven by the
 //! pinned playwright-core of `tests/browser/`) against a real `honnin dev`: an EIP-6963 test
-//! wallet and the virtual JPKI card through pcscd take the page to "verified", and the
-//! registry agrees (asked here with `cast`); then a refusal in Japanese with its advice, the
-//! status page, self-revocation, and no request leaving the honnin origin.
+//! wallet and the virtual JPKI card through pcscd take the page to "verified" with the optional
+//! age step (the card's birth date makes its holder 19 today: over 18, not over 20), and the
+//! registry agrees (asked here with `cast`: `isVerified`, `hasClaims`); then a refusal in
+//! Japanese with its advice, the status page with the claims, self-revocation, erasure, an age
+//! claim refused while the verification stands, and no request leaving the honnin origin.
 //!
 //! The card signs in the verify flow through `honnin card bridge` (started here on a free
 //! port, trusting only the page's origin, on the vpcd reader): the page finds it, the person
-//! presses the button, and this test answers the bridge's terminal (`y`, then the PIN) after
-//! checking it names the page's origin and shows the exact message. The later flows (the
-//! refusal, erasure) use the page's manual fallback: this test runs the exact command the page
-//! shows (`honnin card sign … --json`, with `--pin-stdin` added) and pastes its output. A page
-//! on another origin is refused by the bridge. Without the PC/SC stack (no `HONNIN_PCSC`, not
-//! CI) the simulated card signs, through the manual fallback only, and the test says so.
+//! ticks the age step and presses the button, and this test answers the bridge's terminal (`y`,
+//! the PIN, then the signing password) after checking it names the page's origin, shows the
+//! exact message and says what the signing certificate holds. The later flows use the page's
+//! manual fallback: this test runs the exact commands the page shows (`honnin card sign …
+//! --json`, and for the age step `honnin card sign --key signing … --json`, with `--pin-stdin`
+//! added) and pastes their output. A page on another origin is refused by the bridge. Without
+//! the PC/SC stack (no `HONNIN_PCSC`, not CI) the simulated card signs, through the manual
+//! fallback only, and the test says so.
 //!
 //! Needs `/usr/bin/chromium`, node and `tests/browser/node_modules` (`scripts/install-tools`).
 //! Under `scripts/test` (`HONNIN_BROWSER=1`) or CI a missing piece fails the test; elsewhere it
@@ -78,20 +82,42 @@ fn prerequisites(test: &str) -> bool {
     false
 }
 
+/// The virtual card's signing password.
+const PASSWORD: &str = "HONNIN2026";
+
 /// Where the card's signature comes from.
 enum Card {
     /// The virtual card on pcscd's vpcd reader, signing through `honnin card sign`.
     Vpcd,
-    /// No PC/SC stack: the simulated card signs the message the page's command writes.
-    Simulated(Box<SimCard>),
+    /// No PC/SC stack: the simulated card (its user-authentication and signing certificates)
+    /// signs the message the page's command writes.
+    Simulated(Box<(SimCard, SimCard)>),
+}
+
+/// What the page's manual commands printed.
+struct Signed {
+    /// `honnin card sign --json`.
+    json: String,
+    /// `honnin card sign --key signing --json`, for the age step.
+    signing_json: Option<String>,
 }
 
 impl Card {
     /// Runs the page's manual-fallback command in a fresh folder, as a person would paste it
     /// into a terminal (`--pin-stdin` added: the PIN comes from this test, not a terminal), and
     /// returns what it printed. The message file it writes must hold exactly `message` (the
-    /// one the page showed) or, where the page shows only the command, be for `purpose`.
-    fn sign(&self, command: &str, message: Option<&str>, purpose: &str) -> String {
+    /// one the page showed) or, where the page shows only the command, be for `purpose`. With
+    /// `signing_command` (the age step) that one runs next in the same folder, the signing
+    /// password on its stdin; `stale`: over another message first written to the message file
+    /// (a person pasting the output of an older signature).
+    fn sign(
+        &self,
+        command: &str,
+        message: Option<&str>,
+        purpose: &str,
+        signing_command: Option<&str>,
+        stale: bool,
+    ) -> Signed {
         // The message (with its line breaks) quoted into a file, then the card tool.
         let (write, sign) = command.rsplit_once('\n').expect("two commands");
         assert!(sign.starts_with("honnin card sign ") && sign.ends_with(" --json"), "{sign:?}");
@@ -122,19 +148,60 @@ impl Card {
             assert_eq!(written, message, "the page's command writes exactly the message shown");
         }
         assert!(written.contains(&format!("\nPurpose: {purpose}\n")), "{written}");
-        match self {
+        let json = match self {
             Self::Vpcd => run(&format!("{sign} --pin-stdin"), &format!("{PIN}\n")),
-            Self::Simulated(card) => {
-                let b64 = base64::engine::general_purpose::STANDARD;
-                let value = json!({
-                    "ok": true,
-                    "certificate": b64.encode(card.der()),
-                    "signature": b64.encode(card.sign(written.as_bytes())),
-                });
-                serde_json::to_string_pretty(&value).unwrap()
+            Self::Simulated(cards) => simulated(&cards.0, "auth", written.as_bytes()),
+        };
+        let signing_json = signing_command.map(|signing| {
+            assert!(
+                signing.starts_with("honnin card sign --key signing ")
+                    && signing.ends_with(" --json")
+                    && signing.contains("--message honnin-message.txt"),
+                "{signing:?}"
+            );
+            let message = if stale {
+                let other = written.replace("Purpose: attest", "Purpose: attest (an older one)");
+                std::fs::write(dir.path().join("honnin-message.txt"), &other).unwrap();
+                other
+            } else {
+                written.clone()
+            };
+            match self {
+                Self::Vpcd => run(&format!("{signing} --pin-stdin"), &format!("{PASSWORD}\n")),
+                Self::Simulated(cards) => simulated(&cards.1, "signing", message.as_bytes()),
             }
-        }
+        });
+        Signed { json, signing_json }
     }
+}
+
+/// `honnin card sign --json`'s output for the simulated `card`'s signature of `message`.
+fn simulated(card: &SimCard, key: &str, message: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let value = json!({
+        "ok": true,
+        "certificate": b64.encode(card.der()),
+        "signature": b64.encode(card.sign(message)),
+        "key": key,
+    });
+    serde_json::to_string_pretty(&value).unwrap()
+}
+
+/// `hasClaims(wallet, bits)` on the dev registry, for each of `bits`: `{"2": true, …}`.
+fn has_claims(dev: &Dev, wallet: &str, bits: &[u64]) -> Value {
+    let answers = bits.iter().map(|bits| {
+        let answer = cast(&[
+            "call",
+            &dev.registry,
+            "hasClaims(address,uint32)(bool)",
+            wallet,
+            &bits.to_string(),
+            "--rpc-url",
+            &dev.rpc,
+        ]);
+        (bits.to_string(), Value::Bool(answer == "true"))
+    });
+    Value::Object(answers.collect())
 }
 
 /// `isVerified(wallet)` on the dev registry, polled until it is `expect` (at most 30 s: the
@@ -174,20 +241,33 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    // The card's root joins the dev trust folder (dev adds its own root.pem there).
+    // The card's roots join the dev trust folders (dev adds its own root.pem to each).
     let root = SimRoot::new(3);
+    let sign_root = SimRoot::signing(6);
     std::fs::create_dir_all(data.join("trust")).unwrap();
+    std::fs::create_dir_all(data.join("signing-trust")).unwrap();
     std::fs::write(data.join("trust/virtual-card-root.pem"), root.pem()).unwrap();
+    std::fs::write(data.join("signing-trust/virtual-card-root.pem"), sign_root.pem()).unwrap();
     let spec = CardSpec { serial: vec![0x42, 0x13, 0x13], ..CardSpec::default() };
+    // 19 today (Japan time): over 18, not yet 20.
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap())
+        .date();
+    let birth = honnin_jpki::test_utils::years_before(today, 19);
+    let signing_spec = CardSpec { serial: vec![0x42, 0x13, 0x14], ..CardSpec::signing(birth) };
 
     let stack = pcsc_stack(TEST);
-    let shared = stack.as_ref().map(|_| VirtualCard::new(root.issue(&spec), PIN).shared());
+    let shared = stack.as_ref().map(|_| {
+        VirtualCard::new(root.issue(&spec), PIN)
+            .with_signing(sign_root.issue(&signing_spec), PASSWORD)
+            .shared()
+    });
     let _inserted = stack.as_ref().zip(shared.as_ref()).map(|(stack, card)| stack.insert(card));
     let card = if stack.is_some() {
         Card::Vpcd
     } else {
         eprintln!("{TEST}: no PC/SC stack: the SIMULATED card signs instead of the virtual card");
-        Card::Simulated(Box::new(root.issue(&spec)))
+        Card::Simulated(Box::new((root.issue(&spec), sign_root.issue(&signing_spec))))
     };
 
     // The bridge trusts the page's origin and the page names the bridge, so the page's port is
@@ -207,18 +287,27 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     let mut registry_answers = Vec::new();
     let result = script.run(Duration::from_secs(150), |question| match question["kind"].as_str() {
         Some("bridge_sign") => {
-            json!({ "shown": bridge.sign(&origin, text(question, "/message"), PIN) })
+            let password = (question["age"] == true).then_some(PASSWORD);
+            json!({ "shown": bridge.sign(&origin, text(question, "/message"), PIN, password) })
         }
         Some("card_sign") => {
             let message = question["message"].as_str();
             let purpose = question["purpose"].as_str().unwrap_or("attest");
-            json!({ "json": card.sign(text(question, "/command"), message, purpose) })
+            let signing = question["signing_command"].as_str();
+            let stale = question["stale"] == true;
+            let signed = card.sign(text(question, "/command"), message, purpose, signing, stale);
+            json!({ "json": signed.json, "signing_json": signed.signing_json })
         }
         Some("registry") => {
             let expect = question["expect"].as_bool().unwrap();
-            let answer = registry(&dev, text(question, "/wallet"), expect);
+            let wallet = text(question, "/wallet");
+            let answer = registry(&dev, wallet, expect);
             registry_answers.push(answer);
-            json!({ "is_verified": answer })
+            let bits: Vec<u64> = question["claims"]
+                .as_array()
+                .map(|bits| bits.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default();
+            json!({ "is_verified": answer, "has_claims": has_claims(&dev, wallet, &bits) })
         }
         _ => json!({ "error": format!("unknown question {question}") }),
     });
@@ -250,22 +339,62 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         assert!(text(through, "/found").contains("ブリッジが見つかりました"), "{context}");
         assert_eq!(
             text(through, "/waiting"),
-            "PIN はブリッジのターミナルで入力してください",
+            "PIN と署名用パスワードはブリッジのターミナルで入力してください",
             "{context}"
         );
         let terminal = text(through, "/terminal");
         // (A line of its own: the message's hex may hold the PIN's digits by chance.)
-        let echoed = terminal.lines().any(|line| line.trim() == PIN);
-        assert!(!echoed, "the terminal never echoes the PIN: {terminal}");
+        let echoed = terminal.lines().any(|line| line.trim() == PIN || line.contains(PASSWORD));
+        assert!(!echoed, "the terminal never echoes the PIN or the password: {terminal}");
+        assert!(terminal.contains("signing password: 5 tries left"), "{context}");
     } else {
         assert_eq!(verified["bridge"], Value::Null, "{context}");
     }
     // The registry agrees, asked here (independently of the page) when it said "verified".
     assert_eq!(verified["registry"], true, "{context}");
+    // The age step: offered plainly, and the claims the birth date gives (19: over 18 only),
+    // on the page and on chain.
+    let age = &verified["age_step"];
+    assert_eq!(text(age, "/label"), "年齢の確認も行う (18歳以上・20歳以上)", "{context}");
+    assert_eq!(text(age, "/legend"), "年齢の確認 (任意)", "{context}");
+    assert_eq!(text(age, "/described_by"), "age-help", "{context}");
+    let help = text(age, "/help");
+    for words in [
+        "署名用電子証明書",
+        "氏名・住所・生年月日・性別",
+        "「18歳以上」「20歳以上」の2つだけ",
+        "すぐに破棄",
+        "6〜16文字",
+        "ブリッジのターミナル",
+    ] {
+        assert!(help.contains(words), "the age step says {words:?}: {help}");
+    }
+    assert!(
+        text(age, "/signing_command").starts_with("honnin card sign --key signing "),
+        "{context}"
+    );
+    let claims = &verified["claims"];
+    assert_eq!(text(claims, "/title"), "年齢の確認", "{context}");
+    assert_eq!(
+        claims["items"],
+        json!([
+            { "claim": "age_over_18", "granted": "true", "text": "18歳以上: 確認できました" },
+            { "claim": "age_over_20", "granted": "false", "text": "20歳以上: 該当しません (確認した時点の年齢)" },
+        ]),
+        "{context}"
+    );
+    assert_eq!(claims["refused"], json!([]), "{context}");
+    assert_eq!(claims["refused_shown"], false, "{context}");
+    assert_eq!(verified["claims_en"]["items"][0]["text"], "over 18: proved", "{context}");
+    assert_eq!(verified["has_claims"], json!({ "2": true, "4": false }), "{context}");
 
     // Refusals: Japanese first with the advice, English after the switch.
     let refusals = &result["refusals"];
     assert!(text(refusals, "/bad_json/text").contains("honnin card sign --json"), "{context}");
+    assert!(
+        text(refusals, "/bad_signing/text").contains("honnin card sign --key signing --json"),
+        "the first command's output in the age field is caught on the page: {context}"
+    );
     assert_eq!(text(refusals, "/ja/code"), "wallet_already_attested", "{context}");
     assert_eq!(text(refusals, "/ja/text"), "このウォレットはすでに本人確認済みです。", "{context}");
     assert_eq!(text(refusals, "/ja/action"), "状態のページで確認してください。", "{context}");
@@ -277,6 +406,8 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     assert_eq!(text(status, "/before/status"), "active", "{context}");
     assert_eq!(text(status, "/before/reason"), "—", "{context}");
     assert!(!text(status, "/before/expires").is_empty(), "{context}");
+    assert_eq!(text(status, "/before/claims"), "本人 (一人につき一件)・18歳以上", "{context}");
+    assert_eq!(text(status, "/before/claims_bits"), "3", "{context}");
     assert_eq!(text(status, "/after/status"), "revoked", "{context}");
     assert_eq!(text(status, "/after/status_text"), "失効", "{context}");
     assert_eq!(text(status, "/after/reason_code"), "holder", "{context}");
@@ -284,11 +415,37 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     assert_eq!(text(status, "/after/live"), "失効の依頼を受け付けました。", "{context}");
     assert!(text(status, "/after/revoke_message/0").contains("Purpose: revoke"), "{context}");
     assert_eq!(status["after"]["registry"], false, "{context}");
-    assert_eq!(registry_answers, [true, false], "{context}");
+
     // Erasure, the card signing the page's `erase` command.
     assert_eq!(text(&result, "/erased/live"), "消去しました。", "{context}");
     assert_eq!(result["erased"]["problem"], Value::Null, "{context}");
-    assert_eq!(result["signed"], 3, "the wallet signed the two challenges and the revocation");
+    // An age claim refused: a signing signature over another message. The page says why, in
+    // both languages; the verification stands (active, on chain) without the age bits.
+    let claims_refused = &result["claims_refused"];
+    assert_eq!(claims_refused["ja"]["items"], json!([]), "{context}");
+    assert_eq!(claims_refused["ja"]["refused_shown"], true, "{context}");
+    let refused = &claims_refused["ja"]["refused"];
+    assert_eq!(refused.as_array().map(Vec::len), Some(1), "one sentence for the code: {context}");
+    assert_eq!(text(refused, "/0/code"), "bad_signature", "{context}");
+    assert!(
+        text(refused, "/0/text").starts_with("18歳以上・20歳以上: 署名用の鍵による署名を"),
+        "{context}"
+    );
+    assert!(text(refused, "/0/text").contains("前の出力を貼り付けていないか"), "{context}");
+    assert!(
+        text(claims_refused, "/en/refused/0/text").starts_with(
+            "over 18・over 20: The signing key's signature is not one over this message."
+        ),
+        "{context}"
+    );
+    assert_eq!(text(claims_refused, "/status"), "active", "{context}");
+    assert_eq!(claims_refused["registry"], true, "{context}");
+    assert_eq!(claims_refused["has_claims"], json!({ "2": false }), "{context}");
+    assert_eq!(registry_answers, [true, false, true], "{context}");
+    assert_eq!(
+        result["signed"], 4,
+        "the wallet signed the three attest challenges and the revocation"
+    );
 
     // Nothing left the honnin origin; the page did talk to it.
     assert_eq!(result["requests"]["foreign"], json!([]), "{context}");
@@ -332,7 +489,7 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
 
     // A screenshot of each step, each a non-empty PNG.
     let shot_names = result["shots"].as_array().unwrap();
-    assert!(shot_names.len() >= 12, "{context}");
+    assert!(shot_names.len() >= 17, "{context}");
     for name in [
         "01-start",
         "02-connected",
@@ -349,15 +506,21 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         "12-revoked",
         "13-erased",
         "14-foreign-origin",
+        "04-age-step",
+        "04-age-step-phone",
+        "07-age-claims",
+        "08-bad-paste-signing",
+        "15-claims-refused",
     ] {
         let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
         assert!(png.len() > 1000 && png.starts_with(b"\x89PNG"), "{name}.png in {shots:?}");
     }
     if let Some(card) = &shared {
-        assert!(
-            card.lock().verifies() >= 3,
-            "the virtual card checked the PIN for each of its three signatures"
-        );
+        // The verify flow, the refused second attestation and the claim refusal each signed
+        // with both keys, the erasure with one; no secret was ever retried.
+        assert_eq!(card.lock().verifies(), 7, "one VERIFY per signature");
+        assert_eq!(card.lock().signing_tries_left(), Some(5));
+        assert_eq!(card.lock().tries_left(), 3);
     }
     eprintln!(
         "{TEST}: statuses followed {followed:?}, {} requests to the honnin origin, none elsewhere",
