@@ -147,6 +147,27 @@ export const kycDropAbi = [
   },
   {
     "type": "error",
+    "name": "KycGatedMissingClaimsIn",
+    "inputs": [
+      {
+        "name": "wallet",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "scope",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "claims",
+        "type": "uint32",
+        "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "KycGatedUnverifiedAccount",
     "inputs": [
       {
@@ -158,6 +179,22 @@ export const kycDropAbi = [
         "name": "minLevel",
         "type": "uint8",
         "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "KycGatedUnverifiedAccountIn",
+    "inputs": [
+      {
+        "name": "wallet",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "scope",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ]
   }

@@ -21,6 +21,10 @@ import {
   problemCodes,
   registryEvents,
   watchWallet,
+  scopeId,
+  isVerifiedIn,
+  hasClaimsIn,
+  attestationIn,
 } from "../dist/index.js";
 import { startStack } from "./stack.js";
 import { evidence, freshWallet, verify } from "./flow.js";
@@ -249,4 +253,63 @@ test("the watcher sees a self-revocation; erasure revokes what is left", async (
   const erased = await client.erase({ challenge_id: challenge.id, certificate: card.certificate, card_signature: card.card_signature });
   assert.equal(erased.erased, true);
   assert.equal(erased.revoked, 1);
+});
+
+test("a scoped record: a wallet in the kyc-drop scope, verified there only, watched per scope", async () => {
+  const account = freshWallet();
+  const scope = scopeId("kyc-drop"); // honnin dev registers kyc-drop
+  const challenge = await client.challenge({ wallet: account.address, scope: "kyc-drop" });
+  assert.equal(challenge.scope_id, scope);
+  assert.ok(challenge.message.includes(`\nScope: kyc-drop (${scope})\n`), challenge.message);
+  const card = await stack.signWithCard("erin", challenge.message);
+  const accepted = await client.attest({
+    challenge_id: challenge.id,
+    certificate: card.certificate,
+    card_signature: card.card_signature,
+    wallet_signature: await account.signMessage({ message: challenge.message }),
+  });
+  assert.equal(accepted.scope, scope);
+  const view = await client.waitUntilActive(account.address, { scope: "kyc-drop", timeoutMs: 60_000, intervalMs: 100 });
+  assert.equal(view.scope, scope);
+  assert.equal((await client.status(account.address, { scope })).attestation_id, view.attestation_id, "by id too");
+  assert.equal((await refusal(() => client.status(account.address))).code, "attestation_not_found");
+  assert.equal((await refusal(() => client.status(account.address, { scope: "nope" }))).code, "unknown_scope");
+  assert.equal((await refusal(() => client.challenge({ wallet: account.address, scope: "nope" }))).code, "unknown_scope");
+
+  // On chain: in its scope only.
+  assert.equal(await isVerifiedIn(chain, stack.registry, account.address, scope), true);
+  assert.equal(await isVerified(chain, stack.registry, account.address), false);
+  assert.equal(await isVerifiedIn(chain, stack.registry, account.address, scopeId("other")), false);
+  assert.equal(await hasClaimsIn(chain, stack.registry, account.address, scope, Claim.uniquePerson), true);
+  assert.equal((await attestationIn(chain, stack.registry, account.address, scope)).level, 1);
+  assert.throws(() => scopeId("Not A Name"), TypeError);
+
+  // The watcher on the scoped record sees its self-revocation.
+  let revoked;
+  const done = new Promise((resolve) => (revoked = resolve));
+  const stop = watchWallet(chain, stack.registry, account.address, {
+    scope,
+    pollingInterval: 100,
+    onStatus: (status) => status.event?.kind === "revoked" && revoked(status),
+  });
+  try {
+    const revoke = await client.challenge({ wallet: account.address, purpose: "revoke", scope: "kyc-drop" });
+    const answer = await client.revoke({
+      challenge_id: revoke.id,
+      wallet_signature: await account.signMessage({ message: revoke.message }),
+    });
+    assert.equal(answer.scope, scope);
+    const status = await Promise.race([
+      done,
+      new Promise((_, reject) => setTimeout(() => reject(new Error("no scoped revocation seen")), 30_000)),
+    ]);
+    assert.equal(status.verified, false);
+    assert.equal(status.event.scope, scope);
+    assert.equal(status.attestation.revocationReason, RevocationReason.holder);
+  } finally {
+    stop();
+  }
+  const events = await registryEvents(chain, stack.registry, account.address, { scope });
+  assert.deepEqual(events.map((e) => [e.kind, e.scope]), [["attested", scope], ["revoked", scope]]);
+  assert.deepEqual(await registryEvents(chain, stack.registry, account.address), [], "nothing global");
 });

@@ -102,6 +102,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/scopes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the registered scopes. */
+        get: operations["list_scopes"];
+        put?: never;
+        /**
+         * Registers a scope (a dApp whose records are kept apart). Registering it again changes
+         *     nothing and answers 200; a scope is never deleted.
+         */
+        post: operations["register_scope"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -223,7 +244,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The wallet's most recent attestation and its status. */
+        /** The wallet's most recent attestation and its status, globally or in a scope. */
         get: operations["get_attestation"];
         put?: never;
         post?: never;
@@ -303,6 +324,12 @@ export interface components {
         /** @description `POST /v1/admin/revocations` body. */
         AdminRevocationRequest: {
             reason?: null | components["schemas"]["OperatorReason"];
+            /**
+             * @description The scope whose record to revoke (a registered name or `0x` id); absent: the wallet's
+             *     global record.
+             * @example kyc-drop
+             */
+            scope?: string | null;
             /** @description The wallet whose live attestation to revoke: `0x` and 40 hex digits. */
             wallet: string;
         };
@@ -324,6 +351,11 @@ export interface components {
             claims_refused: components["schemas"]["ClaimRefused"][];
             /** @description When the attestation expires (RFC 3339, UTC); never after the certificate's notAfter. */
             expires_at: string;
+            /**
+             * @description The scope id of the record (`0x` + 64 hex digits: the challenge's scope), `null` for
+             *     the global record.
+             */
+            scope?: string | null;
             /** @description `pending` for a new attestation (a re-sent request gets the current status). */
             status: components["schemas"]["StatusName"];
             /** @description The attested wallet (EIP-55 checksummed). */
@@ -381,6 +413,8 @@ export interface components {
              */
             level: number;
             revocation_reason?: null | components["schemas"]["ReasonName"];
+            /** @description The scope id of the record (`0x` + 64 hex digits), `null` for the global record. */
+            scope?: string | null;
             /** @description `pending` (recorded, not yet on chain), `active` (on chain), `revoked` or `expired`. */
             status: components["schemas"]["StatusName"];
             /** @description The transaction that wrote it to the chain, once sent. */
@@ -436,6 +470,15 @@ export interface components {
             audience?: string | null;
             purpose?: null | components["schemas"]["PurposeName"];
             /**
+             * @description The scope (a dApp the operator registered, by name) whose record the challenge is for,
+             *     for `attest` and `revoke`; absent for the global record. A person may attest a
+             *     different wallet in each scope, and no two scopes' records can be joined. Part of the
+             *     signed message (`Scope: {name} ({id})`). `erase` takes none: erasure reaches every
+             *     scope. An unregistered name is refused (`unknown_scope`).
+             * @example kyc-drop
+             */
+            scope?: string | null;
+            /**
              * @description The wallet to attest: `0x` and 40 hex digits (any case; the checksum is not required).
              * @example 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
              */
@@ -459,6 +502,11 @@ export interface components {
              *     bytes) and with the wallet (EIP-191 `personal_sign`).
              */
             message: string;
+            /**
+             * @description The scope's id (`bytes32` on chain, `0x` + 64 hex digits) when the challenge names a
+             *     scope; `null` for the global record.
+             */
+            scope_id?: string | null;
         };
         /** @description One claim that was asked for (signing evidence was sent) and refused, with why. */
         ClaimRefused: {
@@ -541,6 +589,8 @@ export interface components {
             attestation_id: string;
             /** @description Why (`holder` for self-revocation; the operator's reason otherwise). */
             reason: components["schemas"]["ReasonName"];
+            /** @description The scope id of the revoked record (`0x` + 64 hex digits), `null` for the global record. */
+            scope?: string | null;
             /** @description Always `revoked`. */
             status: components["schemas"]["StatusName"];
             /** @description The wallet (EIP-55 checksummed). */
@@ -555,6 +605,29 @@ export interface components {
              *     for a contract wallet): `0x`-prefixed hex.
              */
             wallet_signature: string;
+        };
+        /** @description `GET /v1/admin/scopes` answer. */
+        ScopeList: {
+            /** @description Every registered scope, in name order. */
+            scopes: components["schemas"]["ScopeView"][];
+        };
+        /** @description `POST /v1/admin/scopes` body. */
+        ScopeRequest: {
+            /**
+             * @description The scope's name: 1 to 64 characters, the first `a-z 0-9`, the rest `a-z 0-9 . -`.
+             * @example kyc-drop
+             */
+            name: string;
+        };
+        /** @description A registered scope. */
+        ScopeView: {
+            /** @description Its id on chain (`bytes32`): `keccak256("honnin/v1/scope" || 0x00 || name)`. */
+            id: string;
+            /**
+             * @description Its name.
+             * @example kyc-drop
+             */
+            name: string;
         };
         /**
          * @description An attestation's status (the OpenAPI enum).
@@ -1190,6 +1263,283 @@ export interface operations {
                         code?: "no_live_attestation";
                         /** @enum {integer} */
                         status?: 404;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description unsupported_media_type (Unsupported media type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @enum {integer} */
+                        status?: 415;
+                    };
+                };
+            };
+            /** @description unknown_scope (Unknown scope) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unknown_scope";
+                        /** @enum {integer} */
+                        status?: 422;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    list_scopes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered scopes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScopeList"];
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description method_not_allowed (Method not allowed) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "method_not_allowed";
+                        /** @enum {integer} */
+                        status?: 405;
+                    };
+                };
+            };
+            /** @description body_too_large (Request body too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "body_too_large";
+                        /** @enum {integer} */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description rate_limited (Too many requests) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait (at least 1) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @enum {integer} */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description internal (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                        /** @enum {integer} */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description unavailable (Service unavailable); timeout (Request timed out) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unavailable" | "timeout";
+                        /** @enum {integer} */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    register_scope: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
+                "x-request-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScopeRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScopeView"];
+                };
+            };
+            /** @description Registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScopeView"];
+                };
+            };
+            /** @description malformed_request (Malformed request); individual_number_forbidden (Individual number forbidden) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "malformed_request" | "individual_number_forbidden";
+                        /** @enum {integer} */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description unauthorized (Unauthorized) */
+            401: {
+                headers: {
+                    /** @description Bearer (admin routes) or ApiKey (an unknown x-api-key) */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                        /** @enum {integer} */
+                        status?: 401;
                     };
                 };
             };
@@ -2324,7 +2674,14 @@ export interface operations {
     };
     get_attestation: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description The scope whose record to read, by registered name (`kyc-drop`) or id (`0x` + 64 hex
+                 *     digits); absent: the wallet's global record. An unregistered scope is refused
+                 *     (`unknown_scope`).
+                 */
+                scope?: string;
+            };
             header?: {
                 /** @description The request's id, echoed and logged: 1 to 64 characters of A-Z a-z 0-9 - _ . holding no individual number, else replaced by a generated one (the answer then says x-request-id-replaced: true) */
                 "x-request-id"?: string;
@@ -2348,7 +2705,7 @@ export interface operations {
                     "application/json": components["schemas"]["AttestationView"];
                 };
             };
-            /** @description malformed_request (Malformed request) */
+            /** @description malformed_request (Malformed request); individual_number_forbidden (Individual number forbidden) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2356,7 +2713,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "malformed_request";
+                        code?: "malformed_request" | "individual_number_forbidden";
                         /** @enum {integer} */
                         status?: 400;
                     };
@@ -2417,6 +2774,20 @@ export interface operations {
                         code?: "body_too_large";
                         /** @enum {integer} */
                         status?: 413;
+                    };
+                };
+            };
+            /** @description unknown_scope (Unknown scope) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unknown_scope";
+                        /** @enum {integer} */
+                        status?: 422;
                     };
                 };
             };
@@ -2562,6 +2933,20 @@ export interface operations {
                         code?: "unsupported_media_type";
                         /** @enum {integer} */
                         status?: 415;
+                    };
+                };
+            };
+            /** @description unknown_scope (Unknown scope) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unknown_scope";
+                        /** @enum {integer} */
+                        status?: 422;
                     };
                 };
             };
