@@ -129,9 +129,9 @@ async function refusal(code) {
 // Connect → challenge → wallet signature → (with `age`: the age step ticked) → the card's JSON
 // pasted (with `age`: also the signing key's, from the page's second command; `stale`: that one
 // signs another message, as a person pasting an older output would). Returns what was shown.
-async function upToTheCard(prefix, { age = false, stale = false } = {}) {
-  step = `${prefix}: open /`;
-  await page.goto(`${config.base}/`);
+async function upToTheCard(prefix, { age = false, stale = false, query = "" } = {}) {
+  step = `${prefix}: open /${query}`;
+  await page.goto(`${config.base}/${query}`);
   await shown("verify");
   if (prefix === "verify") await shot("01-start");
   step = `${prefix}: connect the wallet`;
@@ -379,6 +379,59 @@ async function claimRefusal() {
   return { ja, en, status: await page.locator("#chain-status").getAttribute("data-status"), registry: registry.is_verified, has_claims: registry.has_claims };
 }
 
+// The dApp `kyc-drop`'s scope (honnin dev registers it): `/?scope=kyc-drop` says which dApp,
+// the message names it, the record is that scope's only (asked on chain by the Rust side);
+// `/status`, reached by the page's own link, keeps the scope, finds that record and revokes it
+// there while the global record stands. Then an unregistered scope is refused with its advice.
+async function scoped() {
+  const { message, card } = await upToTheCard("scope", { query: "?scope=kyc-drop" });
+  const line = {
+    shown: await visible("scope-line"),
+    name: await text("scope-name"),
+    text: await text("scope-line"),
+    status_link: await page.locator("nav a").nth(1).getAttribute("href"),
+    message,
+  };
+  await page.fill("#card-json", card);
+  step = "scope: submit";
+  await page.click("#submit");
+  await shown("verified", 60_000);
+  await shot("16-scope-verified");
+  const verified = {
+    status: await page.locator("#chain-status").getAttribute("data-status"),
+    registry: (await ask({ kind: "registry", wallet: wallet.address, expect: true, scope: "kyc-drop" })).is_verified,
+  };
+  step = "scope: /status through the page's link";
+  await page.locator("nav a").nth(1).click();
+  await page.waitForURL(/\/status\?scope=kyc-drop$/);
+  await shown("status");
+  await page.fill("#status-wallet", wallet.address);
+  await page.click("#status-form button[type=submit]");
+  await shown("status-view");
+  const before = { status: await page.locator("#sv-status").getAttribute("data-status"), scope_shown: await visible("scope-line") };
+  step = "scope: self-revocation in the scope";
+  const signed = wallet.signed.length;
+  await page.click("#revoke");
+  await page.waitForFunction(() => document.getElementById("sv-status").dataset.status === "revoked", null, { timeout: 15_000 })
+    .catch(async (error) => { throw new Error(`${error.message}; problem: ${JSON.stringify(await problem())}`); });
+  const after = {
+    status: await page.locator("#sv-status").getAttribute("data-status"),
+    revoke_message: wallet.signed.slice(signed),
+    registry: (await ask({ kind: "registry", wallet: wallet.address, expect: false, scope: "kyc-drop" })).is_verified,
+    global: (await ask({ kind: "registry", wallet: wallet.address, expect: true })).is_verified,
+  };
+  await shot("17-scope-revoked");
+  step = "scope: an unregistered scope";
+  await page.goto(`${config.base}/?scope=no-such-dapp`);
+  await shown("verify");
+  await page.click("#connect");
+  await shown("wallet-line");
+  await page.click("#ask");
+  const unknown = await refusal("unknown_scope");
+  await shot("18-unknown-scope");
+  return { line, verified, before, after, unknown };
+}
+
 let outcome;
 try {
   const verified = await verify();
@@ -386,6 +439,7 @@ try {
   const status = await statusAndRevocation();
   const erased = await erasure();
   const claimsRefused = await claimRefusal();
+  const scope = await scoped();
   step = "a page on another origin asks the bridge";
   const foreign = await foreignOrigin(context, config.bridge, shotOf);
   outcome = {
@@ -396,6 +450,7 @@ try {
       status,
       erased,
       claims_refused: claimsRefused,
+      scope,
       foreign,
       signed: wallet.signed.length,
       wallet_calls: wallet.calls,

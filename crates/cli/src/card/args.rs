@@ -52,6 +52,16 @@ pub(crate) struct ApiArgs {
     pub(super) message: Option<PathBuf>,
 }
 
+/// Which record: the wallet's global one, or its record in a scope.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ScopeArgs {
+    /// The scope (a dApp the operator registered, by name, e.g. `kyc-drop`) whose record to
+    /// attest or revoke: named in the message both keys sign, followed with `?scope=`, and
+    /// asked on chain with `isVerified(wallet, scope)`. Default: the global record.
+    #[arg(long, value_name = "NAME", value_parser = parse_scope)]
+    pub(super) scope: Option<ScopeName>,
+}
+
 /// Where the wallet's EIP-191 signature comes from (default: pasted on standard input).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct WalletSignatureArgs {
@@ -181,6 +191,8 @@ pub(crate) struct ChallengeArgs {
     /// Who the attestation is for.
     #[arg(long)]
     pub(super) audience: Option<String>,
+    #[command(flatten)]
+    pub(super) scope: ScopeArgs,
     /// Write the message to this file (for `--message`).
     #[arg(long, value_name = "FILE")]
     pub(super) message_out: Option<PathBuf>,
@@ -205,6 +217,8 @@ pub(crate) struct AttestArgs {
     #[command(flatten)]
     pub(super) api: ApiArgs,
     #[command(flatten)]
+    pub(super) scope: ScopeArgs,
+    #[command(flatten)]
     pub(super) wallet_signature: WalletSignatureArgs,
     #[command(flatten)]
     pub(super) chain: ChainArgs,
@@ -215,6 +229,8 @@ pub(crate) struct AttestArgs {
 pub(crate) struct RevokeArgs {
     #[command(flatten)]
     pub(super) api: ApiArgs,
+    #[command(flatten)]
+    pub(super) scope: ScopeArgs,
     #[command(flatten)]
     pub(super) wallet_signature: WalletSignatureArgs,
     #[command(flatten)]
@@ -243,4 +259,8 @@ pub(super) fn parse_address(text: &str) -> Result<Address, String> {
         return Err("must be 0x and 40 hex digits".into());
     }
     digits.parse().map_err(|e| format!("{e}"))
+}
+
+pub(super) fn parse_scope(text: &str) -> Result<ScopeName, String> {
+    ScopeName::new(text).map_err(|e| format!("{e}"))
 }

@@ -76,6 +76,7 @@ impl Api {
         wallet: Address,
         purpose: Purpose,
         audience: Option<String>,
+        scope: Option<&ScopeName>,
     ) -> Outcome<ChallengeResponse> {
         self.post(
             "/v1/challenges",
@@ -83,7 +84,7 @@ impl Api {
                 wallet: wallet.to_checksum(None),
                 audience,
                 purpose: Some(purpose.as_str().to_owned()),
-                scope: None,
+                scope: scope.map(|name| name.as_str().to_owned()),
             },
         )
     }
@@ -93,6 +94,7 @@ impl Api {
 pub(super) fn challenge_for(
     api: &Api,
     args: &ApiArgs,
+    scope: Option<&ScopeName>,
     purpose: Purpose,
     ui: &Ui,
 ) -> Outcome<(String, String)> {
@@ -104,12 +106,13 @@ pub(super) fn challenge_for(
             (id.clone(), text)
         }
         _ => {
+            let within = scope.map_or_else(String::new, |name| format!(" in scope {name}"));
             ui.say(format!(
-                "Asking {} for a challenge ({}) / チャレンジを取得",
+                "Asking {} for a challenge ({}{within}) / チャレンジを取得",
                 api.base,
                 purpose.as_str()
             ));
-            let challenge = api.challenge(args.wallet, purpose, args.audience.clone())?;
+            let challenge = api.challenge(args.wallet, purpose, args.audience.clone(), scope)?;
             ui.say(format!("challenge {}, expires {}", challenge.id, challenge.expires_at));
             (challenge.id, challenge.message)
         }
@@ -152,15 +155,20 @@ pub(super) fn wallet_signature(
     Ok(text)
 }
 
-/// Follows the wallet's attestation until `want` (a progress line on stderr).
+/// Follows the wallet's attestation (globally, or in `scope`) until `want` (a progress line on
+/// stderr).
 pub(super) fn follow(
     api: &Api,
     wallet: Address,
+    scope: Option<&ScopeName>,
     want: &str,
     chain: &ChainArgs,
 ) -> Outcome<AttestationView> {
     let started = Instant::now();
-    let path = format!("/v1/attestations/{}", wallet.to_checksum(None));
+    let mut path = format!("/v1/attestations/{}", wallet.to_checksum(None));
+    if let Some(name) = scope {
+        path.push_str(&format!("?scope={name}"));
+    }
     loop {
         let view: AttestationView = api.get(&path)?;
         let status = view.status.as_str();
@@ -181,11 +189,13 @@ pub(super) fn follow(
     }
 }
 
-/// With `--rpc-url`: asks the registry's `isVerified(wallet)` until it answers `want` (the
-/// writer sends queued transactions in batches), and returns the last answer.
+/// With `--rpc-url`: asks the registry's `isVerified(wallet)` (or `isVerified(wallet, scope)`)
+/// until it answers `want` (the writer sends queued transactions in batches), and returns the
+/// last answer.
 pub(super) fn chain_answer(
     api: &Api,
     wallet: Address,
+    scope: Option<&ScopeName>,
     want: bool,
     chain: &ChainArgs,
     ui: &Ui,
@@ -198,20 +208,27 @@ pub(super) fn chain_answer(
     let verified = loop {
         let verified = api
             .runtime
-            .block_on(async { contract.isVerified_1(wallet).call().await })
+            .block_on(async {
+                match scope {
+                    None => contract.isVerified_1(wallet).call().await,
+                    Some(name) => contract.isVerified_2(wallet, name.id().into()).call().await,
+                }
+            })
             .map_err(|e| Failure::Service(anyhow!("isVerified: {e}")))?;
         if verified == want || started.elapsed() > Duration::from_secs(chain.timeout) {
             break verified;
         }
         api.pause();
     };
-    ui.say(format!("on chain: KycRegistry({registry}).isVerified({wallet}) = {verified}"));
+    let scope = scope.map_or_else(String::new, |name| format!(", {} ({name})", name.id()));
+    ui.say(format!("on chain: KycRegistry({registry}).isVerified({wallet}{scope}) = {verified}"));
     Ok(Some(verified))
 }
 
 pub(super) fn challenge_cmd(args: &ChallengeArgs, ui: &Ui) -> Outcome {
     let api = Api::new(&args.api)?;
-    let challenge = api.challenge(args.wallet, args.purpose, args.audience.clone())?;
+    let scope = args.scope.scope.as_ref();
+    let challenge = api.challenge(args.wallet, args.purpose, args.audience.clone(), scope)?;
     if let Some(out) = &args.message_out {
         std::fs::write(out, &challenge.message)
             .with_context(|| format!("cannot write {}", out.display()))
@@ -222,13 +239,14 @@ pub(super) fn challenge_cmd(args: &ChallengeArgs, ui: &Ui) -> Outcome {
         ui.show_message(&challenge.message);
     }
     Ok(
-        json!({ "ok": true, "id": challenge.id, "message": challenge.message, "expires_at": challenge.expires_at }),
+        json!({ "ok": true, "id": challenge.id, "message": challenge.message, "expires_at": challenge.expires_at, "scope_id": challenge.scope_id }),
     )
 }
 
 pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
     let api = Api::new(&args.api.api)?;
-    let (challenge_id, message) = challenge_for(&api, &args.api, Purpose::Attest, ui)?;
+    let scope = args.scope.scope.as_ref();
+    let (challenge_id, message) = challenge_for(&api, &args.api, scope, Purpose::Attest, ui)?;
     let mut card = open(&args.reader, ui)?;
     let certificate = card.certificate(Key::Authentication)?;
     let card_sig =
@@ -265,8 +283,8 @@ pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
             refused.claim, refused.code, refused.claim, refused.code
         ));
     }
-    let view = follow(&api, args.api.wallet, "active", &args.chain)?;
-    let verified = chain_answer(&api, args.api.wallet, true, &args.chain, ui)?;
+    let view = follow(&api, args.api.wallet, scope, "active", &args.chain)?;
+    let verified = chain_answer(&api, args.api.wallet, scope, true, &args.chain, ui)?;
     ui.result(format!(
         "active: attestation {} for {} (claims {}) on chain in tx {} (block {}), expires {}",
         view.attestation_id,
@@ -286,20 +304,23 @@ pub(super) fn attest(args: &AttestArgs, ui: &mut Ui) -> Outcome {
         "expires_at": view.expires_at,
         "claims": view.claims,
         "claims_refused": accepted.claims_refused,
+        "scope": scope.map(ScopeName::as_str),
+        "scope_id": view.scope,
         "is_verified": verified,
     }))
 }
 
 pub(super) fn revoke(args: &RevokeArgs, ui: &mut Ui) -> Outcome {
     let api = Api::new(&args.api.api)?;
-    let (challenge_id, message) = challenge_for(&api, &args.api, Purpose::Revoke, ui)?;
+    let scope = args.scope.scope.as_ref();
+    let (challenge_id, message) = challenge_for(&api, &args.api, scope, Purpose::Revoke, ui)?;
     let wallet_sig = wallet_signature(&args.wallet_signature, &message, ui)?;
     let revoked: RevocationAccepted = api.post(
         "/v1/revocations",
         &RevocationRequest { challenge_id, wallet_signature: wallet_sig },
     )?;
-    let view = follow(&api, args.api.wallet, "revoked", &args.chain)?;
-    let verified = chain_answer(&api, args.api.wallet, false, &args.chain, ui)?;
+    let view = follow(&api, args.api.wallet, scope, "revoked", &args.chain)?;
+    let verified = chain_answer(&api, args.api.wallet, scope, false, &args.chain, ui)?;
     ui.result(format!(
         "revoked: attestation {} for {} ({}); the on-chain revoke is queued",
         revoked.attestation_id,
@@ -312,13 +333,16 @@ pub(super) fn revoke(args: &RevokeArgs, ui: &mut Ui) -> Outcome {
         "wallet": view.wallet,
         "status": view.status.as_str(),
         "reason": revoked.reason.as_str(),
+        "scope": scope.map(ScopeName::as_str),
+        "scope_id": view.scope,
         "is_verified": verified,
     }))
 }
 
 pub(super) fn erase(args: &EraseArgs, ui: &mut Ui) -> Outcome {
     let api = Api::new(&args.api.api)?;
-    let (challenge_id, message) = challenge_for(&api, &args.api, Purpose::Erase, ui)?;
+    // Erasure reaches every scope: its challenge names none.
+    let (challenge_id, message) = challenge_for(&api, &args.api, None, Purpose::Erase, ui)?;
     let mut card = open(&args.reader, ui)?;
     let certificate = card.certificate(Key::Authentication)?;
     let card_sig =
@@ -337,7 +361,7 @@ pub(super) fn erase(args: &EraseArgs, ui: &mut Ui) -> Outcome {
         "erased: honnin forgot the card; {} attestation(s) revoked (on-chain revokes queued)",
         erased.revoked
     ));
-    let verified = chain_answer(&api, args.api.wallet, false, &args.chain, ui)?;
+    let verified = chain_answer(&api, args.api.wallet, None, false, &args.chain, ui)?;
     Ok(
         json!({ "ok": true, "erased": erased.erased, "revoked": erased.revoked, "is_verified": verified }),
     )

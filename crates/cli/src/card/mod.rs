@@ -43,7 +43,7 @@ use honnin_card::{
     Error as CardError, JpkiCard, Key, LastTry, Pin, PinState,
     pcsc::{PcscTransport, Readers},
 };
-use honnin_core::Address;
+use honnin_core::{Address, ScopeName};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
@@ -75,7 +75,7 @@ pub(crate) enum CardCommand {
     Challenge(ChallengeArgs),
     /// Attest a wallet: challenge → card signature (PIN) → wallet signature → submit →
     /// follow to `active`.
-    Attest(AttestArgs),
+    Attest(Box<AttestArgs>),
     /// Revoke the wallet's attestation: challenge → wallet signature → submit.
     Revoke(RevokeArgs),
     /// Erase what honnin keeps about the card: challenge → card signature (PIN) → submit.

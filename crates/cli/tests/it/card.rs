@@ -17,7 +17,7 @@ use alloy::signers::local::PrivateKeySigner;
 use base64::Engine as _;
 use honnin_card::test_utils::{SharedCard, VirtualCard, pcsc_stack};
 use honnin_jpki::test_utils::{CardSpec, SimRoot};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::lifecycle::honnin;
 
@@ -401,6 +401,87 @@ fn dev_and_card_attest_reach_active_and_is_verified_on_anvil() {
         "true"
     );
     assert!(!shared.lock().is_verified(), "the card was reset after the signature");
+
+    // The same card, another wallet, in the scope `kyc-drop` (honnin dev registers it): the
+    // message names the scope, the record is that scope's only, and it is revoked there.
+    let scoped = PrivateKeySigner::random();
+    let scoped_address = scoped.address().to_checksum(None);
+    let scoped_key = format!("0x{}", hex::encode(scoped.to_bytes()));
+    let scope_id = honnin_core::ScopeName::new("kyc-drop").unwrap().id().to_string();
+    let scoped_call = |signature: &str, wallet: &str| {
+        let mut args = vec!["call", &dev.registry, signature, wallet];
+        if signature.contains("bytes32") {
+            args.push(&scope_id);
+        }
+        cast(&[&args[..], &["--rpc-url", &dev.rpc]].concat())
+    };
+    let challenge_in_scope = |purpose: &str, file: &Path| {
+        let out = honnin()
+            .args(["card", "challenge", "--api", &dev.api, "--wallet", &scoped_address])
+            .args(["--purpose", purpose, "--scope", "kyc-drop", "--json", "--message-out"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let (code, challenge, stderr) = parse(&out);
+        assert_eq!(code, 0, "{challenge} {stderr}");
+        assert_eq!(challenge["scope_id"], scope_id.as_str(), "{challenge}");
+        let message = std::fs::read_to_string(file).unwrap();
+        assert!(message.contains(&format!("\nScope: kyc-drop ({scope_id})\n")), "{message}");
+        let signature = cast(&["wallet", "sign", "--private-key", &scoped_key, &message]);
+        (challenge["id"].as_str().unwrap().to_owned(), signature)
+    };
+    let file = dir.path().join("scoped.txt");
+    let (id, signature) = challenge_in_scope("attest", &file);
+    let file_arg = file.display().to_string();
+    let scoped_args = ["--api", &dev.api, "--wallet", &scoped_address, "--scope", "kyc-drop"];
+    let chain_args = ["--rpc-url", &dev.rpc, "--registry", &dev.registry];
+    let (code, attested, stderr) = card(
+        &[
+            &["attest"][..],
+            &scoped_args,
+            &["--challenge", &id, "--message", &file_arg, "--wallet-signature", &signature],
+            &["--pin-stdin"],
+            &chain_args,
+        ]
+        .concat(),
+        &format!("{PIN}\n"),
+        "warn",
+    );
+    assert_eq!(code, 0, "{attested}\n{stderr}");
+    assert_eq!(
+        (&attested["status"], &attested["scope"], &attested["scope_id"], &attested["is_verified"]),
+        (&json!("active"), &json!("kyc-drop"), &json!(scope_id), &json!(true)),
+        "{attested}"
+    );
+    assert!(
+        stderr.contains(&format!("isVerified({scoped_address}, {scope_id} (kyc-drop)) = true"))
+    );
+    assert_eq!(scoped_call("isVerified(address,bytes32)(bool)", &scoped_address), "true");
+    assert_eq!(scoped_call("isVerified(address)(bool)", &scoped_address), "false", "scope only");
+    let (id, signature) = challenge_in_scope("revoke", &file);
+    let (code, revoked, stderr) = card(
+        &[
+            &["revoke"][..],
+            &scoped_args,
+            &["--challenge", &id, "--message", &file_arg, "--wallet-signature", &signature],
+            &chain_args,
+        ]
+        .concat(),
+        "",
+        "warn",
+    );
+    assert_eq!(code, 0, "{revoked}\n{stderr}");
+    assert_eq!((&revoked["status"], &revoked["is_verified"]), (&json!("revoked"), &json!(false)));
+    assert_eq!(scoped_call("isVerified(address,bytes32)(bool)", &scoped_address), "false");
+    assert_eq!(scoped_call("isVerified(address)(bool)", &address), "true", "the global one stands");
+    let out = honnin()
+        .args(["card", "challenge", "--api", &dev.api, "--wallet", &scoped_address])
+        .args(["--scope", "Not A Name"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a bad scope name is a usage error: {stderr}");
+    assert!(stderr.contains("--scope"), "{stderr}");
 
     // Revoke, the wallet's signature pasted once the message is shown.
     let revoke_message = dir.path().join("revoke.txt");

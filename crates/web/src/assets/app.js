@@ -20,7 +20,7 @@ const TEXT = {
     reason_holder: "本人による失効", reason_operator: "運営者による失効", reason_certificate_revoked: "電子証明書の失効", reason_superseded: "新しい確認への置き換え", reason_erasure: "データの消去", reason_rotated: "別のウォレットの確認による置き換え",
     revoke_title: "自分で失効させる", revoke_help: "ウォレットの署名で、このウォレットの本人確認を取り消します。ブロックチェーン上の記録は失効となりますが、過去の記録そのものは消えません。カードは引き続き使えます。",
     revoke: "このウォレットの確認を失効させる",
-    erase_title: "データの消去", erase_help: "カードの署名で、honnin が保持するあなたの仮名データを消去し、有効な確認をすべて失効させます。ブロックチェーン上の過去の記録は消せません(個人情報は含まれていません)。",
+    erase_title: "データの消去", erase_help: "カードの署名で、honnin が保持するあなたの仮名データを消去し、有効な確認をすべて (どの dApp のものも) 失効させます。ブロックチェーン上の過去の記録は消せません(個人情報は含まれていません)。",
     erase: "消去の手順を表示",
     waiting: "お待ちください…", pending: "記録待ち", active: "有効", revoked: "失効", expired: "期限切れ",
     no_wallet: "ブラウザにウォレットが見つかりません。ウォレット拡張機能を入れてから、ページを再読み込みしてください。",
@@ -43,6 +43,8 @@ const TEXT = {
     claim_unique_person: "本人 (一人につき一件)", claim_age_over_18: "18歳以上", claim_age_over_20: "20歳以上",
     claim_yes: "確認できました", claim_no: "該当しません (確認した時点の年齢)", claims_none: "年齢の確認なし",
     claims_refused_intro: "年齢の確認は認められませんでした。本人確認はそのまま有効です。",
+    scope_is: "この確認の対象の dApp (スコープ):",
+    scope_help: "この dApp の中だけで有効な確認です。ほかの dApp の確認とは結びつけられません (dApp ごとに別のウォレットを使えます)。",
   },
   en: {
     title: "honnin verification", nav_verify: "Verify", nav_status: "Status",
@@ -60,7 +62,7 @@ const TEXT = {
     reason_holder: "revoked by the holder", reason_operator: "revoked by the operator", reason_certificate_revoked: "the certificate was revoked", reason_superseded: "superseded by a newer verification", reason_erasure: "data erased", reason_rotated: "replaced by another wallet's verification",
     revoke_title: "Revoke it yourself", revoke_help: "With your wallet's signature, withdraw this wallet's verification. The record on chain becomes revoked; past records are not deleted. Your card stays usable.",
     revoke: "Revoke this wallet's verification",
-    erase_title: "Erase your data", erase_help: "With your card's signature, erase the pseudonymous data honnin keeps about you and revoke every live verification. Past records on chain cannot be erased (they hold nothing personal).",
+    erase_title: "Erase your data", erase_help: "With your card's signature, erase the pseudonymous data honnin keeps about you and revoke every live verification (in every dApp). Past records on chain cannot be erased (they hold nothing personal).",
     erase: "Show the erasure steps",
     waiting: "Please wait…", pending: "pending", active: "active", revoked: "revoked", expired: "expired",
     no_wallet: "No wallet found in this browser. Install a wallet extension, then reload the page.",
@@ -83,6 +85,8 @@ const TEXT = {
     claim_unique_person: "unique person", claim_age_over_18: "over 18", claim_age_over_20: "over 20",
     claim_yes: "proved", claim_no: "not reached (age at verification)", claims_none: "no age claims",
     claims_refused_intro: "Your age could not be proved. Your verification itself stands.",
+    scope_is: "The dApp (scope) this verification is for:",
+    scope_help: "It holds in this dApp only, and cannot be linked with your verifications in other dApps (you may use another wallet in each).",
   },
 };
 
@@ -344,6 +348,22 @@ function showClaims(outcome) {
 }
 function say(text) { $("live").textContent = text; }
 
+// ---- scope: `/?scope=NAME` and `/status?scope=NAME` attest, look up and revoke the wallet's
+// record in that dApp's scope (the API refuses a name it does not know: unknown_scope) ----
+const SCOPE = new URLSearchParams(location.search).get("scope") || null;
+const inScope = (body) => (SCOPE ? { ...body, scope: SCOPE } : body);
+const attestationPath = (address) =>
+  `/v1/attestations/${encodeURIComponent(address)}` + (SCOPE ? `?scope=${encodeURIComponent(SCOPE)}` : "");
+function showScope() {
+  if (!SCOPE) return;
+  $("scope-name").textContent = SCOPE;
+  $("scope-line").hidden = false;
+  // The two pages keep the scope between them.
+  for (const link of document.querySelectorAll("nav a")) {
+    link.setAttribute("href", `${link.getAttribute("href")}?scope=${encodeURIComponent(SCOPE)}`);
+  }
+}
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
@@ -492,7 +512,7 @@ function setupVerify() {
   $("ask").addEventListener("click", async () => {
     clearProblem();
     try {
-      challenge = await api("POST", "/v1/challenges", { wallet: wallet.address });
+      challenge = await api("POST", "/v1/challenges", inScope({ wallet: wallet.address }));
       $("message").textContent = challenge.message;
       $("message-box").hidden = false;
       progress("wallet_sign");
@@ -550,7 +570,7 @@ function setupVerify() {
 async function follow(address) {
   for (;;) {
     let view;
-    try { view = await api("GET", `/v1/attestations/${address}`); } catch (e) { fail(e); return; }
+    try { view = await api("GET", attestationPath(address)); } catch (e) { fail(e); return; }
     $("chain-status").textContent = t(view.status);
     $("chain-status").dataset.status = view.status;
     if (lastClaims && view.claims !== lastClaims.claims) showClaims({ ...lastClaims, claims: view.claims });
@@ -578,7 +598,7 @@ function setupStatus() {
     event.preventDefault();
     clearProblem();
     try {
-      const view = await api("GET", `/v1/attestations/${$("status-wallet").value.trim()}`);
+      const view = await api("GET", attestationPath($("status-wallet").value.trim()));
       $("sv-status").textContent = t(view.status);
       $("sv-status").dataset.status = view.status;
       $("sv-level").textContent = view.level;
@@ -596,7 +616,7 @@ function setupStatus() {
     clearProblem();
     try {
       if (!wallet && !(await connect())) return;
-      const c = await api("POST", "/v1/challenges", { wallet: wallet.address, purpose: "revoke" });
+      const c = await api("POST", "/v1/challenges", inScope({ wallet: wallet.address, purpose: "revoke" }));
       const signature = await personalSign(c.message);
       await api("POST", "/v1/revocations", { challenge_id: c.id, wallet_signature: signature });
       say(t("revoked_done"));
@@ -641,5 +661,6 @@ document.addEventListener("DOMContentLoaded", () => {
     render();
   });
   render();
+  showScope();
   if (location.pathname === "/status") setupStatus(); else setupVerify();
 });

@@ -204,19 +204,21 @@ fn has_claims(dev: &Dev, wallet: &str, bits: &[u64]) -> Value {
     Value::Object(answers.collect())
 }
 
-/// `isVerified(wallet)` on the dev registry, polled until it is `expect` (at most 30 s: the
-/// chain writer sends a revocation after the API has answered).
-fn registry(dev: &Dev, wallet: &str, expect: bool) -> bool {
+/// `isVerified(wallet)` (or `isVerified(wallet, scope)` with the scope's name) on the dev
+/// registry, polled until it is `expect` (at most 30 s: the chain writer sends a revocation
+/// after the API has answered).
+fn registry(dev: &Dev, wallet: &str, scope: Option<&str>, expect: bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(30);
+    let scope = scope.map(|name| honnin_core::ScopeName::new(name).unwrap().id().to_string());
+    let (signature, scope) = match &scope {
+        Some(id) => ("isVerified(address,bytes32)(bool)", vec![id.as_str()]),
+        None => ("isVerified(address)(bool)", vec![]),
+    };
     loop {
-        let answer = cast(&[
-            "call",
-            &dev.registry,
-            "isVerified(address)(bool)",
-            wallet,
-            "--rpc-url",
-            &dev.rpc,
-        ]) == "true";
+        let answer = cast(
+            &[&["call", &dev.registry, signature, wallet][..], &scope, &["--rpc-url", &dev.rpc]]
+                .concat(),
+        ) == "true";
         if answer == expect || Instant::now() > deadline {
             return answer;
         }
@@ -285,7 +287,7 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     let config = json!({ "base": dev.api, "shots": shots, "bridge": bridge.url, "bridge_signs": bridge_signs });
     let mut script = Script::start(&config);
     let mut registry_answers = Vec::new();
-    let result = script.run(Duration::from_secs(150), |question| match question["kind"].as_str() {
+    let result = script.run(Duration::from_secs(240), |question| match question["kind"].as_str() {
         Some("bridge_sign") => {
             let password = (question["age"] == true).then_some(PASSWORD);
             json!({ "shown": bridge.sign(&origin, text(question, "/message"), PIN, password) })
@@ -301,7 +303,7 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         Some("registry") => {
             let expect = question["expect"].as_bool().unwrap();
             let wallet = text(question, "/wallet");
-            let answer = registry(&dev, wallet, expect);
+            let answer = registry(&dev, wallet, question["scope"].as_str(), expect);
             registry_answers.push(answer);
             let bits: Vec<u64> = question["claims"]
                 .as_array()
@@ -441,10 +443,40 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     assert_eq!(text(claims_refused, "/status"), "active", "{context}");
     assert_eq!(claims_refused["registry"], true, "{context}");
     assert_eq!(claims_refused["has_claims"], json!({ "2": false }), "{context}");
-    assert_eq!(registry_answers, [true, false, true], "{context}");
+
+    // The scope `kyc-drop`: the page says which dApp, the message names it, the record is
+    // that scope's only; /status (through the page's link) keeps the scope and revokes there
+    // only; an unregistered scope is refused with its advice.
+    let scope = &result["scope"];
+    let scope_id = honnin_core::ScopeName::new("kyc-drop").unwrap().id().to_string();
+    assert_eq!(scope["line"]["shown"], true, "{context}");
+    assert_eq!(text(scope, "/line/name"), "kyc-drop", "{context}");
+    assert!(text(scope, "/line/text").contains("この dApp の中だけで有効"), "{context}");
+    assert_eq!(text(scope, "/line/status_link"), "/status?scope=kyc-drop", "{context}");
+    assert!(
+        text(scope, "/line/message").contains(&format!("\nScope: kyc-drop ({scope_id})\n")),
+        "{context}"
+    );
+    assert_eq!(text(scope, "/verified/status"), "active", "{context}");
+    assert_eq!(scope["verified"]["registry"], true, "{context}");
+    assert_eq!(text(scope, "/before/status"), "active", "{context}");
+    assert_eq!(scope["before"]["scope_shown"], true, "{context}");
+    assert_eq!(text(scope, "/after/status"), "revoked", "{context}");
+    let revoke_message = text(scope, "/after/revoke_message/0");
+    assert!(revoke_message.contains("Purpose: revoke"), "{context}");
+    assert!(revoke_message.contains("Scope: kyc-drop"), "{context}");
+    assert_eq!(scope["after"]["registry"], false, "revoked in the scope: {context}");
+    assert_eq!(scope["after"]["global"], true, "the global record stands: {context}");
+    assert_eq!(text(scope, "/unknown/code"), "unknown_scope", "{context}");
     assert_eq!(
-        result["signed"], 4,
-        "the wallet signed the three attest challenges and the revocation"
+        text(scope, "/unknown/text"),
+        "その dApp (スコープ) はこのサービスに登録されていません。",
+        "{context}"
+    );
+    assert_eq!(registry_answers, [true, false, true, true, false, true], "{context}");
+    assert_eq!(
+        result["signed"], 6,
+        "the wallet signed the four attest challenges and the two revocations"
     );
 
     // Nothing left the honnin origin; the page did talk to it.
@@ -455,13 +487,14 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
     let to_bridge = result["requests"]["bridge"].as_u64().unwrap();
     let least = if bridge_signs { 2 } else { 1 };
     assert!(to_bridge >= least, "{context}");
-    // No script error, and the one failed load is the refused second attestation (409): the
-    // page asks for nothing that is not there (not even a favicon).
+    // No script error, and the failed loads are the refused second attestation (409) and the
+    // unregistered scope (422): the page asks for nothing that is not there (not even a
+    // favicon).
     let console: Vec<&str> =
         result["console"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(!console.iter().any(|l| l.starts_with("pageerror")), "{context}");
     let failed: Vec<&&str> = console.iter().filter(|l| l.contains("Failed to load")).collect();
-    assert!(failed.iter().all(|l| l.contains("409")), "{context}");
+    assert!(failed.iter().all(|l| l.contains("409") || l.contains("422")), "{context}");
 
     // A page on another origin cannot use the bridge: its fetches fail (the bridge answers
     // 403 without CORS headers), and nothing reached the bridge's terminal.
@@ -511,14 +544,18 @@ fn the_page_in_headless_chromium_reaches_verified_and_the_registry_agrees() {
         "07-age-claims",
         "08-bad-paste-signing",
         "15-claims-refused",
+        "16-scope-verified",
+        "17-scope-revoked",
+        "18-unknown-scope",
     ] {
         let png = std::fs::read(shots.join(format!("{name}.png"))).unwrap_or_default();
         assert!(png.len() > 1000 && png.starts_with(b"\x89PNG"), "{name}.png in {shots:?}");
     }
     if let Some(card) = &shared {
         // The verify flow, the refused second attestation and the claim refusal each signed
-        // with both keys, the erasure with one; no secret was ever retried.
-        assert_eq!(card.lock().verifies(), 7, "one VERIFY per signature");
+        // with both keys, the erasure and the scoped attestation with one; no secret was ever
+        // retried.
+        assert_eq!(card.lock().verifies(), 8, "one VERIFY per signature");
         assert_eq!(card.lock().signing_tries_left(), Some(5));
         assert_eq!(card.lock().tries_left(), 3);
     }
