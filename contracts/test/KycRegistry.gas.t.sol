@@ -9,7 +9,7 @@ import {KycRegistryBase} from "./KycRegistryBase.sol";
 /// storage cold (`vm.cool`) and its account warm (a transaction's `to` is warm). The call from
 /// this test contract (ABI encoding, CALL, prank) adds about 500 gas, so these over-estimate
 /// slightly. The Rust test in crates/chain measures the same operations from anvil receipts.
-/// Scoped records (SCOPES.md) have the same goals per record; the `_Scoped` tests run the same
+/// Scoped records (issue 15) have the same goals per record; the `_Scoped` tests run the same
 /// measurement through the base's helpers with `scope` set.
 contract KycRegistryGasTest is KycRegistryBase {
     uint256 internal constant GOAL_ATTEST_ONE = 50_000;
