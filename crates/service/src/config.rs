@@ -53,6 +53,10 @@ pub const DEFAULT_WEBHOOK_RETRY_MAX: Duration = Duration::from_secs(3600);
 pub const DEFAULT_WEBHOOK_POLL: Duration = Duration::from_secs(1);
 /// Default interval at which an instance without the webhooks lease asks for it again.
 pub const DEFAULT_WEBHOOK_LEASE_RETRY: Duration = Duration::from_secs(5);
+/// Default time a delivered webhook delivery is kept (then the lease holder deletes it).
+pub const DEFAULT_WEBHOOK_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+/// Default interval at which the lease holder deletes delivered deliveries past retention.
+pub const DEFAULT_WEBHOOK_PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// A secret setting: never shown in `Debug` output or logs.
 #[derive(Clone, serde::Deserialize)]
@@ -362,6 +366,11 @@ pub struct WebhookConfig {
     pub poll: Duration,
     /// How often an instance without the lease asks for it again.
     pub lease_retry: Duration,
+    /// How long a delivered delivery is kept; pending and dead ones are kept until settled or
+    /// redelivered.
+    pub retention: Duration,
+    /// How often the lease holder deletes delivered deliveries older than `retention`.
+    pub purge_interval: Duration,
     /// Endpoints declared in the configuration (made exactly these at each start-up).
     pub endpoints: Vec<ConfiguredWebhook>,
 }
@@ -377,6 +386,8 @@ impl Default for WebhookConfig {
             retry_max: DEFAULT_WEBHOOK_RETRY_MAX,
             poll: DEFAULT_WEBHOOK_POLL,
             lease_retry: DEFAULT_WEBHOOK_LEASE_RETRY,
+            retention: DEFAULT_WEBHOOK_RETENTION,
+            purge_interval: DEFAULT_WEBHOOK_PURGE_INTERVAL,
             endpoints: Vec::new(),
         }
     }

@@ -213,6 +213,7 @@ impl Worker {
 
     /// Delivers what is due, round after round, until the lease is lost.
     async fn deliver_while_held(&self, lease: &mut dyn honnin_core::Lease) {
+        let mut next_purge = tokio::time::Instant::now();
         loop {
             match lease.is_held(honnin_core::time::now()).await {
                 Ok(true) => {}
@@ -233,12 +234,34 @@ impl Worker {
                     Vec::new()
                 }
             };
+            if tokio::time::Instant::now() >= next_purge {
+                self.purge().await;
+                next_purge = tokio::time::Instant::now() + self.config.purge_interval;
+            }
             let full = due.len() == BATCH as usize;
             futures::stream::iter(due)
                 .for_each_concurrent(CONCURRENCY, |delivery| self.deliver(delivery))
                 .await;
             if !full {
                 tokio::time::sleep(self.config.poll).await;
+            }
+        }
+    }
+
+    /// Deletes delivered deliveries older than the retention (the outbox would otherwise grow
+    /// with every status change forever).
+    async fn purge(&self) {
+        let retention =
+            time::Duration::try_from(self.config.retention).unwrap_or(time::Duration::MAX);
+        let before = honnin_core::time::now()
+            .checked_sub(retention)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        match self.store.purge_delivered_webhooks(before).await {
+            Ok(purged) => {
+                tracing::debug!(target: TARGET, purged, "purged delivered webhook deliveries")
+            }
+            Err(error) => {
+                tracing::warn!(target: TARGET, %error, "purging delivered webhook deliveries failed")
             }
         }
     }

@@ -298,4 +298,15 @@ impl WebhookStore for SqliteStore {
         .rows_affected();
         Ok(Some(updated > 0))
     }
+
+    async fn purge_delivered_webhooks(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE state = 'delivered' AND delivered_at < ?1",
+        )
+        .bind(secs(before))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected())
+    }
 }

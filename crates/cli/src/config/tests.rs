@@ -328,6 +328,7 @@ fn webhooks_resolve_from_the_file_table() {
 allow_private_addresses = true
 timeout_secs = 3
 retry_limit = 4
+retention_days = 7
 
 [[webhooks.endpoints]]
 name = "drop"
@@ -348,6 +349,7 @@ secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     assert_eq!(webhooks.timeout, Duration::from_secs(3));
     assert_eq!(webhooks.connect_timeout, Duration::from_secs(3));
     assert_eq!(webhooks.retry_limit, 4);
+    assert_eq!(webhooks.retention, Duration::from_secs(7 * 86_400));
     assert_eq!(webhooks.endpoints.len(), 2);
     assert_eq!(webhooks.endpoints[0].name, "drop");
     assert_eq!(webhooks.endpoints[0].events.bits(), 2 | 4);
@@ -356,9 +358,11 @@ secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     let defaults = ServeConfig::from_settings(production()).unwrap().service.webhooks;
     assert!(!defaults.allow_private_addresses);
     assert_eq!(defaults.retry_limit, 10);
+    assert_eq!(defaults.retention, Duration::from_secs(30 * 86_400));
 
     for (bad, key) in [
         ("[webhooks]\nretry_limit = 0\n", "webhooks.retry_limit"),
+        ("[webhooks]\nretention_days = 0\n", "webhooks.retention_days"),
         ("[webhooks]\ntimeout_secs = 0\n", "webhooks.timeout_secs"),
         (
             "[[webhooks.endpoints]]\nname = \"x\"\nurl = \"https://x.example/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nevents = [\"attestation.pending\"]\n",

@@ -27,6 +27,10 @@ pub(crate) struct WebhookSettings {
         help = format!("Attempts of one webhook delivery before it is dead (retried after 5 s, 10 s, 20 s, … at most an hour, with jitter). [default: {}]",
             defaults::DEFAULT_WEBHOOK_RETRY_LIMIT))]
     pub(crate) retry_limit: Option<u32>,
+    #[arg(long = "webhooks-retention-days", env = "HONNIN_WEBHOOKS_RETENTION_DAYS", value_name = "DAYS",
+        help = format!("Days a delivered webhook delivery is kept before it is deleted (pending and dead ones stay until settled or redelivered). [default: {}]",
+            defaults::DEFAULT_WEBHOOK_RETENTION.as_secs() / 86_400))]
+    pub(crate) retention_days: Option<u64>,
     /// Webhook endpoints declared in the file (`[[webhooks.endpoints]]`: `name`, `url`,
     /// `secret`, `events`); made exactly these at each start-up.
     #[arg(skip)]
@@ -55,6 +59,7 @@ impl WebhookSettings {
             allow_private_addresses: self.allow_private_addresses.or(file.allow_private_addresses),
             timeout_secs: self.timeout_secs.or(file.timeout_secs),
             retry_limit: self.retry_limit.or(file.retry_limit),
+            retention_days: self.retention_days.or(file.retention_days),
             endpoints: if self.endpoints.is_empty() { file.endpoints } else { self.endpoints },
         }
     }
@@ -67,6 +72,11 @@ pub(super) fn from_settings(s: &WebhookSettings) -> Result<WebhookConfig, Config
     let retry_limit = match s.retry_limit {
         Some(0) => return Err(invalid("webhooks.retry_limit", "must be at least 1")),
         n => n.unwrap_or(defaults::DEFAULT_WEBHOOK_RETRY_LIMIT),
+    };
+    let retention = match s.retention_days {
+        Some(0) => return Err(invalid("webhooks.retention_days", "must be at least 1")),
+        Some(days) => std::time::Duration::from_secs(days.saturating_mul(86_400)),
+        None => defaults::DEFAULT_WEBHOOK_RETENTION,
     };
     let mut endpoints = Vec::with_capacity(s.endpoints.len());
     for endpoint in &s.endpoints {
@@ -106,6 +116,7 @@ pub(super) fn from_settings(s: &WebhookSettings) -> Result<WebhookConfig, Config
         timeout,
         connect_timeout: timeout.min(defaults::DEFAULT_WEBHOOK_CONNECT_TIMEOUT),
         retry_limit,
+        retention,
         endpoints,
         ..WebhookConfig::default()
     })

@@ -90,4 +90,9 @@ pub trait WebhookStore: LeaseStore {
         id: i64,
         now: OffsetDateTime,
     ) -> Result<Option<bool>, StoreError>;
+
+    /// Deletes the deliveries delivered before `before` and returns how many. Pending ones
+    /// (still owed) and dead ones (the operator's dead-letter queue, until redelivered or the
+    /// endpoint is deleted) stay.
+    async fn purge_delivered_webhooks(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
 }

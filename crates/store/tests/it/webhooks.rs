@@ -1,5 +1,6 @@
 //! Webhook endpoints and deliveries: every status change queues one delivery per subscribed
-//! endpoint in its own transaction; attempts retry, die and are redelivered.
+//! endpoint in its own transaction; attempts retry, die and are redelivered; delivered ones are
+//! purged after their retention.
 
 use honnin_core::{
     AtLimit, AttestationStatus, B256, CertHash, RenewalLink, RevocationReason, RevokedCertificate,
@@ -197,6 +198,14 @@ async fn attempts_retry_die_and_are_redelivered(db: &TestDb) {
     assert_eq!(back[0].delivery.id, c);
     assert_eq!(back[0].delivery.attempts, 0);
     assert_eq!(back[0].delivery.message_id, due[2].delivery.message_id);
+
+    // Retention: only deliveries delivered before the cut-off go; the pending one (a) and the
+    // redelivered one (c) stay, whatever their age.
+    assert_eq!(store.purge_delivered_webhooks(now() - Duration::minutes(1)).await.unwrap(), 0);
+    assert_eq!(store.purge_delivered_webhooks(now() + Duration::minutes(10)).await.unwrap(), 1);
+    let left: Vec<_> = deliveries(store, hook.id).await.iter().map(|d| d.id).collect();
+    assert_eq!(left, [a, c]);
+    assert_eq!(store.purge_delivered_webhooks(now() + Duration::minutes(10)).await.unwrap(), 0);
 }
 
 async fn endpoints_are_registered_rotated_deleted_and_synced_from_config(db: &TestDb) {

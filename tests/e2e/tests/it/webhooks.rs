@@ -51,6 +51,7 @@ both_backends!(
     a_receiver_that_is_down_gets_the_delivery_once_it_is_back,
     a_restart_in_the_middle_of_a_delivery_loses_nothing,
     private_addresses_are_refused_at_registration_and_at_delivery,
+    delivered_deliveries_are_purged_after_their_retention_and_dead_ones_stay,
 );
 
 /// Quick retries, private addresses allowed (the receiver is on 127.0.0.1), dev mode (http).
@@ -323,6 +324,50 @@ async fn a_receiver_that_is_down_gets_the_delivery_once_it_is_back(sqlite: bool)
     // Exactly once: nothing more arrives.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(receiver.received().len(), 1);
+    Ok(())
+}
+
+async fn delivered_deliveries_are_purged_after_their_retention_and_dead_ones_stay(
+    sqlite: bool,
+) -> Result<()> {
+    // One endpoint that answers, one where nothing listens (one attempt: dead at once).
+    let receiver = Receiver::start(Answer::Status(204)).await?;
+    let down = Receiver::unused_addr().await?;
+    let endpoint = |name: &str, url: String| ConfiguredWebhook {
+        name: name.into(),
+        url,
+        events: EventSet::ALL,
+        secret: Secret::new(WebhookSecret::generate().expose()),
+    };
+    let webhooks = WebhookConfig {
+        endpoints: vec![
+            endpoint("up", receiver.url()),
+            endpoint("down", format!("http://{down}/hooks")),
+        ],
+        retry_limit: 1,
+        retention: Duration::from_secs(2),
+        purge_interval: Duration::from_millis(200),
+        ..WebhookConfig::default()
+    };
+    let d = Deployment::start(options(sqlite, webhooks)).await?;
+    let person = Person::new("webhook-retention", 1);
+    d.client().flow(&person).await?;
+    d.client().wait_for(person.address(), "active", CONFIRM).await?;
+    let settled = until_deliveries(&d, DELIVER, "settled", |all| {
+        all.len() == 2 && all.iter().all(|x| x.state != DeliveryState::Pending)
+    })
+    .await?;
+    ensure!(receiver.received().len() == 1, "one delivery arrived");
+    let dead = settled.iter().find(|x| x.state == DeliveryState::Dead).context("a dead one")?;
+    // After the retention the lease holder deletes the delivered one; the dead one stays for
+    // the operator (listed, redeliverable).
+    let left =
+        until_deliveries(&d, Duration::from_secs(10), "purged", |all| all.len() == 1).await?;
+    assert_eq!(left[0].id, dead.id);
+    assert_eq!(left[0].state, DeliveryState::Dead);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let still = until_deliveries(&d, DELIVER, "read", |_| true).await?;
+    assert_eq!(still.iter().map(|x| x.id).collect::<Vec<_>>(), [dead.id], "dead ones stay");
     Ok(())
 }
 
